@@ -1,0 +1,23 @@
+/**
+ * The seam between the data store (src/store) and where shards live (mesh/). The data store
+ * asks for placement, then puts and gets shards by id on the peers it was given. A shard id is
+ * the CIDv1 (sha2-256, raw codec) of the shard's (ciphertext) bytes, so any holder can verify it.
+ * A single node is a network of one peer: every shard goes to the local shard store.
+ * Nothing here knows about buckets, keys or objects.
+ */
+export interface ShardNetwork {
+  /** This node's peer id (or 'local'). */
+  readonly self: string;
+  /**
+   * Chooses peers for the n shards of one segment, deterministically from the shard ids and the
+   * live peers, distinct when there are enough peers. Returns one peer id per shard id.
+   */
+  place(shardIds: readonly string[]): string[];
+  put(peer: string, id: string, bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** The shard's bytes, verified against its id; undefined when the peer does not have it (or it is corrupt). */
+  get(peer: string, id: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
+  has(peer: string, id: string, opts?: { signal?: AbortSignal }): Promise<boolean>;
+  delete(peer: string, id: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** Path of a shard on this node's disk, when it is stored locally (for `admin inspect`). */
+  localPath(id: string): string | undefined;
+}

@@ -1,0 +1,248 @@
+/**
+ * The ObjectStore: the one seam between the S3 wire protocol (s3/) and storage (src/store, mesh/).
+ * Like MinIO's ObjectLayer or versitygw's Backend: s3/ handlers decode HTTP, call one method here,
+ * and encode the answer. Methods throw only DomainErrors (src/core/errors.ts).
+ *
+ * ETags here are bare hex (no quotes); s3/ adds the quotes on the wire.
+ */
+import type { Readable } from 'node:stream';
+
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
+export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];
+/** Base64 checksum values, by algorithm. */
+export type Checksums = Partial<Record<ChecksumAlgorithm, string>>;
+export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
+
+/** What a client stored with the object besides its bytes. */
+export interface ObjectMeta {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  expires?: string;
+  /** x-amz-meta-* entries, names lower-case and without the prefix. */
+  user: Record<string, string>;
+}
+
+export type Tags = Record<string, string>;
+
+export interface ObjectInfo {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: Date;
+  meta: ObjectMeta;
+  checksums: Checksums;
+  checksumType?: ChecksumType;
+  /** Number of parts for a multipart object; undefined for a single PUT. */
+  partsCount?: number;
+  tagCount: number;
+}
+
+/** A request body on its way into the store. */
+export interface PutBody extends AsyncIterable<Uint8Array> {
+  /**
+   * Digests of every byte the iteration yielded; valid once iteration has ended. The client's own
+   * values (Content-MD5, x-amz-checksum-* headers or trailers) were verified before the iterator
+   * returned: on a mismatch the iterator throws BadDigest and the store must commit nothing.
+   */
+  digests(): { md5: Buffer; checksums: Checksums };
+}
+
+export interface WriteConditions {
+  /** If-Match: the current object must have this ETag. */
+  ifMatch?: string;
+  /** If-None-Match: '*' means the key must not exist. */
+  ifNoneMatch?: string;
+}
+
+export interface PutOptions {
+  meta: ObjectMeta;
+  tags?: Tags;
+  /** Declared length, when the client sent one; the body is checked against it. */
+  size?: number;
+  conditions?: WriteConditions;
+  signal?: AbortSignal;
+}
+
+/** A byte range as the client asked for it (Range: bytes=a-b | a- | -n). */
+export type RangeSpec = { start: number; end?: number } | { suffix: number };
+/** A resolved range, end inclusive, as in Content-Range. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface ReadOptions {
+  range?: RangeSpec;
+  partNumber?: number;
+  /** Runs with the object's info before any byte is read (conditional requests throw from here). */
+  check?: (info: ObjectInfo) => void;
+  signal?: AbortSignal;
+}
+
+export interface ReadResult {
+  info: ObjectInfo;
+  /** The range served, when a range or partNumber was asked for. */
+  range?: ByteRange;
+  body: Readable;
+}
+
+export interface CopyOptions {
+  /** COPY keeps the source's metadata, REPLACE takes `meta`. */
+  metadataDirective: 'COPY' | 'REPLACE';
+  meta?: ObjectMeta;
+  taggingDirective: 'COPY' | 'REPLACE';
+  tags?: Tags;
+  /** Checks on the source (x-amz-copy-source-if-*). */
+  check?: (source: ObjectInfo) => void;
+  conditions?: WriteConditions;
+  signal?: AbortSignal;
+}
+
+export interface BucketInfo {
+  name: string;
+  owner: string;
+  region: string;
+  created: Date;
+}
+
+export interface ListOptions {
+  prefix?: string;
+  delimiter?: string;
+  /** Keys strictly after this one (marker / start-after / decoded continuation token). */
+  after?: string;
+  maxKeys: number;
+}
+
+export interface ListEntry {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: Date;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: ChecksumType;
+}
+
+export interface ListResult {
+  objects: ListEntry[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** The last key or common prefix returned: where the next page starts after. */
+  next?: string;
+}
+
+export interface MultipartCreateOptions {
+  meta: ObjectMeta;
+  tags?: Tags;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: ChecksumType;
+}
+
+export interface UploadInfo {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  initiated: Date;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: ChecksumType;
+}
+
+export interface PartInfo {
+  partNumber: number;
+  etag: string;
+  size: number;
+  lastModified: Date;
+  checksums: Checksums;
+}
+
+export interface CompletePart {
+  partNumber: number;
+  etag: string;
+  checksums?: Checksums;
+}
+
+export interface ListPartsOptions {
+  partNumberMarker?: number;
+  maxParts: number;
+}
+
+export interface ListPartsResult {
+  upload: UploadInfo;
+  parts: PartInfo[];
+  isTruncated: boolean;
+  nextPartNumberMarker?: number;
+}
+
+export interface ListUploadsOptions {
+  prefix?: string;
+  delimiter?: string;
+  keyMarker?: string;
+  uploadIdMarker?: string;
+  maxUploads: number;
+}
+
+export interface ListUploadsResult {
+  uploads: UploadInfo[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  nextKeyMarker?: string;
+  nextUploadIdMarker?: string;
+}
+
+export interface ObjectStore {
+  // buckets
+  listBuckets(owner?: string): BucketInfo[];
+  createBucket(name: string, owner: string, region: string): BucketInfo;
+  getBucket(name: string): BucketInfo;
+  deleteBucket(name: string): Promise<void>;
+
+  // objects
+  putObject(bucket: string, key: string, body: PutBody, opts: PutOptions): Promise<ObjectInfo>;
+  getObject(bucket: string, key: string, opts?: ReadOptions): Promise<ReadResult>;
+  headObject(bucket: string, key: string, opts?: { partNumber?: number }): ObjectInfo;
+  deleteObject(bucket: string, key: string): Promise<void>;
+  copyObject(
+    src: { bucket: string; key: string },
+    dst: { bucket: string; key: string },
+    opts: CopyOptions,
+  ): Promise<ObjectInfo>;
+  listObjects(bucket: string, opts: ListOptions): ListResult;
+
+  // tagging
+  getObjectTagging(bucket: string, key: string): Tags;
+  putObjectTagging(bucket: string, key: string, tags: Tags): void;
+
+  // multipart
+  createMultipartUpload(bucket: string, key: string, opts: MultipartCreateOptions): UploadInfo;
+  uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: PutBody,
+    opts: { size?: number; signal?: AbortSignal },
+  ): Promise<PartInfo>;
+  completeMultipartUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: CompletePart[],
+    opts: { conditions?: WriteConditions; checksums?: Checksums },
+  ): Promise<ObjectInfo>;
+  /** UploadPartCopy: a byte range (or all) of an existing object becomes a part. */
+  uploadPartCopy(
+    src: { bucket: string; key: string },
+    dst: { bucket: string; key: string; uploadId: string; partNumber: number },
+    opts: { range?: ByteRange; check?: (source: ObjectInfo) => void; signal?: AbortSignal },
+  ): Promise<PartInfo>;
+  abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  listParts(bucket: string, key: string, uploadId: string, opts: ListPartsOptions): ListPartsResult;
+  listMultipartUploads(bucket: string, opts: ListUploadsOptions): ListUploadsResult;
+
+  /** True when the store can take and serve bytes (used by /_datamesh/health/ready). */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,38 @@
+/**
+ * Opens the SQLite database (better-sqlite3) and applies each module's migrations.
+ * Every module that keeps tables (catalog, data store, accounts...) owns a list of migrations
+ * and calls migrate(db, 'module', [...]); versions are tracked per module, so modules evolve apart.
+ */
+import Database from 'better-sqlite3';
+import type { Database as DB } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type { DB };
+
+export function openDatabase(file: string): DB {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  return db;
+}
+
+/** Applies the migrations of `module` that this database has not seen yet, each in a transaction. */
+export function migrate(db: DB, module: string, migrations: readonly string[]): void {
+  const row = db.prepare('SELECT version FROM schema_versions WHERE module = ?').get(module) as
+    | { version: number }
+    | undefined;
+  const current = row?.version ?? 0;
+  for (let v = current; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v]!);
+      db.prepare(
+        'INSERT INTO schema_versions (module, version) VALUES (?, ?) ON CONFLICT(module) DO UPDATE SET version = excluded.version',
+      ).run(module, v + 1);
+    })();
+  }
+}
