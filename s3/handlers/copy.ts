@@ -1,0 +1,74 @@
+/** CopyObject, and the copy-source parsing UploadPartCopy shares. */
+import { DomainError, Errors } from '../../src/core/errors.ts';
+import type { Handler } from '../context.ts';
+import { xmlResult } from '../context.ts';
+import {
+  checkCopySourceConditions,
+  checksumFields,
+  metaFromHeaders,
+  parseTaggingHeader,
+  quoteEtag,
+  validateKey,
+  writeConditions,
+} from '../headers.ts';
+import { xmlDocument } from '../xml.ts';
+
+/** x-amz-copy-source: "/bucket/key" or "bucket/key", URL-encoded, optionally "?versionId=...". */
+export function parseCopySource(header: string | undefined): { bucket: string; key: string } {
+  if (header === undefined) throw Errors.invalidArgument('x-amz-copy-source is required.', 'x-amz-copy-source', '');
+  let v = header.startsWith('/') ? header.slice(1) : header;
+  const q = v.indexOf('?');
+  if (q >= 0) {
+    const params = new URLSearchParams(v.slice(q + 1));
+    const version = params.get('versionId');
+    if (version !== null && version !== 'null') {
+      throw new DomainError('NoSuchVersion', `Version '${version}' does not exist: datamesh buckets are not versioned.`);
+    }
+    v = v.slice(0, q);
+  }
+  const slash = v.indexOf('/');
+  if (slash <= 0 || slash === v.length - 1) {
+    throw Errors.invalidArgument(
+      "Copy Source must mention the source bucket and key: sourcebucket/sourcekey (URL-encoded).",
+      'x-amz-copy-source',
+      header,
+    );
+  }
+  try {
+    return { bucket: decodeURIComponent(v.slice(0, slash)), key: decodeURIComponent(v.slice(slash + 1)) };
+  } catch {
+    throw Errors.invalidArgument('x-amz-copy-source is not valid URL-encoding.', 'x-amz-copy-source', header);
+  }
+}
+
+function directive(v: string | undefined, name: string): 'COPY' | 'REPLACE' {
+  if (v === undefined) return 'COPY';
+  const up = v.toUpperCase();
+  if (up !== 'COPY' && up !== 'REPLACE') throw Errors.invalidArgument(`Unknown ${name} '${v}': use COPY or REPLACE.`, name, v);
+  return up;
+}
+
+export const copyObject: Handler = async ({ store, op, headers, signal, authorizeBucket }) => {
+  authorizeBucket(op.bucket!);
+  validateKey(op.key!);
+  const src = parseCopySource(headers['x-amz-copy-source']);
+  authorizeBucket(src.bucket);
+  const metadataDirective = directive(headers['x-amz-metadata-directive'], 'x-amz-metadata-directive');
+  const taggingDirective = directive(headers['x-amz-tagging-directive'], 'x-amz-tagging-directive');
+  const info = await store.copyObject(src, { bucket: op.bucket!, key: op.key! }, {
+    metadataDirective,
+    meta: metadataDirective === 'REPLACE' ? metaFromHeaders(headers) : undefined,
+    taggingDirective,
+    tags: taggingDirective === 'REPLACE' ? (parseTaggingHeader(headers['x-amz-tagging']) ?? {}) : undefined,
+    check: (source) => checkCopySourceConditions(headers, source),
+    conditions: writeConditions(headers),
+    signal,
+  });
+  return xmlResult(
+    xmlDocument('CopyObjectResult', {
+      ETag: quoteEtag(info.etag),
+      LastModified: info.lastModified.toISOString(),
+      ...checksumFields(info.checksums),
+    }),
+  );
+};

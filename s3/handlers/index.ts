@@ -1,0 +1,39 @@
+/** The dispatch table: one handler per S3 operation. */
+import type { OperationName } from '../router.ts';
+import type { Handler } from '../context.ts';
+import * as buckets from './buckets.ts';
+import * as objects from './objects.ts';
+import { copyObject } from './copy.ts';
+import { listObjects, listObjectsV2 } from './list.ts';
+import { deleteObjects } from './delete-objects.ts';
+import * as tagging from './tagging.ts';
+import * as multipart from './multipart.ts';
+
+export const handlers: Record<OperationName, Handler> = {
+  ListBuckets: buckets.listBuckets,
+  CreateBucket: buckets.createBucket,
+  HeadBucket: buckets.headBucket,
+  DeleteBucket: buckets.deleteBucket,
+  GetBucketLocation: buckets.getBucketLocation,
+  GetBucketVersioning: buckets.getBucketVersioning,
+  GetBucketAcl: buckets.getBucketAcl,
+  ListObjects: listObjects,
+  ListObjectsV2: listObjectsV2,
+  ListMultipartUploads: multipart.listMultipartUploads,
+  DeleteObjects: deleteObjects,
+  PutObject: objects.putObject,
+  CopyObject: copyObject,
+  GetObject: objects.getObject,
+  HeadObject: objects.headObject,
+  DeleteObject: objects.deleteObject,
+  GetObjectAcl: objects.getObjectAcl,
+  GetObjectTagging: tagging.getObjectTagging,
+  PutObjectTagging: tagging.putObjectTagging,
+  DeleteObjectTagging: tagging.deleteObjectTagging,
+  CreateMultipartUpload: multipart.createMultipartUpload,
+  UploadPart: multipart.uploadPart,
+  UploadPartCopy: multipart.uploadPartCopy,
+  CompleteMultipartUpload: multipart.completeMultipartUpload,
+  AbortMultipartUpload: multipart.abortMultipartUpload,
+  ListParts: multipart.listParts,
+};

@@ -1,0 +1,116 @@
+/** ListObjects (v1) and ListObjectsV2: each answers in its own shape. */
+import { Errors } from '../../src/core/errors.ts';
+import type { ListResult } from '../../src/core/object-store.ts';
+import type { Handler } from '../context.ts';
+import { xmlResult } from '../context.ts';
+import { quoteEtag } from '../headers.ts';
+import { xmlDocument } from '../xml.ts';
+
+export function maxKeysOf(q: URLSearchParams, name = 'max-keys', cap = 1000): number {
+  const v = q.get(name);
+  if (v === null || v === '') return cap;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw Errors.invalidArgument(`${name} must be a non-negative integer.`, name, v);
+  return Math.min(n, cap);
+}
+
+function encodingOf(q: URLSearchParams): ((s: string) => string) {
+  const v = q.get('encoding-type');
+  if (v === null) return (s) => s;
+  if (v !== 'url') throw Errors.invalidArgument("Invalid Encoding Method specified in Request: use encoding-type=url.", 'encoding-type', v);
+  return s3UrlEncode;
+}
+
+/**
+ * encoding-type=url as S3 answers it: letters, digits, '-', '_', '.', '~', '/' and '*' stay, a space
+ * becomes '+', every other byte of the UTF-8 is %XX (clients decode with unquote_plus).
+ */
+export function s3UrlEncode(s: string): string {
+  let out = '';
+  for (const byte of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    if (/[A-Za-z0-9\-_.~/*]/.test(c)) out += c;
+    else if (c === ' ') out += '+';
+    else out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+const owner = (account: string) => ({ ID: account, DisplayName: account });
+
+function contents(r: ListResult, enc: (s: string) => string, withOwner: string | undefined) {
+  return r.objects.map((o) => ({
+    Key: enc(o.key),
+    LastModified: o.lastModified.toISOString(),
+    ETag: quoteEtag(o.etag),
+    ...(o.checksumAlgorithm ? { ChecksumAlgorithm: o.checksumAlgorithm, ChecksumType: o.checksumType } : {}),
+    Size: o.size,
+    StorageClass: 'STANDARD',
+    ...(withOwner ? { Owner: owner(withOwner) } : {}),
+  }));
+}
+
+export const listObjects: Handler = ({ store, op, account, authorizeBucket }) => {
+  authorizeBucket(op.bucket!);
+  const q = op.query;
+  const enc = encodingOf(q);
+  const prefix = q.get('prefix') ?? '';
+  const delimiter = q.get('delimiter') ?? '';
+  const marker = q.get('marker') ?? '';
+  const maxKeys = maxKeysOf(q);
+  const r = store.listObjects(op.bucket!, { prefix, delimiter: delimiter || undefined, after: marker || undefined, maxKeys });
+  return xmlResult(
+    xmlDocument('ListBucketResult', {
+      Name: op.bucket!,
+      Prefix: enc(prefix),
+      Marker: enc(marker),
+      ...(r.isTruncated && delimiter && r.next !== undefined ? { NextMarker: enc(r.next) } : {}),
+      MaxKeys: maxKeys,
+      ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+      IsTruncated: r.isTruncated,
+      ...(q.has('encoding-type') ? { EncodingType: 'url' } : {}),
+      Contents: contents(r, enc, account),
+      CommonPrefixes: r.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
+    }),
+  );
+};
+
+/** Continuation tokens are opaque to clients: the key to continue after, base64url. */
+export const encodeToken = (after: string): string => Buffer.from(after, 'utf8').toString('base64url');
+export function decodeToken(token: string): string {
+  const after = Buffer.from(token, 'base64url').toString('utf8');
+  if (token === '' || encodeToken(after) !== token) {
+    throw Errors.invalidArgument('The continuation token provided is incorrect; pass back the NextContinuationToken of the previous page.', 'continuation-token', token);
+  }
+  return after;
+}
+
+export const listObjectsV2: Handler = ({ store, op, account, authorizeBucket }) => {
+  authorizeBucket(op.bucket!);
+  const q = op.query;
+  const enc = encodingOf(q);
+  const prefix = q.get('prefix') ?? '';
+  const delimiter = q.get('delimiter') ?? '';
+  const token = q.get('continuation-token');
+  const startAfter = q.get('start-after') ?? '';
+  const maxKeys = maxKeysOf(q);
+  let after = token !== null ? decodeToken(token) : startAfter || undefined;
+  if (token !== null && startAfter > (after ?? '')) after = startAfter;
+  const r = store.listObjects(op.bucket!, { prefix, delimiter: delimiter || undefined, after, maxKeys });
+  return xmlResult(
+    xmlDocument('ListBucketResult', {
+      Name: op.bucket!,
+      Prefix: enc(prefix),
+      ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+      MaxKeys: maxKeys,
+      ...(q.has('encoding-type') ? { EncodingType: 'url' } : {}),
+      KeyCount: r.objects.length + r.commonPrefixes.length,
+      ...(token !== null ? { ContinuationToken: token } : {}),
+      ...(startAfter ? { StartAfter: enc(startAfter) } : {}),
+      IsTruncated: r.isTruncated,
+      ...(r.isTruncated && r.next !== undefined ? { NextContinuationToken: encodeToken(r.next) } : {}),
+      Contents: contents(r, enc, q.get('fetch-owner') === 'true' ? account : undefined),
+      CommonPrefixes: r.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
+    }),
+  );
+};

@@ -1,0 +1,227 @@
+/** Multipart upload: create, upload part (and copy), complete, abort, list parts and uploads. */
+import { DomainError, Errors } from '../../src/core/errors.ts';
+import type { Checksums, ChecksumType, CompletePart } from '../../src/core/object-store.ts';
+import { CHECKSUM_ALGORITHMS } from '../../src/core/object-store.ts';
+import type { Handler, S3Context } from '../context.ts';
+import { xmlResult } from '../context.ts';
+import {
+  checkCopySourceConditions,
+  checksumFields,
+  checksumHeaders,
+  metaFromHeaders,
+  parseChecksumAlgorithm,
+  parseTaggingHeader,
+  quoteEtag,
+  unquoteEtag,
+  validateKey,
+  writeConditions,
+} from '../headers.ts';
+import { list, parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
+import { parseCopySource } from './copy.ts';
+import { maxKeysOf } from './list.ts';
+import { resolveRange } from '../../src/store/range.ts';
+
+const owner = (account: string) => ({ ID: account, DisplayName: account });
+
+function partNumberOf(q: URLSearchParams): number {
+  const v = q.get('partNumber') ?? '';
+  const n = Number(v);
+  if (v === '' || !Number.isInteger(n) || n < 1 || n > 10000) {
+    throw Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', v);
+  }
+  return n;
+}
+
+const uploadIdOf = (ctx: S3Context): string => ctx.op.query.get('uploadId') ?? '';
+
+function checksumTypeOf(v: string | undefined): ChecksumType | undefined {
+  if (v === undefined) return undefined;
+  const up = v.toUpperCase();
+  if (up !== 'COMPOSITE' && up !== 'FULL_OBJECT') {
+    throw Errors.invalidArgument(`x-amz-checksum-type '${v}' is not valid: use COMPOSITE or FULL_OBJECT.`, 'x-amz-checksum-type', v);
+  }
+  return up;
+}
+
+export const createMultipartUpload: Handler = ({ store, op, headers, authorizeBucket }) => {
+  authorizeBucket(op.bucket!);
+  validateKey(op.key!);
+  const checksumAlgorithm = parseChecksumAlgorithm(headers['x-amz-checksum-algorithm']);
+  const upload = store.createMultipartUpload(op.bucket!, op.key!, {
+    meta: metaFromHeaders(headers),
+    tags: parseTaggingHeader(headers['x-amz-tagging']),
+    checksumAlgorithm,
+    checksumType: checksumTypeOf(headers['x-amz-checksum-type']),
+  });
+  const h: Record<string, string> = {};
+  if (upload.checksumAlgorithm) h['x-amz-checksum-algorithm'] = upload.checksumAlgorithm;
+  if (upload.checksumType) h['x-amz-checksum-type'] = upload.checksumType;
+  return xmlResult(xmlDocument('InitiateMultipartUploadResult', { Bucket: op.bucket!, Key: op.key!, UploadId: upload.uploadId }), h);
+};
+
+export const uploadPart: Handler = async (ctx) => {
+  const { store, op, headers, body, signal, authorizeBucket } = ctx;
+  authorizeBucket(op.bucket!);
+  const partNumber = partNumberOf(op.query);
+  const algorithm = parseChecksumAlgorithm(headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']);
+  const part = await store.uploadPart(op.bucket!, op.key!, uploadIdOf(ctx), partNumber, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
+    size: body.size,
+    signal,
+  });
+  return { status: 200, headers: { ETag: quoteEtag(part.etag), ...checksumHeaders(part.checksums) } };
+};
+
+export const uploadPartCopy: Handler = async (ctx) => {
+  const { store, op, headers, signal, authorizeBucket } = ctx;
+  authorizeBucket(op.bucket!);
+  const partNumber = partNumberOf(op.query);
+  const src = parseCopySource(headers['x-amz-copy-source']);
+  authorizeBucket(src.bucket);
+  const rangeHeader = headers['x-amz-copy-source-range'];
+  let range: { start: number; end: number } | undefined;
+  if (rangeHeader !== undefined) {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader.trim());
+    if (!m || Number(m[2]) < Number(m[1])) {
+      throw Errors.invalidArgument('The x-amz-copy-source-range value must be of the form bytes=first-last.', 'x-amz-copy-source-range', rangeHeader);
+    }
+    range = { start: Number(m[1]), end: Number(m[2]) };
+  }
+  const part = await store.uploadPartCopy(src, { bucket: op.bucket!, key: op.key!, uploadId: uploadIdOf(ctx), partNumber }, {
+    range,
+    check: (source) => {
+      checkCopySourceConditions(headers, source);
+      if (range) {
+        const r = resolveRange(range, source.size);
+        if (r.end !== range.end) {
+          throw Errors.invalidArgument(`Range specified is not valid for source object of size: ${source.size}`, 'x-amz-copy-source-range', rangeHeader);
+        }
+      }
+    },
+    signal,
+  });
+  return xmlResult(
+    xmlDocument('CopyPartResult', { ETag: quoteEtag(part.etag), LastModified: part.lastModified.toISOString(), ...checksumFields(part.checksums) }),
+  );
+};
+
+function partChecksums(node: unknown): Checksums | undefined {
+  const c: Checksums = {};
+  for (const alg of CHECKSUM_ALGORITHMS) {
+    const v = text(node, `Checksum${alg}`);
+    if (v !== undefined && v !== '') c[alg] = v;
+  }
+  return Object.keys(c).length > 0 ? c : undefined;
+}
+
+export const completeMultipartUpload: Handler = async (ctx) => {
+  const { store, op, headers, body, authorizeBucket } = ctx;
+  authorizeBucket(op.bucket!);
+  const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'CompleteMultipartUpload');
+  const parts: CompletePart[] = list(doc, 'Part').map((p) => {
+    const n = Number(text(p, 'PartNumber'));
+    const etag = text(p, 'ETag');
+    if (!Number.isInteger(n) || etag === undefined) {
+      throw new DomainError('MalformedXML', 'Every <Part> needs a <PartNumber> and the <ETag> UploadPart returned.');
+    }
+    return { partNumber: n, etag: unquoteEtag(etag), checksums: partChecksums(p) };
+  });
+  if (parts.length === 0) throw new DomainError('MalformedXML', 'The CompleteMultipartUpload document lists no <Part>; list every part to assemble.');
+  const full: Checksums = {};
+  for (const alg of CHECKSUM_ALGORITHMS) {
+    const v = headers[`x-amz-checksum-${alg.toLowerCase()}`];
+    if (v !== undefined) full[alg] = v;
+  }
+  const info = await store.completeMultipartUpload(op.bucket!, op.key!, uploadIdOf(ctx), parts, {
+    conditions: writeConditions(headers),
+    checksums: Object.keys(full).length > 0 ? full : undefined,
+  });
+  return xmlResult(
+    xmlDocument('CompleteMultipartUploadResult', {
+      Location: `/${op.bucket!}/${encodeURI(op.key!)}`,
+      Bucket: op.bucket!,
+      Key: op.key!,
+      ETag: quoteEtag(info.etag),
+      ...checksumFields(info.checksums),
+      ...(info.checksumType && Object.keys(info.checksums).length > 0 ? { ChecksumType: info.checksumType } : {}),
+    }),
+  );
+};
+
+export const abortMultipartUpload: Handler = async (ctx) => {
+  ctx.authorizeBucket(ctx.op.bucket!);
+  await ctx.store.abortMultipartUpload(ctx.op.bucket!, ctx.op.key!, uploadIdOf(ctx));
+  return { status: 204 };
+};
+
+export const listParts: Handler = (ctx) => {
+  const { store, op, account, authorizeBucket } = ctx;
+  authorizeBucket(op.bucket!);
+  const q = op.query;
+  const markerText = q.get('part-number-marker');
+  const marker = markerText === null || markerText === '' ? 0 : Number(markerText);
+  if (!Number.isInteger(marker) || marker < 0) throw Errors.invalidArgument('part-number-marker must be a non-negative integer.', 'part-number-marker', markerText ?? '');
+  const maxParts = maxKeysOf(q, 'max-parts');
+  const r = store.listParts(op.bucket!, op.key!, uploadIdOf(ctx), { partNumberMarker: marker, maxParts });
+  return xmlResult(
+    xmlDocument('ListPartsResult', {
+      Bucket: op.bucket!,
+      Key: op.key!,
+      UploadId: r.upload.uploadId,
+      Initiator: owner(account),
+      Owner: owner(account),
+      StorageClass: 'STANDARD',
+      PartNumberMarker: marker,
+      ...(r.nextPartNumberMarker !== undefined ? { NextPartNumberMarker: r.nextPartNumberMarker } : {}),
+      MaxParts: maxParts,
+      IsTruncated: r.isTruncated,
+      ...(r.upload.checksumAlgorithm ? { ChecksumAlgorithm: r.upload.checksumAlgorithm, ChecksumType: r.upload.checksumType } : {}),
+      Part: r.parts.map((p) => ({
+        PartNumber: p.partNumber,
+        LastModified: p.lastModified.toISOString(),
+        ETag: quoteEtag(p.etag),
+        Size: p.size,
+        ...checksumFields(p.checksums),
+      })),
+    }),
+  );
+};
+
+export const listMultipartUploads: Handler = ({ store, op, account, authorizeBucket }) => {
+  authorizeBucket(op.bucket!);
+  const q = op.query;
+  const prefix = q.get('prefix') ?? '';
+  const delimiter = q.get('delimiter') ?? '';
+  const keyMarker = q.get('key-marker') ?? '';
+  const uploadIdMarker = q.get('upload-id-marker') ?? '';
+  const maxUploads = maxKeysOf(q, 'max-uploads');
+  const r = store.listMultipartUploads(op.bucket!, {
+    prefix,
+    delimiter: delimiter || undefined,
+    keyMarker: keyMarker || undefined,
+    uploadIdMarker: uploadIdMarker || undefined,
+    maxUploads,
+  });
+  return xmlResult(
+    xmlDocument('ListMultipartUploadsResult', {
+      Bucket: op.bucket!,
+      KeyMarker: keyMarker,
+      UploadIdMarker: uploadIdMarker,
+      ...(r.nextKeyMarker !== undefined ? { NextKeyMarker: r.nextKeyMarker } : {}),
+      ...(r.nextUploadIdMarker !== undefined ? { NextUploadIdMarker: r.nextUploadIdMarker } : {}),
+      Prefix: prefix,
+      ...(delimiter ? { Delimiter: delimiter } : {}),
+      MaxUploads: maxUploads,
+      IsTruncated: r.isTruncated,
+      Upload: r.uploads.map((u) => ({
+        Key: u.key,
+        UploadId: u.uploadId,
+        Initiator: owner(account),
+        Owner: owner(account),
+        StorageClass: 'STANDARD',
+        Initiated: u.initiated.toISOString(),
+        ...(u.checksumAlgorithm ? { ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType } : {}),
+      })),
+      CommonPrefixes: r.commonPrefixes.map((p) => ({ Prefix: p })),
+    }),
+  );
+};

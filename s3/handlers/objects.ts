@@ -1,0 +1,114 @@
+/** Single-object operations: PutObject, GetObject, HeadObject, DeleteObject, GetObjectAcl. */
+import { Errors } from '../../src/core/errors.ts';
+import type { ObjectInfo } from '../../src/core/object-store.ts';
+import type { Handler, S3Context } from '../context.ts';
+import {
+  checkReadConditions,
+  checksumHeaders,
+  metaFromHeaders,
+  objectHeaders,
+  parseChecksumAlgorithm,
+  parseRange,
+  parseTaggingHeader,
+  quoteEtag,
+  validateKey,
+  writeConditions,
+} from '../headers.ts';
+import { aclResult } from './buckets.ts';
+import { resolveRange } from '../../src/store/range.ts';
+
+export const putObject: Handler = async ({ store, op, headers, body, signal, authorizeBucket }) => {
+  authorizeBucket(op.bucket!);
+  validateKey(op.key!);
+  const meta = metaFromHeaders(headers);
+  const tags = parseTaggingHeader(headers['x-amz-tagging']);
+  const algorithm = parseChecksumAlgorithm(headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']);
+  const info = await store.putObject(op.bucket!, op.key!, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
+    meta,
+    tags,
+    size: body.size,
+    conditions: writeConditions(headers),
+    signal,
+  });
+  return { status: 200, headers: { ETag: quoteEtag(info.etag), ...checksumHeaders(info.checksums) } };
+};
+
+const OVERRIDES: [string, string][] = [
+  ['response-content-type', 'Content-Type'],
+  ['response-content-language', 'content-language'],
+  ['response-expires', 'expires'],
+  ['response-cache-control', 'cache-control'],
+  ['response-content-disposition', 'content-disposition'],
+  ['response-content-encoding', 'content-encoding'],
+];
+
+function partNumberOf(q: URLSearchParams): number | undefined {
+  const v = q.get('partNumber');
+  if (v === null) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 10000) {
+    throw Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', v);
+  }
+  return n;
+}
+
+/** Checksums describe the whole object: they are sent only when the whole object is (as S3 does). */
+function responseHeaders(ctx: S3Context, info: ObjectInfo, whole: boolean): Record<string, string> {
+  const h = objectHeaders(info, { checksumMode: whole && ctx.headers['x-amz-checksum-mode']?.toUpperCase() === 'ENABLED' });
+  for (const [param, header] of OVERRIDES) {
+    const v = ctx.op.query.get(param);
+    if (v !== null) h[header] = v;
+  }
+  return h;
+}
+
+export const getObject: Handler = async (ctx) => {
+  const { store, op, headers, signal, authorizeBucket } = ctx;
+  authorizeBucket(op.bucket!);
+  const partNumber = partNumberOf(op.query);
+  const range = partNumber === undefined ? parseRange(headers.range) : undefined;
+  const res = await store.getObject(op.bucket!, op.key!, {
+    range,
+    partNumber,
+    check: (info) => checkReadConditions(headers, info),
+    signal,
+  });
+  const h = responseHeaders(ctx, res.info, res.range === undefined);
+  if (res.range) {
+    h['Content-Range'] = `bytes ${res.range.start}-${res.range.end}/${res.info.size}`;
+    h['Content-Length'] = String(res.range.end - res.range.start + 1);
+    return { status: 206, headers: h, body: res.body };
+  }
+  h['Content-Length'] = String(res.info.size);
+  return { status: 200, headers: h, body: res.body };
+};
+
+export const headObject: Handler = (ctx) => {
+  const { store, op, headers, authorizeBucket } = ctx;
+  authorizeBucket(op.bucket!);
+  const partNumber = partNumberOf(op.query);
+  const info = store.headObject(op.bucket!, op.key!, { partNumber });
+  checkReadConditions(headers, info);
+  const range = partNumber === undefined ? parseRange(headers.range) : undefined;
+  const h = responseHeaders(ctx, info, partNumber === undefined && range === undefined);
+  h['Content-Length'] = String(info.size);
+  if (range !== undefined) {
+    const r = resolveRange(range, info.size);
+    h['Content-Range'] = `bytes ${r.start}-${r.end}/${info.size}`;
+    h['Content-Length'] = String(r.end - r.start + 1);
+    return { status: 206, headers: h };
+  }
+  return { status: partNumber === undefined ? 200 : 206, headers: h };
+};
+
+export const deleteObject: Handler = async ({ store, op, authorizeBucket }) => {
+  authorizeBucket(op.bucket!);
+  await store.deleteObject(op.bucket!, op.key!);
+  return { status: 204 };
+};
+
+export const getObjectAcl: Handler = ({ store, op, account, authorizeBucket }) => {
+  authorizeBucket(op.bucket!);
+  store.headObject(op.bucket!, op.key!);
+  return aclResult(account);
+};

@@ -1,0 +1,104 @@
+/** Bad input and failure: every case gets a clear error or a clean close, and the server keeps serving. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { bytesOf, signRequest, signedFetch, startTestServer, type TestServer } from '../src/testing.ts';
+
+let server: TestServer;
+let s3: S3Client;
+const B = 'robust';
+beforeAll(async () => {
+  server = await startTestServer();
+  s3 = server.client();
+  await s3.send(new CreateBucketCommand({ Bucket: B }));
+});
+afterAll(() => server.stop());
+
+/** Sends raw bytes on a socket and resolves with whatever came back when the server closed or answered. */
+function raw(head: string, body: Buffer, opts: { destroyAfterWrite?: boolean } = {}): Promise<string> {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(url.port), url.hostname);
+    let out = '';
+    sock.on('data', (d) => {
+      out += d.toString();
+      if (/\r\n\r\n/.test(out) && /Content-Length: (\d+)/i.test(out)) {
+        const len = Number(/Content-Length: (\d+)/i.exec(out)![1]);
+        if (out.length >= out.indexOf('\r\n\r\n') + 4 + len) sock.end();
+      }
+    });
+    sock.on('error', () => resolve(out));
+    sock.on('close', () => resolve(out));
+    sock.write(head);
+    sock.write(body, () => {
+      if (opts.destroyAfterWrite) {
+        sock.destroy();
+        resolve('');
+      } else sock.end();
+    });
+    setTimeout(() => reject(new Error('no answer')), 10_000).unref();
+  });
+}
+
+async function rawPut(key: string, declared: number, sent: Buffer, opts: { destroyAfterWrite?: boolean } = {}) {
+  const s = await signRequest(server, { method: 'PUT', path: `/${B}/${key}`, payload: 'UNSIGNED-PAYLOAD', headers: { 'content-length': String(declared) } });
+  const head = [`PUT /${B}/${key} HTTP/1.1`, ...Object.entries(s.headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+  return raw(head, sent, opts);
+}
+
+const exists = async (key: string) => {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: B, Key: key }));
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('bad input', () => {
+  it('a body shorter than its Content-Length stores nothing', async () => {
+    await rawPut('short', 1000, Buffer.alloc(10, 1));
+    expect(await exists('short')).toBe(false);
+  });
+
+  it('a client that disconnects mid-upload leaves no object and the server serving', async () => {
+    await rawPut('cut', 10 * 1024 * 1024, randomBytes(3 * 1024 * 1024), { destroyAfterWrite: true });
+    expect(await exists('cut')).toBe(false);
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: 'after', Body: 'still up' }));
+    expect((await bytesOf((await s3.send(new GetObjectCommand({ Bucket: B, Key: 'after' }))).Body)).toString()).toBe('still up');
+  });
+
+  it('malformed XML gets MalformedXML', async () => {
+    const r = await signedFetch(server, { method: 'POST', path: `/${B}`, query: { delete: '' }, body: '<Delete><Object><Key>a</Key></Obj' });
+    expect(r.status).toBe(400);
+    expect(await r.text()).toContain('<Code>MalformedXML</Code>');
+  });
+
+  it('an oversized XML body is refused', async () => {
+    const big = '<Delete>' + '<Object><Key>k</Key></Object>'.repeat(120_000) + '</Delete>';
+    const r = await signedFetch(server, { method: 'POST', path: `/${B}`, query: { delete: '' }, body: big });
+    expect(r.status).toBe(400);
+  });
+
+  it('invalid header values are refused with an S3 error', async () => {
+    const r = await signedFetch(server, { method: 'GET', path: `/${B}`, query: { 'list-type': '2', 'max-keys': 'lots' } });
+    expect(r.status).toBe(400);
+    expect(await r.text()).toContain('<Code>InvalidArgument</Code>');
+  });
+});
+
+describe('concurrency', () => {
+  it('two clients writing one key: one complete object wins, never a mix', async () => {
+    const a = randomBytes(3 * 1024 * 1024);
+    const b = randomBytes(3 * 1024 * 1024);
+    await Promise.all([
+      s3.send(new PutObjectCommand({ Bucket: B, Key: 'race', Body: a })),
+      s3.send(new PutObjectCommand({ Bucket: B, Key: 'race', Body: b })),
+    ]);
+    const got = await bytesOf((await s3.send(new GetObjectCommand({ Bucket: B, Key: 'race' }))).Body);
+    expect(got.equals(a) || got.equals(b)).toBe(true);
+    const list = await s3.send(new ListObjectsV2Command({ Bucket: B, Prefix: 'race' }));
+    expect(list.Contents?.length).toBe(1);
+  });
+});

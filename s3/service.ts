@@ -1,0 +1,171 @@
+/**
+ * The S3 endpoint: request id -> route -> authenticate -> admit -> handler -> response. Responses
+ * are written straight to the Node response (object bodies are piped, never buffered); an error
+ * after the headers went out destroys the socket, so a client never sees a short body as complete.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DomainError, isDomainError } from '../src/core/errors.ts';
+import type { ObjectStore } from '../src/core/object-store.ts';
+import type { AuthRequest, AuthResult } from './auth/index.ts';
+import { requestBody } from './body.ts';
+import type { S3Context, S3Result } from './context.ts';
+import { toS3Error } from './errors.ts';
+import { handlers } from './handlers/index.ts';
+import { addressOf, requestClass, route, type Operation } from './router.ts';
+
+export interface RequestRecord {
+  requestId: string;
+  method: string;
+  operation?: string;
+  bucket?: string;
+  key?: string;
+  account?: string;
+  status: number;
+  errorCode?: string;
+  bytesIn: number;
+  bytesOut: number;
+  durationMs: number;
+}
+
+export interface S3ServiceDeps {
+  store: ObjectStore;
+  region: string;
+  domain?: string;
+  authenticate: (req: AuthRequest) => AuthResult;
+  /** Per-request admission: suspended accounts, rate limits, transfer quotas (throws DomainError). */
+  admit?: (account: string, kind: 'read' | 'write' | 'list', operation: string) => void;
+  /** May `account` use `bucket`? Defaults to: only the bucket's owner. */
+  authorizeBucket?: (account: string, bucket: string) => void;
+  /** Called once per request when its response is done (logs, metrics, metering). */
+  onDone?: (r: RequestRecord) => void;
+  /** Unexpected errors (they become InternalError on the wire). */
+  onInternalError?: (err: unknown, r: { requestId: string; operation?: string }) => void;
+}
+
+export const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
+
+function lowerHeaders(req: IncomingMessage): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    h[k] = Array.isArray(v) ? v.join(',') : v;
+  }
+  return h;
+}
+
+/** Counts the bytes read from a stream. */
+async function* counted(source: AsyncIterable<Uint8Array>, add: (n: number) => void): AsyncIterable<Uint8Array> {
+  for await (const chunk of source) {
+    add(chunk.length);
+    yield chunk;
+  }
+}
+
+export function createS3Service(deps: S3ServiceDeps) {
+  const authorizeBucket =
+    deps.authorizeBucket ??
+    ((account: string, bucket: string) => {
+      if (deps.store.getBucket(bucket).owner !== account) throw new DomainError('AccessDenied', 'Access Denied');
+    });
+
+  return async function s3(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = newRequestId();
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const headers = lowerHeaders(req);
+    const record: RequestRecord = { requestId, method, status: 0, bytesIn: 0, bytesOut: 0, durationMs: 0 };
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort(new DomainError('RequestTimeout', 'The client closed the connection.'));
+    });
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', requestId);
+    res.setHeader('Server', 'datamesh');
+
+    let op: Operation | undefined;
+    try {
+      try {
+        const where = addressOf({ method, host: headers.host, rawPath, query: new URLSearchParams(rawQuery), headers }, deps.domain);
+        record.bucket = where.bucket;
+        record.key = where.key;
+      } catch {
+        // route() below reports the bad path
+      }
+      op = route({ method, host: headers.host, rawPath, query: new URLSearchParams(rawQuery), headers }, deps.domain);
+      record.operation = op.name;
+      const auth = deps.authenticate({ method, rawPath, rawQuery, headers });
+      record.account = auth.account;
+      deps.admit?.(auth.account, requestClass(op.name), op.name);
+      const raw = counted(req, (n) => (record.bytesIn += n));
+      const ctx: S3Context = {
+        op,
+        store: deps.store,
+        account: auth.account,
+        region: deps.region,
+        requestId,
+        headers,
+        body: requestBody(raw, auth, headers),
+        signal: abort.signal,
+        authorizeBucket: (bucket) => authorizeBucket(auth.account, bucket),
+      };
+      const result = await handlers[op.name](ctx);
+      await send(res, result, method, (n) => (record.bytesOut += n));
+      record.status = result.status ?? 200;
+    } catch (err) {
+      if (!isDomainError(err)) deps.onInternalError?.(err, { requestId, operation: op?.name });
+      const resource = decodeSafe(rawPath);
+      const e = toS3Error(err, { resource, requestId, head: method === 'HEAD' });
+      record.status = e.status;
+      record.errorCode = e.code;
+      if (res.headersSent) {
+        // Too late for an error document: cut the connection so the client sees a failure.
+        res.destroy(err instanceof Error ? err : new Error(String(err)));
+      } else {
+        const body = Buffer.from(e.body);
+        res.writeHead(e.status, { ...e.headers, 'Content-Type': 'application/xml', 'Content-Length': String(body.length) });
+        res.end(method === 'HEAD' ? undefined : body);
+        record.bytesOut += body.length;
+      }
+    } finally {
+      record.durationMs = performance.now() - started;
+      deps.onDone?.(record);
+    }
+  };
+}
+
+function decodeSafe(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
+}
+
+async function send(res: ServerResponse, r: S3Result, method: string, add: (n: number) => void): Promise<void> {
+  const status = r.status ?? 200;
+  const headers = r.headers ?? {};
+  if (r.body instanceof Readable) {
+    if (method === 'HEAD') {
+      r.body.destroy();
+      res.writeHead(status, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(status, headers);
+    await pipeline(counted(r.body, add), res);
+    return;
+  }
+  const body = r.body === undefined ? undefined : Buffer.from(r.body);
+  if (body !== undefined) headers['Content-Length'] = String(body.length);
+  else if (!('Content-Length' in headers) && status !== 204 && status !== 304) headers['Content-Length'] = '0';
+  res.writeHead(status, headers);
+  res.end(method === 'HEAD' ? undefined : body);
+  if (body) add(body.length);
+}
