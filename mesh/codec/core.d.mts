@@ -1,0 +1,37 @@
+/** Types of core.mjs (the bulk codec work shared by the main thread and the codec workers). */
+export declare const TAG_BYTES: number;
+export declare const NONCE_BYTES: number;
+export declare const SHARD_ALIGN: number;
+export declare function segmentNonce(index: number): Buffer;
+export declare function segmentAad(manifestId: string, index: number): Buffer;
+export declare function idFromDigest(digest: Uint8Array): string;
+export declare function hashShard(bytes: Uint8Array): string;
+export declare function shardSizeFor(dataLength: number, k: number): number;
+export declare function paddedLength(length: number, k: number): number;
+
+export interface SealJob {
+  key: Uint8Array;
+  manifestId: string;
+  index: number;
+  /** Plaintext bytes at the start of `plain`. */
+  length: number;
+  k: number;
+  m: number;
+  plain: ArrayBuffer;
+  sealed: ArrayBuffer;
+  parity: ArrayBuffer;
+}
+export declare function sealStripe(job: SealJob): Promise<{ shardSize: number; ids: string[] }>;
+
+export interface OpenJob {
+  key: Uint8Array;
+  manifestId: string;
+  index: number;
+  /** Plaintext bytes of the segment. */
+  size: number;
+  /** Bytes of ciphertext || tag (k * shard size). */
+  sealedLength: number;
+  /** The sealed bytes as consecutive pieces (the k data shards, or one decoded buffer). */
+  pieces: Uint8Array[];
+}
+export declare function openStripe(job: OpenJob): { plain: ArrayBuffer; size: number };

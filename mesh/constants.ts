@@ -1,0 +1,36 @@
+/**
+ * Protocol ids, limits and default timings of the datamesh libp2p mesh. One place, so the
+ * services, the node and the tests agree.
+ */
+
+/** The shard transfer protocol: put, get, has, delete and stat of content-addressed shards. */
+export const SHARD_PROTOCOL = '/datamesh/shard/1.0.0';
+/** Our private Kademlia DHT: never the public IPFS one. */
+export const KAD_PROTOCOL = '/datamesh/kad/1.0.0';
+/** Prefix of the ping and identify protocols, so a datamesh peer is never mistaken for an IPFS node. */
+export const PROTOCOL_PREFIX = 'datamesh';
+
+/** The largest shard a peer accepts or serves (above any segment size / k the codec uses). */
+export const MAX_SHARD_BYTES = 64 * 1024 * 1024;
+/** The largest JSON header of one message. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** The largest length-prefixed message (header + shard bytes). */
+export const MAX_MESSAGE_BYTES = MAX_SHARD_BYTES + MAX_HEADER_BYTES + 16;
+
+/** Signed by the gateway's peer key, with the shard id appended, to delete a shard it stored. */
+export const DELETE_SIGNATURE_DOMAIN = 'datamesh-delete:';
+
+/** Default time for one shard request (connect + transfer). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Time a peer gives a remote to send its whole request before aborting the stream. */
+export const DEFAULT_INBOUND_TIMEOUT_MS = 60_000;
+/** Default liveness probe interval; tests use a few hundred ms. */
+export const DEFAULT_PROBE_INTERVAL_MS = 5_000;
+/** Consecutive failed probes before a peer is marked down. */
+export const DEFAULT_DOWN_AFTER_FAILURES = 3;
+/** How often the bootstrap addresses are re-dialled when not connected. */
+export const DEFAULT_REDIAL_INTERVAL_MS = 10_000;
+
+/** Per connection; each inbound stream may buffer up to MAX_MESSAGE_BYTES. */
+export const MAX_INBOUND_STREAMS = 32;
+export const MAX_OUTBOUND_STREAMS = 32;

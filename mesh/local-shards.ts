@@ -1,0 +1,222 @@
+/**
+ * The shard store on this node's disk: one file per shard, named by its id (the CID of its bytes),
+ * in a fan-out layout DIR/xx/yy/<id> taken from the id's last characters (its "bafkrei" prefix is
+ * the same for every shard). Writes are atomic (temp file, fsync, rename); every read is checked
+ * against the id, and a corrupt shard is reported and never returned. The mesh stores the shards
+ * peers send it with this same class.
+ */
+import { mkdirSync } from 'node:fs';
+import { mkdir, open, opendir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Errors } from '../src/core/errors.ts';
+import { isShardId } from './codec/cid.ts';
+import { codecPool, type CodecPool } from './codec/codec-pool.ts';
+
+/** The part of a pino logger this module uses. */
+export interface ShardLog {
+  warn(obj: object, msg?: string): void;
+}
+
+export interface LocalShardStoreOptions {
+  /** Bytes this store may hold; a put past it fails. Unlimited when absent. */
+  capacity?: number;
+  /** Called with each shard found corrupt (its bytes do not hash to its id). */
+  onCorrupt?: (id: string, path: string) => void;
+  log?: ShardLog;
+  /** fsync each shard before it is renamed into place (default true). */
+  fsync?: boolean;
+  /** Where shards are hashed (default: the process-wide codec worker pool). */
+  codec?: CodecPool;
+}
+
+export interface PutShardOptions {
+  signal?: AbortSignal;
+  /** Hash the bytes and refuse them when they do not match the id (default true). */
+  verify?: boolean;
+}
+
+const TEMP_SUFFIX = '.tmp';
+const isNotFound = (e: unknown): boolean => (e as NodeJS.ErrnoException)?.code === 'ENOENT';
+
+export class LocalShardStore {
+  readonly dir: string;
+  private readonly opts: LocalShardStoreOptions;
+  private readonly made = new Set<string>();
+  private used: Promise<number> | undefined;
+  private readonly codec: CodecPool;
+
+  constructor(dir: string, opts: LocalShardStoreOptions = {}) {
+    this.dir = dir;
+    this.opts = opts;
+    this.codec = opts.codec ?? codecPool();
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** The file that holds (or would hold) shard `id`. */
+  path(id: string): string {
+    return join(this.leaf(id), id);
+  }
+
+  private leaf(id: string): string {
+    if (!isShardId(id)) throw Errors.invalidArgument(`'${id.slice(0, 80)}' is not a shard id (a CIDv1 raw sha2-256 in base32, "bafkrei...")`);
+    // The last character carries only 3 bits of the digest: fan out on the ones before it.
+    return join(this.dir, id.slice(-3, -1), id.slice(-5, -3));
+  }
+
+  /** Stores a shard atomically: temp file, fsync, rename. Overwrites a shard with the same id. */
+  async put(id: string, bytes: Uint8Array, opts: PutShardOptions = {}): Promise<void> {
+    const dir = this.leaf(id);
+    opts.signal?.throwIfAborted();
+    if (opts.verify !== false && (await this.codec.hash([bytes])).ids[0] !== id) {
+      throw Errors.badDigest(`shard bytes do not hash to ${id}: refusing to store them (the sender must send the shard's exact bytes)`);
+    }
+    if (this.opts.capacity !== undefined) await this.reserve(id, bytes.length);
+    if (!this.made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.made.add(dir);
+    }
+    const final = join(dir, id);
+    const temp = `${final}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+    let done = false;
+    try {
+      const handle = await open(temp, 'wx', 0o600).catch(async (e: unknown) => {
+        if (!isNotFound(e)) throw e;
+        await mkdir(dir, { recursive: true }); // the directory went away since it was made
+        return open(temp, 'wx', 0o600);
+      });
+      try {
+        await handle.writeFile(bytes, { signal: opts.signal });
+        if (this.opts.fsync !== false) await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      opts.signal?.throwIfAborted();
+      await rename(temp, final);
+      done = true;
+    } finally {
+      if (!done) {
+        await unlink(temp).catch(() => undefined);
+        if (this.used) this.used = this.used.then((u) => u - bytes.length);
+      }
+    }
+  }
+
+  private async reserve(id: string, size: number): Promise<void> {
+    this.used ??= this.stats().then((s) => s.bytes);
+    const used = await this.used;
+    const capacity = this.opts.capacity!;
+    if (used + size > capacity) {
+      throw Errors.serviceUnavailable(
+        `the shard store at ${this.dir} is full (${used} of ${capacity} bytes used; shard ${id} needs ${size}): free space or raise its capacity`,
+      );
+    }
+    this.used = this.used.then((u) => u + size);
+  }
+
+  /** The shard's bytes, checked against its id; undefined when absent, unreadable or corrupt. */
+  async get(id: string, opts: { signal?: AbortSignal } = {}): Promise<Uint8Array | undefined> {
+    if (!isShardId(id)) return undefined;
+    const file = this.path(id);
+    let read: Buffer;
+    try {
+      read = await readFile(file, { signal: opts.signal });
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      if (!isNotFound(e)) this.opts.log?.warn({ shard: id, path: file, err: e }, 'shard unreadable: treated as missing');
+      return undefined;
+    }
+    // the bytes travel to a codec worker and back (transferred, not copied)
+    const { ids, buffers } = await this.codec.hash([read], { transfer: true });
+    const bytes = buffers[0]!;
+    if (ids[0] !== id) {
+      this.opts.log?.warn({ shard: id, path: file }, 'corrupt shard: its bytes do not hash to its id; routed around');
+      this.opts.onCorrupt?.(id, file);
+      return undefined;
+    }
+    return bytes;
+  }
+
+  /** True when a file for the shard exists (not verified: use get for that). */
+  async has(id: string): Promise<boolean> {
+    if (!isShardId(id)) return false;
+    try {
+      await stat(this.path(id));
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Removes the shard; absent is fine. */
+  async delete(id: string): Promise<void> {
+    if (!isShardId(id)) return;
+    const file = this.path(id);
+    let size = 0;
+    if (this.used) size = await stat(file).then((s) => s.size, () => 0);
+    try {
+      await unlink(file);
+      if (this.used && size > 0) this.used = this.used.then((u) => u - size);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  /** Every shard id on disk (temp files of writes in progress are skipped). */
+  async *list(): AsyncIterable<string> {
+    for await (const { path } of this.walk()) {
+      const name = path.slice(path.lastIndexOf('/') + 1);
+      if (isShardId(name)) yield name;
+    }
+  }
+
+  private async *walk(): AsyncIterable<{ path: string; temp: boolean }> {
+    for (const top of await subdirs(this.dir)) {
+      for (const sub of await subdirs(top)) {
+        const d = await opendir(sub).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+        if (!d) continue;
+        for await (const entry of d) {
+          if (!entry.isFile()) continue;
+          yield { path: join(sub, entry.name), temp: entry.name.endsWith(TEMP_SUFFIX) };
+        }
+      }
+    }
+  }
+
+  /** Number of shards and their total size. */
+  async stats(): Promise<{ count: number; bytes: number }> {
+    let count = 0;
+    let bytes = 0;
+    for await (const { path, temp } of this.walk()) {
+      if (temp) continue;
+      const s = await stat(path).catch(() => undefined);
+      if (!s) continue;
+      count++;
+      bytes += s.size;
+    }
+    return { count, bytes };
+  }
+
+  /** Removes temp files last modified before `before` (ms since epoch): writes cut by a crash. */
+  async sweepTemp(before: number): Promise<number> {
+    let removed = 0;
+    for await (const { path, temp } of this.walk()) {
+      if (!temp) continue;
+      const s = await stat(path).catch(() => undefined);
+      if (s && s.mtimeMs < before) {
+        await unlink(path).catch(() => undefined);
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
+
+async function subdirs(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const d = await opendir(dir).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+  if (!d) return out;
+  for await (const entry of d) if (entry.isDirectory()) out.push(join(dir, entry.name));
+  return out;
+}

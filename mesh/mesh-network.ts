@@ -1,0 +1,190 @@
+/**
+ * ShardNetwork over libp2p: shards go to peers chosen by rendezvous hashing among the live,
+ * healthy, not-full ones; requests to this node go straight to its ShardHost, others over
+ * /datamesh/shard/1.0.0 with a per-request timeout. Every outcome feeds the PeerTable (health),
+ * and a shard a peer serves is verified against its id here, whatever the peer claims.
+ */
+import type { ContentRouting, PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { existsSync } from 'node:fs';
+import { verifyShardAsync } from './codec/cid.ts';
+import { Errors } from '../src/core/errors.ts';
+import { findProviders } from './announce.ts';
+import type { PeerTable } from './health.ts';
+import { placeShards } from './placement.ts';
+import type { ShardNetwork } from './shards.ts';
+import type { ShardHost } from './shard-protocol/host.ts';
+import type { ShardProtocolService } from './shard-protocol/service.ts';
+import type { Frame, ShardRequest, ShardResponse } from './shard-protocol/messages.ts';
+
+export interface MeshNetworkInit {
+  self: string;
+  service: ShardProtocolService;
+  host: ShardHost;
+  /** Path of a locally stored shard. */
+  localPath: (id: string) => string;
+  table: PeerTable;
+  /** The other mesh peers known to this node. */
+  peers: () => string[];
+  /** Whether this node stores shards itself (a gateway that is also a storage peer). */
+  storesLocally: boolean;
+  requestTimeoutMs: number;
+  routing?: ContentRouting;
+  /** Called after a shard was deleted here (to stop announcing it). */
+  onLocalDelete?: (id: string) => void;
+  log?: (msg: string) => void;
+}
+
+type Opts = { signal?: AbortSignal };
+
+const short = (peer: string): string => (peer.length > 16 ? `${peer.slice(0, 8)}…${peer.slice(-6)}` : peer);
+
+export class MeshNetwork implements ShardNetwork {
+  readonly self: string;
+  private readonly init: MeshNetworkInit;
+  private readonly peerIds = new Map<string, PeerId>();
+
+  constructor(init: MeshNetworkInit) {
+    this.self = init.self;
+    this.init = init;
+  }
+
+  /** Placement candidates: live, healthy, not full; falls back to every peer not down. */
+  candidates(): string[] {
+    const { table } = this.init;
+    const all = [...(this.init.storesLocally ? [this.self] : []), ...this.init.peers().filter((p) => p !== this.self)];
+    const good = all.filter((p) => (p === this.self ? !this.selfFull() : table.isPlaceable(p)));
+    if (good.length > 0) return good;
+    return all.filter((p) => p === this.self || table.get(p)?.state !== 'down');
+  }
+
+  place(shardIds: readonly string[]): string[] {
+    const peers = this.candidates();
+    if (peers.length === 0)
+      throw Errors.serviceUnavailable(
+        'No live mesh peer can take shards: every known peer is down or full and this node stores none. Start storage peers (datamesh node --bootstrap ...) or check their health with datamesh admin mesh.',
+      );
+    return placeShards(shardIds, peers);
+  }
+
+  /** `peers` ordered best first for reading (up before suspect before down, then health score). */
+  rank(peers: readonly string[]): string[] {
+    return this.init.table.rank(peers);
+  }
+
+  async put(peer: string, id: string, bytes: Uint8Array, opts: Opts = {}): Promise<void> {
+    if (peer === this.self) {
+      const res = await this.init.host.put(id, bytes, this.self, { trusted: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+      if (!res.ok) throw res.code === 'Full' ? Errors.serviceUnavailable(res.reason) : Errors.internal(res.reason);
+      return;
+    }
+    const { header } = await this.call(peer, { op: 'put', id }, bytes, opts, 'store');
+    if (header.ok) return;
+    if (header.code === 'Full') {
+      this.init.table.markFull(peer, header.stats);
+      throw Errors.serviceUnavailable(header.reason);
+    }
+    this.init.table.recordFailure(peer);
+    throw Errors.internal(`peer ${short(peer)} refused shard ${id}: ${header.reason}`);
+  }
+
+  async get(peer: string, id: string, opts: Opts = {}): Promise<Uint8Array | undefined> {
+    if (peer === this.self) return (await this.init.host.get(id)).bytes;
+    const { header, body } = await this.call(peer, { op: 'get', id }, undefined, opts, 'read');
+    if (!header.ok) {
+      if (header.code !== 'NotFound') this.init.table.recordFailure(peer);
+      return undefined;
+    }
+    const bytes = body.subarray();
+    if (!(await verifyShardAsync(id, bytes))) {
+      this.init.table.recordFailure(peer, { severe: true });
+      this.init.log?.(`peer ${peer} served ${bytes.byteLength} bytes for shard ${id} that do not match the id; rejected, and the peer's health score lowered`);
+      return undefined;
+    }
+    return bytes;
+  }
+
+  async has(peer: string, id: string, opts: Opts = {}): Promise<boolean> {
+    if (peer === this.self) return this.init.host.has(id);
+    const { header } = await this.call(peer, { op: 'has', id }, undefined, opts, 'check');
+    if (!header.ok) throw Errors.serviceUnavailable(`peer ${short(peer)} could not check shard ${id}: ${header.reason}`);
+    return header.has === true;
+  }
+
+  async delete(peer: string, id: string, opts: Opts = {}): Promise<void> {
+    if (peer === this.self) {
+      const res = await this.init.host.delete(id, this.self);
+      if (!res.ok) throw Errors.accessDenied(res.reason);
+      this.init.onLocalDelete?.(id);
+      return;
+    }
+    const sig = await this.init.service.signDelete(id);
+    const { header } = await this.call(peer, { op: 'delete', id, sig }, undefined, opts, 'delete');
+    if (header.ok) return;
+    if (header.code === 'Denied') throw Errors.accessDenied(header.reason);
+    throw Errors.serviceUnavailable(`peer ${short(peer)} could not delete shard ${id}: ${header.reason}`);
+  }
+
+  localPath(id: string): string | undefined {
+    const path = this.init.localPath(id);
+    return existsSync(path) ? path : undefined;
+  }
+
+  /** Peers that announced shard `id` in the DHT (this node first when it holds it). */
+  async findProviders(id: string, opts: { signal?: AbortSignal; limit?: number } = {}): Promise<string[]> {
+    const found: string[] = (await this.init.host.has(id)) ? [this.self] : [];
+    if (this.init.routing === undefined) return found;
+    const providers = await findProviders(this.init.routing, id, opts);
+    for (const p of providers) {
+      const key = p.peer.toString();
+      if (!found.includes(key)) found.push(key);
+    }
+    return found;
+  }
+
+  private selfFull(): boolean {
+    const s = this.init.host.stats();
+    return s.capacity !== null && s.used >= s.capacity;
+  }
+
+  private peerId(peer: string): PeerId {
+    let id = this.peerIds.get(peer);
+    if (id === undefined) {
+      try {
+        id = peerIdFromString(peer);
+      } catch {
+        throw Errors.invalidArgument(`"${peer}" is not a libp2p peer id; shard locations name peers by their id (12D3Koo…).`);
+      }
+      this.peerIds.set(peer, id);
+    }
+    return id;
+  }
+
+  /** One request with a timeout; transport failures and timeouts count against the peer's health. */
+  private async call(
+    peer: string,
+    req: ShardRequest,
+    body: Uint8Array | undefined,
+    opts: Opts,
+    verb: string,
+  ): Promise<Frame<ShardResponse>> {
+    const { table, service, requestTimeoutMs } = this.init;
+    const id = 'id' in req ? req.id : '';
+    const since = table.downSince(peer);
+    if (since !== undefined)
+      throw Errors.serviceUnavailable(`peer ${short(peer)} is down since ${new Date(since).toISOString()}; cannot ${verb} shard ${id} there. Use another peer or wait for repair.`);
+    opts.signal?.throwIfAborted();
+    const signal = AbortSignal.any([...(opts.signal ? [opts.signal] : []), AbortSignal.timeout(requestTimeoutMs)]);
+    const started = performance.now();
+    try {
+      const frame = await service.request(this.peerId(peer), req, body, { signal });
+      table.recordSuccess(peer, performance.now() - started);
+      return frame;
+    } catch (err) {
+      if (opts.signal?.aborted === true) throw opts.signal.reason ?? err;
+      table.recordFailure(peer);
+      const why = signal.aborted ? `no answer within ${requestTimeoutMs} ms` : (err as Error).message;
+      throw Errors.serviceUnavailable(`could not ${verb} shard ${id} on peer ${short(peer)}: ${why}. Retry on another peer.`);
+    }
+  }
+}

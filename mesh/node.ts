@@ -1,0 +1,277 @@
+/**
+ * A datamesh mesh peer: libp2p (TCP, Noise, Yamux, identify, ping, a private Kademlia DHT) with
+ * a persistent identity (DIR/peer.key) and peer store (DIR/libp2p/), the shard protocol serving
+ * the node's LocalShardStore, liveness probing and health scores, and a MeshNetwork (the
+ * ShardNetwork the data store uses). A gateway also stores shards and counts itself as a peer;
+ * a storage node only serves.
+ */
+import '../src/polyfill.ts';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { identify } from '@libp2p/identify';
+import type { PeerId } from '@libp2p/interface';
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { ping } from '@libp2p/ping';
+import { tcp } from '@libp2p/tcp';
+import { FsDatastore } from 'datastore-fs';
+import { createLibp2p } from 'libp2p';
+import { join } from 'node:path';
+import { ProvideQueue } from './announce.ts';
+import {
+  DEFAULT_DOWN_AFTER_FAILURES,
+  DEFAULT_PROBE_INTERVAL_MS,
+  DEFAULT_REDIAL_INTERVAL_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  KAD_PROTOCOL,
+  SHARD_PROTOCOL,
+} from './constants.ts';
+import { Dialer } from './dialer.ts';
+import { PeerTable, type DownListener, type PeerHealth, type PeerState, type UpListener } from './health.ts';
+import { loadOrCreatePeerKey, peerIdOf } from './identity.ts';
+import { LivenessMonitor } from './liveness.ts';
+import type { LocalShardStore } from './local-shards.ts';
+import { MeshNetwork } from './mesh-network.ts';
+import { OwnerIndex, ShardHost, shardProtocol, type ShardProtocolService } from './shard-protocol/index.ts';
+
+/** The part of a pino (or console) logger the mesh uses. */
+export interface MeshLog {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface MeshNodeOptions {
+  /** Holds peer.key, the libp2p datastore (peer store, DHT records) and mesh.db (shard owners). */
+  dataDir: string;
+  /** Multiaddrs to listen on (default /ip4/127.0.0.1/tcp/0). */
+  listen?: string[];
+  /** Multiaddrs of peers to join through, e.g. /ip4/10.0.0.5/tcp/4001/p2p/12D3Koo... */
+  bootstrap?: string[];
+  /** Bytes of shards this node accepts (default unlimited). */
+  capacity?: number;
+  shards: LocalShardStore;
+  role: 'gateway' | 'storage';
+  log?: MeshLog;
+  /** Probe the known peers' liveness (default: true for a gateway, false for a storage node). */
+  probe?: boolean;
+  /** Liveness probe interval (default 5 s). */
+  probeIntervalMs?: number;
+  /** Time a probe may take (default min(interval, 2 s)). */
+  probeTimeoutMs?: number;
+  /** Failed probes in a row before a peer is down (default 3). */
+  downAfterFailures?: number;
+  /** Time for one shard request (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Bootstrap re-dial interval (default 10 s). */
+  redialIntervalMs?: number;
+  /** Announce stored shards in the DHT (default true). */
+  announce?: boolean;
+  /** Whether this node counts itself as a placement target (default: true for a gateway). */
+  storesLocally?: boolean;
+}
+
+export interface PeerStatus {
+  id: string;
+  self: boolean;
+  addresses: string[];
+  state: PeerState;
+  /** Since when (ms since epoch) the peer is in `state`. */
+  since: number;
+  shardsHeld: number | null;
+  bytes: number | null;
+  /** null: unlimited or not reported yet. */
+  capacity: number | null;
+  health: PeerHealth;
+}
+
+export interface MeshNode {
+  readonly peerId: string;
+  /** The addresses this node listens on, with /p2p/<peerId>: give them to --bootstrap. */
+  readonly multiaddrs: string[];
+  readonly role: 'gateway' | 'storage';
+  readonly network: MeshNetwork;
+  /** This node and every mesh peer it knows, with state, usage and health. */
+  peers(): PeerStatus[];
+  /** Called once when a peer is marked down (with when it stopped answering). Returns an unsubscribe. */
+  onPeerDown(cb: DownListener): () => void;
+  onPeerUp(cb: UpListener): () => void;
+  /** When the peer stopped answering, if it is down now. */
+  downSince(peer: string): number | undefined;
+  /** Probes every known peer now (also done every probe interval). */
+  probeAll(): Promise<void>;
+  /** Resolves when the DHT announcements queued so far are done (tests, shutdown). */
+  announced(): Promise<void>;
+  readonly libp2p: Awaited<ReturnType<typeof startLibp2p>>;
+  stop(): Promise<void>;
+}
+
+const THIRTY_DAYS = 30 * 24 * 3600 * 1000;
+const silent: MeshLog = { debug() {}, info() {}, warn() {} };
+
+function startLibp2p(opts: { privateKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>; datastore: FsDatastore; listen: string[]; host: ShardHost }) {
+  return createLibp2p({
+    privateKey: opts.privateKey,
+    datastore: opts.datastore,
+    addresses: { listen: opts.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    // Remember peers (and their addresses) across restarts, well past a long outage.
+    peerStore: { maxAddressAge: THIRTY_DAYS, maxPeerAge: THIRTY_DAYS },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
+      shards: shardProtocol({ host: opts.host }),
+    },
+  });
+}
+
+export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
+  const log = opts.log ?? silent;
+  const privateKey = await loadOrCreatePeerKey(opts.dataDir);
+  const self = peerIdOf(privateKey);
+  const announce = opts.announce ?? true;
+  const provideQueue = new ProvideQueue({ onError: (id, err) => log.debug(`announcing shard ${id} in the DHT failed: ${err.message}`) });
+  const owners = new OwnerIndex(join(opts.dataDir, 'mesh.db'));
+  const host = new ShardHost({
+    shards: opts.shards,
+    owners,
+    self,
+    ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
+    onStored: (id) => announce && provideQueue.add(id),
+  });
+  await host.refresh();
+  const datastore = new FsDatastore(join(opts.dataDir, 'libp2p'));
+  await datastore.open();
+
+  const libp2p = await startLibp2p({ privateKey, datastore, listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], host });
+  const service: ShardProtocolService = libp2p.services.shards;
+
+  // The mesh peers this node knows: remembered in the peer store, or learnt through identify.
+  const known = new Map<string, { peerId: PeerId; addresses: string[] }>();
+  const learn = (peerId: PeerId, protocols: readonly string[], addresses: readonly { toString(): string }[]): boolean => {
+    const id = peerId.toString();
+    if (id === self || !protocols.includes(SHARD_PROTOCOL)) return false;
+    const isNew = !known.has(id);
+    known.set(id, { peerId, addresses: addresses.map((a) => a.toString()) });
+    return isNew;
+  };
+  for (const p of await libp2p.peerStore.all()) learn(p.id, p.protocols, p.addresses.map((a) => a.multiaddr));
+
+  const table = new PeerTable({ downAfterFailures: opts.downAfterFailures ?? DEFAULT_DOWN_AFTER_FAILURES });
+  for (const id of known.keys()) table.ensure(id, 'suspect');
+  const interval = opts.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS;
+  const liveness = new LivenessMonitor({
+    table,
+    peers: () => [...known.keys()],
+    probe: async (peer, signal) => {
+      const entry = known.get(peer);
+      const peerId = entry?.peerId ?? peerIdFromString(peer);
+      const { header } = await service.request(peerId, { op: 'stat' }, undefined, { signal });
+      if (!header.ok || header.stats === undefined) throw new Error(`peer ${peer} answered a stat without stats`);
+      return header.stats;
+    },
+    intervalMs: interval,
+    timeoutMs: opts.probeTimeoutMs ?? Math.min(interval, 2_000),
+    onProbeError: (peer, err) => log.debug(`probe of mesh peer ${peer} failed: ${err.message}`),
+  });
+  table.onPeerDown((peer, since) => log.warn(`mesh peer ${peer} is down: no answer since ${new Date(since).toISOString()}`));
+  table.onPeerUp((peer) => log.info(`mesh peer ${peer} is back up`));
+
+  const onUpdate = (evt: CustomEvent<{ peer: { id: PeerId; protocols: string[]; addresses: { multiaddr: unknown }[] } }>): void => {
+    const { peer } = evt.detail;
+    const isNew = learn(peer.id, peer.protocols, peer.addresses.map((a) => String(a.multiaddr)));
+    if (isNew) {
+      table.ensure(peer.id.toString());
+      log.info(`mesh peer ${peer.id} joined`);
+      void liveness.probe(peer.id.toString());
+    }
+  };
+  libp2p.addEventListener('peer:update', onUpdate);
+
+  const network = new MeshNetwork({
+    self,
+    service,
+    host,
+    localPath: (id) => opts.shards.path(id),
+    table,
+    peers: () => [...known.keys()],
+    storesLocally: opts.storesLocally ?? opts.role === 'gateway',
+    requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    routing: libp2p.contentRouting,
+    onLocalDelete: (id) => void provideQueue.forget(id),
+    log: (msg) => log.warn(msg),
+  });
+  if (announce) provideQueue.attach(libp2p.contentRouting);
+
+  const dialer = new Dialer({
+    libp2p,
+    bootstrap: opts.bootstrap ?? [],
+    remembered: () => [...known.values()].map((k) => k.peerId),
+    intervalMs: opts.redialIntervalMs ?? DEFAULT_REDIAL_INTERVAL_MS,
+    dialTimeoutMs: 5_000,
+    log: (msg) => log.debug(msg),
+  });
+  await dialer.start();
+  const probing = opts.probe ?? opts.role === 'gateway';
+  if (probing) liveness.start();
+
+  let stopped = false;
+  const startedAt = Date.now();
+  return {
+    peerId: self,
+    get multiaddrs() {
+      return libp2p.getMultiaddrs().map((m) => m.toString());
+    },
+    role: opts.role,
+    network,
+    libp2p,
+    peers(): PeerStatus[] {
+      const me = host.stats();
+      const selfStatus: PeerStatus = {
+        id: self,
+        self: true,
+        addresses: libp2p.getMultiaddrs().map((m) => m.toString()),
+        state: 'up',
+        since: startedAt,
+        shardsHeld: me.count,
+        bytes: me.used,
+        capacity: me.capacity,
+        health: { successRate: 1, latencyMs: 0, score: 1 },
+      };
+      const others = [...known.entries()].map(([id, k]): PeerStatus => {
+        const r = table.ensure(id);
+        return {
+          id,
+          self: false,
+          addresses: k.addresses,
+          state: r.state,
+          since: r.since,
+          shardsHeld: r.stats?.count ?? null,
+          bytes: r.stats?.used ?? null,
+          capacity: r.stats?.capacity ?? null,
+          health: table.health(id),
+        };
+      });
+      return [selfStatus, ...others];
+    },
+    onPeerDown: (cb) => table.onPeerDown(cb),
+    onPeerUp: (cb) => table.onPeerUp(cb),
+    downSince: (peer) => table.downSince(peer),
+    probeAll: () => liveness.round(),
+    announced: () => provideQueue.onIdle(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      dialer.stop();
+      provideQueue.stop();
+      await liveness.stop();
+      libp2p.removeEventListener('peer:update', onUpdate);
+      await libp2p.stop();
+      await datastore.close();
+      owners.close();
+    },
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * The shard protocol as a libp2p service (in the style of @libp2p/ping): handles
+ * /datamesh/shard/1.0.0 in start(), unhandles it in stop(), and opens streams to ask other peers.
+ * One request and one response per stream, each one length-prefixed frame of at most
+ * MAX_MESSAGE_BYTES. A malformed or oversized message aborts that stream; the peer carries on.
+ */
+import { serviceCapabilities, type AbortOptions, type ComponentLogger, type Connection, type Logger, type PeerId, type PrivateKey, type Startable, type Stream } from '@libp2p/interface';
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal';
+import {
+  DEFAULT_INBOUND_TIMEOUT_MS,
+  DELETE_SIGNATURE_DOMAIN,
+  MAX_INBOUND_STREAMS,
+  MAX_OUTBOUND_STREAMS,
+  SHARD_PROTOCOL,
+} from '../constants.ts';
+import { frameStream } from './framing.ts';
+import type { ShardHost } from './host.ts';
+import {
+  decodeRequest,
+  decodeResponse,
+  deleteSigningBytes,
+  encodeFrame,
+  ProtocolViolation,
+  type Frame,
+  type ShardRequest,
+  type ShardResponse,
+} from './messages.ts';
+
+export interface ShardProtocolInit {
+  /** The local side (store, capacity, owners). Set later with attachHost when built after libp2p. */
+  host?: ShardHost;
+  /** Time a remote has to send its request before the stream is aborted. */
+  inboundTimeoutMs?: number;
+  maxInboundStreams?: number;
+  maxOutboundStreams?: number;
+}
+
+export interface ShardProtocolComponents {
+  peerId: PeerId;
+  privateKey: PrivateKey;
+  registrar: Registrar;
+  connectionManager: ConnectionManager;
+  logger: ComponentLogger;
+}
+
+export class ShardProtocolService implements Startable {
+  readonly protocol = SHARD_PROTOCOL;
+  private readonly components: ShardProtocolComponents;
+  private readonly log: Logger;
+  private readonly inboundTimeoutMs: number;
+  private readonly maxInboundStreams: number;
+  private readonly maxOutboundStreams: number;
+  private host: ShardHost | undefined;
+  private started = false;
+  /** Streams aborted for protocol violations (for tests and the operations view). */
+  violations = 0;
+
+  constructor(components: ShardProtocolComponents, init: ShardProtocolInit = {}) {
+    this.components = components;
+    this.log = components.logger.forComponent('datamesh:shard-protocol');
+    this.host = init.host;
+    this.inboundTimeoutMs = init.inboundTimeoutMs ?? DEFAULT_INBOUND_TIMEOUT_MS;
+    this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS;
+    this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS;
+    this.handle = this.handle.bind(this);
+  }
+
+  readonly [Symbol.toStringTag] = '@datamesh/shard-protocol';
+  readonly [serviceCapabilities] = ['@datamesh/shard-protocol'];
+
+  attachHost(host: ShardHost): void {
+    this.host = host;
+  }
+
+  async start(): Promise<void> {
+    await this.components.registrar.handle(this.protocol, this.handle, {
+      maxInboundStreams: this.maxInboundStreams,
+      maxOutboundStreams: this.maxOutboundStreams,
+    });
+    this.started = true;
+  }
+
+  async stop(): Promise<void> {
+    await this.components.registrar.unhandle(this.protocol);
+    this.started = false;
+  }
+
+  isStarted(): boolean {
+    return this.started;
+  }
+
+  /** Serves one inbound request. Never throws: a bad stream is aborted and logged. */
+  async handle(stream: Stream, connection: Connection): Promise<void> {
+    const signal = AbortSignal.timeout(this.inboundTimeoutMs);
+    const lp = frameStream(stream);
+    try {
+      const frame = decodeRequest(await lp.read({ signal }));
+      const { response, body } = await this.serve(frame, connection.remotePeer);
+      await lp.write(encodeFrame(response, body), { signal });
+      await stream.close({ signal });
+    } catch (err) {
+      if (err instanceof ProtocolViolation) this.violations++;
+      this.log('aborting %s stream from %p: %s', this.protocol, connection.remotePeer, (err as Error).message);
+      stream.abort(err instanceof Error ? err : new ProtocolViolation(String(err)));
+    }
+  }
+
+  private async serve(frame: Frame<ShardRequest>, remote: PeerId): Promise<{ response: ShardResponse; body?: Uint8Array }> {
+    const host = this.host;
+    if (host === undefined) return { response: { ok: false, code: 'Internal', reason: 'peer is starting; retry shortly' } };
+    const req = frame.header;
+    try {
+      switch (req.op) {
+        case 'stat':
+          return { response: { ok: true, stats: host.stats() } };
+        case 'has':
+          return { response: { ok: true, has: await host.has(req.id) } };
+        case 'get': {
+          const { response, bytes } = await host.get(req.id);
+          return bytes === undefined ? { response } : { response, body: bytes };
+        }
+        case 'put':
+          return { response: await host.put(req.id, frame.body.subarray(), remote.toString()) };
+        case 'delete': {
+          if (!(await verifyDeleteSignature(remote, req.id, req.sig)))
+            return { response: { ok: false, code: 'Denied', reason: `the delete of shard ${req.id} is not signed by the key of peer ${remote}` } };
+          return { response: await host.delete(req.id, remote.toString()) };
+        }
+      }
+    } catch (err) {
+      this.log.error('serving %s %s for %p failed - %e', req.op, 'id' in req ? req.id : '', remote, err);
+      return { response: { ok: false, code: 'Internal', reason: `peer failed to ${req.op}: ${(err as Error).message}` } };
+    }
+  }
+
+  /** Sends one request to `peer` and returns its response (body: the shard bytes of a get). */
+  async request(peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, options: AbortOptions): Promise<Frame<ShardResponse>> {
+    const stream = await this.components.connectionManager.openStream(peer, this.protocol, options);
+    const lp = frameStream(stream);
+    try {
+      await lp.write(encodeFrame(req, body), options);
+      const frame = await lp.read(options);
+      const response = decodeResponse(frame);
+      await stream.close(options).catch(() => {});
+      return response;
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
+  /** The signature proving this node asks to delete `id` (see DELETE_SIGNATURE_DOMAIN). */
+  async signDelete(id: string): Promise<string> {
+    const sig = await this.components.privateKey.sign(deleteSigningBytes(DELETE_SIGNATURE_DOMAIN, id));
+    return Buffer.from(sig).toString('base64');
+  }
+}
+
+async function verifyDeleteSignature(remote: PeerId, id: string, sig: string): Promise<boolean> {
+  const key = remote.publicKey;
+  if (key === undefined) return false;
+  try {
+    return await key.verify(deleteSigningBytes(DELETE_SIGNATURE_DOMAIN, id), Buffer.from(sig, 'base64'));
+  } catch {
+    return false;
+  }
+}

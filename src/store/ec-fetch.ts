@@ -1,0 +1,82 @@
+/**
+ * Fetches enough shards of one segment to read it: the k data shards first, in parallel; a parity
+ * shard for each one that comes back missing, unreadable or corrupt (the network verifies every
+ * shard against its id); and, when some are slow past `hedgeAfterMs`, a parity shard for each
+ * slow one. Stops (aborting the stragglers) as soon as k shards are in hand.
+ */
+import type { ShardNetwork } from '../../mesh/shards.ts';
+import type { SegmentPlan } from './ec-schema.ts';
+
+export interface FetchOptions {
+  signal: AbortSignal;
+  /** Start parity for data shards still outstanding after this long (ms). */
+  hedgeAfterMs: number;
+  /** Called for each shard that came back missing, unreadable or corrupt. */
+  onBad: (index: number, err?: unknown) => void;
+}
+
+/** The shards of `plan` by index; at least k present unless the segment is lost. */
+export async function fetchShards(
+  network: ShardNetwork,
+  plan: SegmentPlan,
+  k: number,
+  opts: FetchOptions,
+): Promise<(Uint8Array | undefined)[]> {
+  const n = plan.shards.length;
+  const got = new Array<Uint8Array | undefined>(n).fill(undefined);
+  const local = new AbortController();
+  const stop = () => local.abort(opts.signal.reason);
+  opts.signal.addEventListener('abort', stop, { once: true });
+
+  let wake!: () => void;
+  let woken = new Promise<void>((r) => (wake = r));
+  const notify = () => {
+    const w = wake;
+    woken = new Promise<void>((r) => (wake = r));
+    w();
+  };
+  const inflight = new Set<number>();
+  const slow = new Set<number>();
+  const start = (i: number) => {
+    inflight.add(i);
+    const { id, peer } = plan.shards[i]!;
+    network
+      .get(peer, id, { signal: local.signal })
+      .then(
+        (bytes) => {
+          if (bytes && bytes.length === plan.shard_size) got[i] = bytes;
+          else opts.onBad(i);
+        },
+        (err: unknown) => {
+          if (!local.signal.aborted) opts.onBad(i, err);
+        },
+      )
+      .finally(() => {
+        inflight.delete(i);
+        slow.delete(i);
+        notify();
+      });
+  };
+
+  for (let i = 0; i < k && i < n; i++) start(i);
+  let next = k;
+  const hedge = setTimeout(() => {
+    for (const i of inflight) slow.add(i);
+    notify();
+  }, opts.hedgeAfterMs);
+  try {
+    for (;;) {
+      const have = got.reduce((c, s) => c + (s ? 1 : 0), 0);
+      if (have >= k) break;
+      for (let want = k - have - (inflight.size - slow.size); want > 0 && next < n; want--) start(next++);
+      if (inflight.size === 0) break;
+      await woken;
+      opts.signal.throwIfAborted();
+    }
+  } finally {
+    clearTimeout(hedge);
+    opts.signal.removeEventListener('abort', stop);
+    local.abort(); // stragglers are not needed any more
+  }
+  return got;
+}
