@@ -1,0 +1,132 @@
+/**
+ * End-to-end benchmark: PUT and GET MB/s for large objects and ops/s for 4 KiB objects, against
+ * datamesh and, in the same run with the same client, against a null endpoint that does no S3 work
+ * (the ceiling of this machine). Prints the ratios and the server's peak RSS. Codec figures come
+ * from scripts/bench-codec.ts.
+ *
+ *   npm run bench                       start a fresh single-node server and a null endpoint
+ *   npm run bench -- --endpoint URL     measure a running server (root credentials from env)
+ *   options: --size 64MiB --count 8 --small 2000 --concurrency 1
+ */
+import '../src/polyfill.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { request, Agent } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parseArgs, parseSize } from '../src/config.ts';
+import { signRequest, ROOT } from '../src/testing.ts';
+
+const { flags } = parseArgs(process.argv.slice(2));
+const flag = (n: string, d: string) => flags.get(n)?.at(-1) ?? d;
+const SIZE = parseSize(flag('size', '64MiB'));
+const COUNT = Number(flag('count', '6'));
+const SMALL = Number(flag('small', '1000'));
+const CONC = Number(flag('concurrency', '1'));
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const creds = {
+  accessKeyId: process.env.DATAMESH_ROOT_ACCESS_KEY ?? ROOT.accessKeyId,
+  secretAccessKey: process.env.DATAMESH_ROOT_SECRET_KEY ?? ROOT.secretAccessKey,
+};
+
+async function send(base: string, method: string, path: string, body?: Buffer, query?: Record<string, string>): Promise<number> {
+  const s = await signRequest({ url: base }, { method, path, query, payload: 'UNSIGNED-PAYLOAD', credentials: creds, headers: body ? { 'content-length': String(body.length) } : {} });
+  return new Promise((ok, fail) => {
+    const req = request(s.url, { method, headers: s.headers, agent }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => (n += c.length));
+      res.on('end', () => (res.statusCode! < 300 ? ok(n) : fail(new Error(`${method} ${path}: HTTP ${res.statusCode}`))));
+      res.on('error', fail);
+    });
+    req.on('error', fail);
+    if (body) {
+      // write in 1 MiB pieces, as a streaming client does
+      for (let o = 0; o < body.length; o += 1 << 20) req.write(body.subarray(o, Math.min(o + (1 << 20), body.length)));
+    }
+    req.end();
+  });
+}
+
+async function timed(n: number, conc: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: conc }, async () => { while (next < n) await fn(next++); }));
+  return (performance.now() - t0) / 1000;
+}
+
+async function measure(base: string, bucket: string) {
+  const big = randomBytes(SIZE);
+  const small = randomBytes(4096);
+  await send(base, 'PUT', `/${bucket}`).catch(() => 0);
+  await send(base, 'PUT', `/${bucket}/warm`, big);
+  const put = await timed(COUNT, CONC, (i) => send(base, 'PUT', `/${bucket}/big-${i}`, big));
+  const get = await timed(COUNT, CONC, (i) => send(base, 'GET', `/${bucket}/big-${i}`, undefined, { size: String(SIZE) }));
+  const sput = await timed(SMALL, 8, (i) => send(base, 'PUT', `/${bucket}/small-${i}`, small));
+  const sget = await timed(SMALL, 8, (i) => send(base, 'GET', `/${bucket}/small-${i}`, undefined, { size: '4096' }));
+  const mb = (SIZE * COUNT) / 1e6;
+  return { putMBs: mb / put, getMBs: mb / get, smallPutOps: SMALL / sput, smallGetOps: SMALL / sget };
+}
+
+function start(cmd: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<ChildProcess> {
+  return new Promise((ok, fail) => {
+    const p = spawn(process.execPath, cmd, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const on = (d: Buffer) => {
+      out += d.toString();
+      if (ready.test(out)) ok(p);
+    };
+    p.stdout!.on('data', on);
+    p.stderr!.on('data', on);
+    p.on('exit', (code) => fail(new Error(`exited ${code}: ${out}`)));
+  });
+}
+
+const peakRss = (pid: number): number => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+};
+
+async function main() {
+  const endpoint = flags.get('endpoint')?.at(-1);
+  const procs: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'datamesh-bench-'));
+  try {
+    const port = 19000 + Math.floor(Math.random() * 500);
+    const nullProc = await start(['--import', 'tsx', 'scripts/null-endpoint.ts', String(port + 1)], {}, /null endpoint on/);
+    procs.push(nullProc);
+    let base = endpoint;
+    let server: ChildProcess | undefined;
+    if (!base) {
+      server = await start(
+        ['src/cli/datamesh.mjs', 'serve', '--listen', `127.0.0.1:${port}`, '--data', join(dir, 'data'), '--log-level', 'info', ...(flags.get('ec') ? ['--ec', flag('ec', '4+2')] : [])],
+        { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey },
+        /serving S3|"msg":"datamesh serving/,
+      ).catch(async () => {
+        throw new Error('datamesh did not start');
+      });
+      procs.push(server);
+      base = `http://127.0.0.1:${port}`;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const ceiling = await measure(`http://127.0.0.1:${port + 1}`, 'null');
+    const dm = await measure(base, 'bench');
+    const row = (name: string, v: typeof dm) =>
+      `${name.padEnd(14)} PUT ${v.putMBs.toFixed(0).padStart(6)} MB/s   GET ${v.getMBs.toFixed(0).padStart(6)} MB/s   4KiB PUT ${v.smallPutOps.toFixed(0).padStart(6)} ops/s   4KiB GET ${v.smallGetOps.toFixed(0).padStart(6)} ops/s`;
+    console.log(`objects: ${COUNT} x ${SIZE} bytes, concurrency ${CONC}; ${SMALL} x 4 KiB at concurrency 8`);
+    console.log(row('null endpoint', ceiling));
+    console.log(row('datamesh', dm));
+    console.log(
+      `ratio          PUT ${((dm.putMBs / ceiling.putMBs) * 100).toFixed(0)}% (target >= 60%)   GET ${((dm.getMBs / ceiling.getMBs) * 100).toFixed(0)}% (target >= 85%)`,
+    );
+    if (server?.pid) console.log(`datamesh peak RSS: ${(peakRss(server.pid) / 1048576).toFixed(0)} MiB`);
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
+});

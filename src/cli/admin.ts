@@ -1,0 +1,49 @@
+/**
+ * `datamesh admin ...`: the accounts commands (accounts/cli.ts) plus the operations commands
+ * inspect and scrub, all through the signed admin API of a running server.
+ */
+import { AdminUsageError, runAdminCommand, type AdminIo, type ExtraCommand } from '../../accounts/cli.ts';
+import { renderTable } from '../../accounts/tables.ts';
+import type { InspectResult, ScrubState } from '../ops-api.ts';
+import type { ScrubResult } from '../store/ec-types.ts';
+
+const inspect: ExtraCommand = async (args, client, { json }) => {
+  if (args.length !== 2) throw new AdminUsageError("'inspect' takes BUCKET KEY: datamesh admin inspect BUCKET KEY [--json]");
+  const [bucket, key] = args as [string, string];
+  const r = await client.request<InspectResult>('GET', `/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`);
+  if (json) return JSON.stringify(r, null, 2) + '\n';
+  const head = `${r.bucket}/${r.key}: ${r.size} bytes, ETag ${r.etag}, Reed-Solomon ${r.ec.k}+${r.ec.m}, ${r.inline ? 'kept inline (encrypted) in the metadata' : `${r.segments.length} segments`}\n`;
+  const rows = r.segments.flatMap((s) => s.shards.map((sh) => [String(s.index), String(sh.index), sh.id, sh.location, sh.path ?? '']));
+  return head + (rows.length ? renderTable(['segment', 'shard', 'id', 'location', 'path'], rows) : '');
+};
+
+const scrub: ExtraCommand = async (args, client, { json, io }) => {
+  if (args.length !== 0) throw new AdminUsageError("'scrub' takes no arguments: datamesh admin scrub");
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true && !json;
+  let timer: NodeJS.Timeout | undefined;
+  if (tty) {
+    timer = setInterval(() => {
+      void client.request<ScrubState>('GET', '/scrub').then((s) => {
+        if (!s.running || s.total === 0) return;
+        const width = 30;
+        const filled = Math.round((s.done / s.total) * width);
+        io.stderr.write(`\rscrub [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${s.done}/${s.total} segments`);
+      }, () => {});
+    }, 250);
+  }
+  try {
+    const r = await client.request<ScrubResult>('POST', '/scrub');
+    if (tty) io.stderr.write('\n');
+    if (json) return JSON.stringify(r, null, 2) + '\n';
+    return (
+      `segments checked: ${r.segmentsChecked}\nshards rebuilt: ${r.shardsRebuilt}\nsegments unrecoverable: ${r.unrecoverable.length}\n` +
+      r.unrecoverable.map((u) => `  manifest ${u.manifestId} segment ${u.segment}\n`).join('')
+    );
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+};
+
+export function runAdmin(argv: string[], io: AdminIo): Promise<number> {
+  return runAdminCommand(argv, io, { inspect, scrub });
+}
