@@ -43,6 +43,8 @@ export interface S3ServiceDeps {
   onDone?: (r: RequestRecord) => void;
   /** Unexpected errors (they become InternalError on the wire). */
   onInternalError?: (err: unknown, r: { requestId: string; operation?: string }) => void;
+  /** Request limits (src/limits.ts): enter() throws SlowDown when full; guardBody() cuts an idle body with RequestTimeout. */
+  limits?: { enter(): () => void; guardBody(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> };
 }
 
 export const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
@@ -90,6 +92,7 @@ export function createS3Service(deps: S3ServiceDeps) {
     res.setHeader('Server', 'datamesh');
 
     let op: Operation | undefined;
+    let leave: (() => void) | undefined;
     try {
       try {
         const where = addressOf({ method, host: headers.host, rawPath, query: new URLSearchParams(rawQuery), headers }, deps.domain);
@@ -100,10 +103,11 @@ export function createS3Service(deps: S3ServiceDeps) {
       }
       op = route({ method, host: headers.host, rawPath, query: new URLSearchParams(rawQuery), headers }, deps.domain);
       record.operation = op.name;
+      leave = deps.limits?.enter();
       const auth = deps.authenticate({ method, rawPath, rawQuery, headers });
       record.account = auth.account;
       deps.admit?.(auth.account, requestClass(op.name), op.name);
-      const raw = counted(req, (n) => (record.bytesIn += n));
+      const raw = counted(deps.limits ? deps.limits.guardBody(req) : req, (n) => (record.bytesIn += n));
       const ctx: S3Context = {
         op,
         store: deps.store,
@@ -129,11 +133,13 @@ export function createS3Service(deps: S3ServiceDeps) {
         res.destroy(err instanceof Error ? err : new Error(String(err)));
       } else {
         const body = Buffer.from(e.body);
+        if (e.code === 'RequestTimeout' && !req.complete) res.shouldKeepAlive = false; // the rest of a stalled body never comes
         res.writeHead(e.status, { ...e.headers, 'Content-Type': 'application/xml', 'Content-Length': String(body.length) });
         res.end(method === 'HEAD' ? undefined : body);
         record.bytesOut += body.length;
       }
     } finally {
+      leave?.();
       record.durationMs = performance.now() - started;
       deps.onDone?.(record);
     }
@@ -158,8 +164,20 @@ async function send(res: ServerResponse, r: S3Result, method: string, add: (n: n
       res.end();
       return;
     }
+    // Read the first chunk before the headers go out: a body that fails at once (an unreadable
+    // first segment) still gets a proper S3 error instead of a cut connection.
+    const it = r.body[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    const first = await it.next();
     res.writeHead(status, headers);
-    await pipeline(counted(r.body, add), res);
+    async function* rest(): AsyncIterable<Uint8Array> {
+      try {
+        if (!first.done) yield first.value;
+        for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+      } finally {
+        await it.return?.(); // a client that went away stops the read behind it
+      }
+    }
+    await pipeline(counted(rest(), add), res);
     return;
   }
   const body = r.body === undefined ? undefined : Buffer.from(r.body);

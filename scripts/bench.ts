@@ -6,7 +6,7 @@
  *
  *   npm run bench                       start a fresh single-node server and a null endpoint
  *   npm run bench -- --endpoint URL     measure a running server (root credentials from env)
- *   options: --size 64MiB --count 8 --small 2000 --concurrency 1
+ *   options: --size 64MiB --count 8 --small 2000 --concurrency 1 --ec 4+2 --fsync false
  */
 import '../src/polyfill.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -99,7 +99,7 @@ async function main() {
     let server: ChildProcess | undefined;
     if (!base) {
       server = await start(
-        ['src/cli/datamesh.mjs', 'serve', '--listen', `127.0.0.1:${port}`, '--data', join(dir, 'data'), '--log-level', 'info', ...(flags.get('ec') ? ['--ec', flag('ec', '4+2')] : [])],
+        ['src/cli/datamesh.mjs', 'serve', '--listen', `127.0.0.1:${port}`, '--data', join(dir, 'data'), '--log-level', 'info', ...(flags.get('ec') ? ['--ec', flag('ec', '4+2')] : []), ...(flags.get('fsync') ? ['--fsync', flag('fsync', 'true')] : [])],
         { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey },
         /serving S3|"msg":"datamesh serving/,
       ).catch(async () => {

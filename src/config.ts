@@ -50,6 +50,7 @@ export const SETTINGS: Setting[] = [
     check: (v) => ((v as number) >= 64 * 1024 && (v as number) <= 64 * 1024 * 1024 ? undefined : 'use 64KiB to 64MiB') },
   { key: 'inlineThreshold', flag: 'inline-threshold', kind: 'size', default: 4096, help: 'objects up to this size are kept (encrypted) in the metadata' },
   { key: 'scrubInterval', flag: 'scrub-interval', kind: 'duration', default: 24 * 3_600_000, help: 'background scrub interval (0 disables)' },
+  { key: 'fsync', flag: 'fsync', kind: 'bool', default: true, help: 'fsync every shard before it counts as stored (false: faster, relies on the mesh for power-loss safety)' },
   { key: 'collectInterval', flag: 'collect-interval', kind: 'duration', default: 60_000, help: 'how often the data of deleted objects is collected (it waits one interval first)',
     check: (v) => ((v as number) >= 10 ? undefined : 'use at least 10ms, e.g. 60s') },
   { key: 'listenMesh', flag: 'listen-mesh', kind: 'list', default: [], help: 'libp2p multiaddr(s) to listen on' },
@@ -57,6 +58,16 @@ export const SETTINGS: Setting[] = [
   { key: 'capacity', flag: 'capacity', kind: 'size', help: 'bytes of shards this node accepts' },
   { key: 'repairAfter', flag: 'repair-after', kind: 'duration', default: 600_000, help: 'rebuild the shards of a peer unreachable this long' },
   { key: 'metricsToken', flag: 'metrics-token', kind: 'string', secret: true, help: 'bearer token required to read /_datamesh/metrics' },
+  { key: 'maxConcurrentRequests', flag: 'max-concurrent-requests', kind: 'int', default: 256, help: 'S3 requests served at once; more get 503 SlowDown',
+    check: (v) => ((v as number) >= 1 ? undefined : 'use a whole number of at least 1, e.g. 256') },
+  { key: 'maxHeaderSize', flag: 'max-header-size', kind: 'size', default: 16 * 1024, help: 'bytes of request line and headers; more get 400 RequestHeaderSectionTooLarge',
+    check: (v) => ((v as number) >= 4096 && (v as number) <= 1024 * 1024 ? undefined : 'use 4KiB to 1MiB, e.g. 16KiB') },
+  { key: 'headerTimeout', flag: 'header-timeout', kind: 'duration', default: 60_000, help: 'time a client has to send the request headers',
+    check: (v) => ((v as number) >= 10 ? undefined : 'use at least 10ms, e.g. 60s') },
+  { key: 'bodyIdleTimeout', flag: 'body-idle-timeout', kind: 'duration', default: 60_000, help: 'a request body that sends no byte this long is cut with 400 RequestTimeout',
+    check: (v) => ((v as number) >= 10 ? undefined : 'use at least 10ms, e.g. 60s') },
+  { key: 'idleTimeout', flag: 'idle-timeout', kind: 'duration', default: 300_000, help: 'a connection with no bytes in either direction this long is closed (0 never)' },
+  { key: 'shutdownGrace', flag: 'shutdown-grace', kind: 'duration', default: 30_000, help: 'on SIGTERM/SIGINT, how long requests in flight get to finish' },
 ];
 
 export interface Config {
@@ -70,11 +81,18 @@ export interface Config {
   inlineThreshold: number;
   scrubInterval: number;
   collectInterval: number;
+  fsync: boolean;
   listenMesh: string[];
   bootstrap: string[];
   capacity?: number;
   repairAfter: number;
   metricsToken?: string;
+  maxConcurrentRequests: number;
+  maxHeaderSize: number;
+  headerTimeout: number;
+  bodyIdleTimeout: number;
+  idleTimeout: number;
+  shutdownGrace: number;
   /** [quota.defaults] of the configuration file: limits for new user accounts (accounts/limits.ts parses them). */
   quotaDefaults?: Record<string, unknown>;
 }
@@ -100,6 +118,7 @@ function convert(s: Setting, raw: unknown, source: string): unknown {
         v = Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((x) => x.trim()).filter(Boolean);
         break;
       case 'bool':
+        if (![true, false, 'true', 'false', '1', '0'].includes(raw as string)) throw new ConfigError(`'${raw}' is not true or false`);
         v = raw === true || raw === 'true' || raw === '1';
         break;
       default:

@@ -109,3 +109,50 @@ export async function signedFetch(server: { url: string }, init: SignedRequestIn
   delete headers.host;
   return fetch(r.url, { method: init.method, headers, body: r.body.length > 0 ? r.body : undefined });
 }
+
+/** Runs `datamesh admin ARGS` in-process against a test server, capturing its output. */
+export async function runAdminCli(server: { url: string }, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { runAdmin } = await import('./cli/admin.ts');
+  let out = '';
+  let err = '';
+  const code = await runAdmin([...args, '--endpoint', server.url], {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    env: { DATAMESH_ROOT_ACCESS_KEY: ROOT.accessKeyId, DATAMESH_ROOT_SECRET_KEY: ROOT.secretAccessKey },
+  });
+  return { code, out, err };
+}
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface SpawnedServer {
+  url: string;
+  proc: ChildProcess;
+  /** Everything the process wrote so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  exited: Promise<number | string>;
+}
+
+const ENTRY = fileURLToPath(new URL('./cli/datamesh.mjs', import.meta.url));
+
+/** Starts `datamesh serve` as a real process on a free loopback port; resolves once it serves. */
+export function spawnServer(dataDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<SpawnedServer> {
+  const proc = spawn(process.execPath, [ENTRY, 'serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--log-level', 'info', ...args], {
+    env: { ...process.env, DATAMESH_ROOT_ACCESS_KEY: ROOT.accessKeyId, DATAMESH_ROOT_SECRET_KEY: ROOT.secretAccessKey, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | string>((ok) => proc.on('exit', (code, signal) => ok(code ?? signal ?? -1)));
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /serving S3 at (http:\/\/[0-9.:]+)/.exec(out);
+      if (m) resolve({ url: m[1]!, proc, output: () => out, exited });
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    void exited.then((code) => reject(new Error(`datamesh exited (${code}) before serving:\n${out}`)));
+  });
+}

@@ -1,3 +1,4 @@
+import { SEGMENTS_IN_FLIGHT } from './ec-writer.ts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -101,7 +102,7 @@ describe('EcDataStore write and read', () => {
     }
   });
 
-  it('keeps at most two segments in flight while writing', async () => {
+  it('keeps at most SEGMENTS_IN_FLIGHT segments in flight while writing', async () => {
     f = ecFixture({ segmentSize: SEG });
     let blocked = 0;
     let release!: () => void;
@@ -111,7 +112,7 @@ describe('EcDataStore write and read', () => {
     const net: ShardNetwork = {
       ...s.net,
       put: async (p, id, b, o) => {
-        if (++blocked === 12) twoSegmentsBlocked.resolve();
+        if (++blocked === 6 * SEGMENTS_IN_FLIGHT) twoSegmentsBlocked.resolve();
         await gate;
         return f!.network.put(p, id, b, o);
       },
@@ -128,8 +129,8 @@ describe('EcDataStore write and read', () => {
     const writing = store.write(body, {});
     await twoSegmentsBlocked.promise;
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-    expect(blocked).toBe(12);
-    expect(pulled).toBeLessThanOrEqual(3);
+    expect(blocked).toBe(6 * SEGMENTS_IN_FLIGHT);
+    expect(pulled).toBeLessThanOrEqual(SEGMENTS_IN_FLIGHT + 1);
     release();
     const w = await writing;
     store.commit(w.manifestId);

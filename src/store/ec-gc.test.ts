@@ -25,7 +25,7 @@ describe('garbage collection', () => {
     let pulled = 0;
     const body = (async function* () {
       for (;;) {
-        if (++pulled === 4) ac.abort(new Error('client went away'));
+        if (++pulled === 10) ac.abort(new Error('client went away'));
         yield randomBytes(SEG);
       }
     })();

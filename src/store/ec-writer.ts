@@ -1,8 +1,8 @@
 /**
  * The write path: body -> segments (one buffer at a time) -> AES-256-GCM -> Reed-Solomon k+m ->
  * shard ids (SHA-256), all three in a codec worker (mesh/codec/codec-pool.ts) so the event loop
- * stays free -> placement -> n parallel puts with a write quorum. Pipelined: segment i+1 is read
- * from the body while segment i is sealed, coded and written; at most two segments are in flight.
+ * stays free -> placement -> n parallel puts with a write quorum. Pipelined: the body goes on being
+ * read while earlier segments are sealed, coded and written; SEGMENTS_IN_FLIGHT at most.
  * The manifest and its shard rows are recorded as the writer goes, so a crash leaves something
  * collect() can find.
  */
@@ -24,6 +24,9 @@ export interface Segment {
   /** Pooled stripe buffers whose `plain` holds `bytes`; absent for a short first segment. */
   buffers?: StripeBuffers;
 }
+
+/** Segments of one body being sealed and written at once (memory per upload: this many stripes). */
+export const SEGMENTS_IN_FLIGHT = Number(process.env.DATAMESH_SEGMENTS_IN_FLIGHT ?? 4);
 
 /** Below this, the first segment grows in small buffers (a small body never takes a pooled stripe). */
 const SMALL_LIMIT = 256 * 1024;
@@ -142,7 +145,7 @@ export async function writeBody(
   try {
     let index = 0;
     let size = 0;
-    let previous: Promise<void> | undefined;
+    const inflight: Promise<void>[] = [];
     for await (const seg of segmentBody(body, ctx.segmentSize, ctx.buffers, { maxSize: opts.maxSize, signal: abort.signal })) {
       if (index === 0 && !seg.full && seg.length <= ctx.inlineThreshold) {
         ctx.repo.finish(manifestId, seg.length, encryptSegment(dataKey, manifestId, 0, seg.bytes.subarray(0, seg.length)));
@@ -155,11 +158,11 @@ export async function writeBody(
         (e: unknown) => abort.abort(e), // stop reading the body at once
       );
       size += seg.length;
-      // at most two segments in flight: this one and the previous
-      if (previous) await previous;
-      previous = stored;
+      // a bounded pipeline: reading the body goes on while earlier segments are sealed and written
+      inflight.push(stored);
+      if (inflight.length >= SEGMENTS_IN_FLIGHT) await inflight.shift();
     }
-    await previous;
+    for (const p of inflight) await p;
     ctx.repo.finish(manifestId, size, null);
     return { manifestId, size };
   } catch (err) {

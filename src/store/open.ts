@@ -31,7 +31,7 @@ export async function openDataStore(opts: { config: Config; db: DB; masterKey: B
     throw new ConfigError(`--ec ${config.ec}: ${(e as Error).message}`);
   }
   const nodeId = peerIdOf(await loadOrCreatePeerKey(dataDir));
-  const shards = new LocalShardStore(join(dataDir, 'shards'), { capacity: config.capacity });
+  const shards = new LocalShardStore(join(dataDir, 'shards'), { capacity: config.capacity, fsync: config.fsync });
   const network = new LocalNetwork(nodeId, shards);
   const store = createEcDataStore({
     db,
