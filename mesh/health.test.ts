@@ -54,6 +54,7 @@ describe('PeerTable', () => {
     table.recordFailure('liar', { severe: true });
     expect(table.health('liar').score).toBeLessThan(0.5);
     expect(table.isPlaceable('liar')).toBe(false);
+    expect(table.isPlaceable('slow')).toBe(true); // slowness orders reads, it does not exclude
     expect(table.rank(['liar', 'slow', 'fast'])).toEqual(['fast', 'slow', 'liar']);
   });
 

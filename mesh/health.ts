@@ -35,7 +35,7 @@ export interface PeerTableOptions {
   downAfterFailures?: number;
   /** Weight of a new request outcome in the averages (default 0.2). */
   alpha?: number;
-  /** Score under which a peer is not used for placement (default 0.5). */
+  /** Success rate under which a peer gets no new shards (default 0.5); latency only orders peers. */
   minScore?: number;
   /** Latency that halves the score (default 500 ms). */
   halfScoreLatencyMs?: number;
@@ -169,7 +169,9 @@ export class PeerTable {
   isPlaceable(id: string): boolean {
     const r = this.records.get(id);
     if (r === undefined) return true;
-    return r.state !== 'down' && !this.isFull(id) && this.health(id).score >= this.minScore;
+    // Latency orders peers (rank) but never excludes one: a 1 MiB shard put is slow on a busy
+    // machine without the peer being unhealthy. Failures do exclude it.
+    return r.state !== 'down' && !this.isFull(id) && r.successRate >= this.minScore;
   }
 
   downSince(id: string): number | undefined {

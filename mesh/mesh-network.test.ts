@@ -69,6 +69,14 @@ describe('MeshNetwork over real libp2p peers on loopback', () => {
     expect(await gw.network.get(other.peerId, missing.id)).toBeUndefined();
   });
 
+  it('moves shards larger than a stream\'s default read buffer (6 MiB) both ways', async () => {
+    const big = shard(6 * 1024 * 1024);
+    const peer = storage[1]!.peerId;
+    await gw.network.put(peer, big.id, big.bytes);
+    const back = await gw.network.get(peer, big.id);
+    expect(back && Buffer.from(back).equals(Buffer.from(big.bytes))).toBe(true);
+  });
+
   it('announces stored shards in the DHT so a gateway can find their holders', async () => {
     const target = storage[2]!;
     const s = shard(2048);
@@ -98,13 +106,13 @@ describe('MeshNetwork over real libp2p peers on loopback', () => {
         return real === undefined ? undefined : new Uint8Array(randomBytes(real.byteLength));
       }
     }
-    const dir = mesh.dir('liar');
-    const liar = await startStorage({ store: new LyingStore(join(dir, 'shards'), { fsync: false }) });
+    const liar = await startStorage({ store: new LyingStore(join(mesh.dir('liar-shards'), 'shards'), { fsync: false }) });
     const s = shard(4096);
     await gw.network.put(liar.peerId, s.id, s.bytes);
     expect(await gw.network.get(liar.peerId, s.id)).toBeUndefined();
     const health = gw.peers().find((p) => p.id === liar.peerId)!.health;
-    expect(health.score).toBeLessThan(0.5);
+    expect(health.successRate).toBeLessThan(0.5);
+    expect(gw.network.rank([liar.peerId, storage[0]!.peerId])).toEqual([storage[0]!.peerId, liar.peerId]);
     expect(gw.network.candidates()).not.toContain(liar.peerId);
     await mesh.stop(liar);
   });

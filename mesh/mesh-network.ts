@@ -49,22 +49,41 @@ export class MeshNetwork implements ShardNetwork {
     this.init = init;
   }
 
-  /** Placement candidates: live, healthy, not full; falls back to every peer not down. */
+  /** Peers that can take a shard now: up (or not yet probed), not full, not failing. */
   candidates(): string[] {
-    const { table } = this.init;
-    const all = [...(this.init.storesLocally ? [this.self] : []), ...this.init.peers().filter((p) => p !== this.self)];
-    const good = all.filter((p) => (p === this.self ? !this.selfFull() : table.isPlaceable(p)));
-    if (good.length > 0) return good;
-    return all.filter((p) => p === this.self || table.get(p)?.state !== 'down');
+    return this.usable().filter((p) => p === this.self || this.init.table.isPlaceable(p));
   }
 
+  /** Peers that are not down and not full, failing or not. */
+  private usable(): string[] {
+    const { table } = this.init;
+    const all = [...(this.init.storesLocally ? [this.self] : []), ...this.init.peers().filter((p) => p !== this.self)];
+    return all.filter((p) => (p === this.self ? !this.selfFull() : table.get(p)?.state !== 'down' && !table.isFull(p)));
+  }
+
+  /**
+   * n distinct peers for the n shards whenever n peers can take them (healthy ones preferred).
+   * With fewer, the extra shards stay on this node when it stores shards: the gateway serves the
+   * object anyway, while doubling up on a storage peer would let two peer failures cost three shards.
+   */
   place(shardIds: readonly string[]): string[] {
-    const peers = this.candidates();
-    if (peers.length === 0)
+    const n = shardIds.length;
+    const healthy = this.candidates();
+    // Peers that failed recently come in only to keep the shards on distinct peers.
+    const ordered = [...healthy, ...this.usable().filter((p) => !healthy.includes(p))];
+    if (ordered.length === 0)
       throw Errors.serviceUnavailable(
         'No live mesh peer can take shards: every known peer is down or full and this node stores none. Start storage peers (datamesh node --bootstrap ...) or check their health with datamesh admin mesh.',
       );
-    return placeShards(shardIds, peers);
+    const peers = healthy.length >= n ? healthy : ordered.slice(0, Math.max(n, healthy.length));
+    const placed = placeShards(shardIds, peers);
+    if (peers.length >= n || !peers.includes(this.self)) return placed;
+    const seen = new Set<string>();
+    return placed.map((p) => {
+      const dup = seen.has(p) && p !== this.self;
+      seen.add(p);
+      return dup ? this.self : p;
+    });
   }
 
   /** `peers` ordered best first for reading (up before suspect before down, then health score). */

@@ -24,6 +24,7 @@ import {
   DEFAULT_REDIAL_INTERVAL_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   KAD_PROTOCOL,
+  MAX_MESSAGE_BYTES,
   SHARD_PROTOCOL,
 } from './constants.ts';
 import { Dialer } from './dialer.ts';
@@ -116,7 +117,8 @@ function startLibp2p(opts: { privateKey: Awaited<ReturnType<typeof loadOrCreateP
     addresses: { listen: opts.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // A request frame (up to MAX_MESSAGE_BYTES) may arrive before the protocol handler listens.
+    streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: MAX_MESSAGE_BYTES + 1024 * 1024 } })],
     // Remember peers (and their addresses) across restarts, well past a long outage.
     peerStore: { maxAddressAge: THIRTY_DAYS, maxPeerAge: THIRTY_DAYS },
     services: {

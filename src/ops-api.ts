@@ -3,11 +3,13 @@
  *   GET  /objects/:bucket/:key+   the object's manifest, as `datamesh admin inspect` prints it
  *   POST /scrub                   verify every shard, rebuild what is missing; answers the summary
  *   GET  /scrub                   progress of the running (or last) scrub
+ *   GET  /mesh                    peers, redundancy of the stored data, the repair queue
  */
 import type { Hono } from 'hono';
 import type { AdminEnv } from '../accounts/admin-api.ts';
 import type { EcDataStore, ScrubResult } from './store/ec-types.ts';
 import type { Store } from './store/store.ts';
+import type { MeshView } from './store/open.ts';
 
 export interface InspectResult {
   bucket: string;
@@ -48,7 +50,7 @@ export interface ScrubState {
   last?: ScrubResult & { finished: string };
 }
 
-export function mountOpsApi(app: Hono<AdminEnv>, deps: { store: Store; data: EcDataStore }): void {
+export function mountOpsApi(app: Hono<AdminEnv>, deps: { store: Store; data: EcDataStore; view: () => MeshView }): void {
   const state: ScrubState = { running: false, done: 0, total: 0 };
   let current: Promise<ScrubResult> | undefined;
 
@@ -76,4 +78,6 @@ export function mountOpsApi(app: Hono<AdminEnv>, deps: { store: Store; data: EcD
   });
 
   app.get('/scrub', (c) => c.json(state));
+
+  app.get('/mesh', (c) => c.json(deps.view()));
 }

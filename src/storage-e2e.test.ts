@@ -117,7 +117,7 @@ describe('encrypted, erasure-coded objects', () => {
         const [gone, bad] = [seg.shards[0]!, seg.shards[4]!];
         unlinkSync(gone.path!);
         const bytes = readFileSync(bad.path!);
-        bytes[bytes.length >> 1] ^= 0xff;
+        bytes[bytes.length >> 1]! ^= 0xff;
         writeFileSync(bad.path!, bytes);
         damaged.push({ path: gone.path!, id: gone.id }, { path: bad.path!, id: bad.id });
       }

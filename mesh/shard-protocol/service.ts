@@ -10,6 +10,7 @@ import {
   DEFAULT_INBOUND_TIMEOUT_MS,
   DELETE_SIGNATURE_DOMAIN,
   MAX_INBOUND_STREAMS,
+  MAX_MESSAGE_BYTES,
   MAX_OUTBOUND_STREAMS,
   SHARD_PROTOCOL,
 } from '../constants.ts';
@@ -92,6 +93,7 @@ export class ShardProtocolService implements Startable {
   /** Serves one inbound request. Never throws: a bad stream is aborted and logged. */
   async handle(stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.inboundTimeoutMs);
+    stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, MAX_MESSAGE_BYTES + 1024 * 1024);
     const lp = frameStream(stream);
     try {
       const frame = decodeRequest(await lp.read({ signal }));

@@ -5,6 +5,8 @@
 import { AdminUsageError, runAdminCommand, type AdminIo, type ExtraCommand } from '../../accounts/cli.ts';
 import { renderTable } from '../../accounts/tables.ts';
 import type { InspectResult, ScrubState } from '../ops-api.ts';
+import type { MeshView } from '../store/open.ts';
+import { formatBytes } from '../../accounts/sizes.ts';
 import type { ScrubResult } from '../store/ec-types.ts';
 
 const inspect: ExtraCommand = async (args, client, { json }) => {
@@ -44,6 +46,29 @@ const scrub: ExtraCommand = async (args, client, { json, io }) => {
   }
 };
 
+const mesh: ExtraCommand = async (args, client, { json }) => {
+  if (args.length !== 0) throw new AdminUsageError("'mesh' takes no arguments: datamesh admin mesh [--json]");
+  const v = await client.request<MeshView>('GET', '/mesh');
+  if (json) return JSON.stringify(v, null, 2) + '\n';
+  const rows = v.peers.map((p) => [
+    p.id + (p.self ? ' (this node)' : ''),
+    p.state,
+    p.addresses[0] ?? '',
+    p.shardsHeld === null ? '-' : String(p.shardsHeld),
+    p.bytes === null ? '-' : formatBytes(p.bytes),
+    `${Math.round(p.health.successRate * 100)}% ${Math.round(p.health.latencyMs ?? 0)}ms score ${p.health.score.toFixed(2)}`,
+  ]);
+  const r = v.redundancy;
+  const q = v.repair;
+  return (
+    renderTable(['peer', 'state', 'address', 'shards', 'bytes', 'health'], rows) +
+    `\nsegments: ${r.full} with all shards, ${r.degraded} with fewer (readable), ${r.lost} unrecoverable\n` +
+    `repair: ${q.queue} segments waiting${q.running ? ', a round is running' : ''}; ${q.shardsRebuilt} shards rebuilt so far` +
+    (q.lastThroughputMBs !== undefined ? ` (last round ${q.lastThroughputMBs.toFixed(1)} MB/s)` : '') +
+    '\n'
+  );
+};
+
 export function runAdmin(argv: string[], io: AdminIo): Promise<number> {
-  return runAdminCommand(argv, io, { inspect, scrub });
+  return runAdminCommand(argv, io, { inspect, scrub, mesh });
 }

@@ -13,7 +13,7 @@ import { EcRepo } from './ec-schema.ts';
 import { writeBody } from './ec-writer.ts';
 import { loadManifest, readManifest } from './ec-reader.ts';
 import { collectGarbage, sweepOrphans } from './ec-gc.ts';
-import { scrubAll } from './ec-scrub.ts';
+import { repairPeers, scrubAll } from './ec-scrub.ts';
 import { checkEc } from '../../mesh/codec/erasure.ts';
 import { deriveKek, makeKeyCheck, verifyKeyCheck } from '../../mesh/codec/crypto.ts';
 import { codecPool } from '../../mesh/codec/codec-pool.ts';
@@ -148,6 +148,13 @@ export function createEcDataStore(opts: EcDataStoreOptions): EcDataStore {
       timer.unref();
       return () => clearInterval(timer);
     },
+    repairPeers(dead, opts) {
+      open();
+      return repairPeers(ctx, dead, opts);
+    },
+    redundancy: (upPeers) => repo.redundancy(upPeers),
+    segmentsOnPeersCount: (peers) => repo.segmentsOnPeers(peers, 1_000_000).length,
+    shardsByPeer: () => repo.shardsByPeer(),
     describe,
     scrub,
     startBackgroundScrub(intervalMs) {

@@ -7,6 +7,8 @@
 import type { ShardNetwork } from '../../mesh/shards.ts';
 import type { SegmentPlan } from './ec-schema.ts';
 
+const RETRY_DELAY_MS = 200;
+
 export interface FetchOptions {
   signal: AbortSignal;
   /** Start parity for data shards still outstanding after this long (ms). */
@@ -37,6 +39,9 @@ export async function fetchShards(
   };
   const inflight = new Set<number>();
   const slow = new Set<number>();
+  /** Shards whose fetch failed (a transport error, not "missing"): asked once more before giving up. */
+  const failed: number[] = [];
+  let retried = false;
   const start = (i: number) => {
     inflight.add(i);
     const { id, peer } = plan.shards[i]!;
@@ -48,7 +53,9 @@ export async function fetchShards(
           else opts.onBad(i);
         },
         (err: unknown) => {
-          if (!local.signal.aborted) opts.onBad(i, err);
+          if (local.signal.aborted) return;
+          failed.push(i);
+          opts.onBad(i, err);
         },
       )
       .finally(() => {
@@ -69,6 +76,13 @@ export async function fetchShards(
       const have = got.reduce((c, s) => c + (s ? 1 : 0), 0);
       if (have >= k) break;
       for (let want = k - have - (inflight.size - slow.size); want > 0 && next < n; want--) start(next++);
+      if (inflight.size === 0 && !retried && failed.length > 0) {
+        // Every shard was tried and too few arrived: a peer's stream reset or a busy moment is
+        // worth one more try of the failed ones before the segment is declared unreadable.
+        retried = true;
+        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+        for (const i of failed.splice(0)) start(i);
+      }
       if (inflight.size === 0) break;
       await woken;
       opts.signal.throwIfAborted();

@@ -39,6 +39,8 @@ export const EC_MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;
    CREATE INDEX ec_shards_id ON ec_shards(id);
    CREATE TABLE ec_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;`,
+  // repair finds the shards a dead peer held
+  `CREATE INDEX ec_shards_peer ON ec_shards(peer);`,
 ];
 
 export type ManifestState = 'pending' | 'live' | 'released';
@@ -104,6 +106,18 @@ export class EcRepo {
       liveAfter: p(`SELECT id FROM ec_manifests WHERE state = 'live' AND inline IS NULL AND id > ? ORDER BY id LIMIT ?`),
       liveSegmentCount: p(
         `SELECT COUNT(*) AS n FROM ec_segments s JOIN ec_manifests m ON m.id = s.manifest WHERE m.state = 'live'`,
+      ),
+      onPeers: p(
+        `SELECT DISTINCT s.manifest, s.segment FROM ec_shards s JOIN ec_manifests m ON m.id = s.manifest
+         WHERE m.state = 'live' AND s.peer IN (SELECT value FROM json_each(?)) LIMIT ?`,
+      ),
+      redundancy: p(
+        `SELECT SUM(up = n) AS full, SUM(up < n AND up >= k) AS degraded, SUM(up < k) AS lost FROM (
+           SELECT COUNT(*) AS n, m.k AS k, SUM(s.peer IN (SELECT value FROM json_each(?))) AS up
+           FROM ec_shards s JOIN ec_manifests m ON m.id = s.manifest WHERE m.state = 'live' GROUP BY s.manifest, s.segment)`,
+      ),
+      shardsByPeer: p(
+        `SELECT s.peer AS peer, COUNT(*) AS n FROM ec_shards s JOIN ec_manifests m ON m.id = s.manifest WHERE m.state = 'live' GROUP BY s.peer`,
       ),
       getMeta: p(`SELECT value FROM ec_meta WHERE name = ?`),
       setMeta: p(`INSERT INTO ec_meta (name, value) VALUES (?, ?)`),
@@ -185,6 +199,22 @@ export class EcRepo {
 
   liveSegmentCount(): number {
     return (this.s.liveSegmentCount!.get() as { n: number }).n;
+  }
+
+  /** Live segments with at least one shard on one of `peers`. */
+  segmentsOnPeers(peers: readonly string[], limit: number): { manifest: string; segment: number }[] {
+    return this.s.onPeers!.all(JSON.stringify(peers), limit) as { manifest: string; segment: number }[];
+  }
+
+  /** Live segments by how many of their shards sit on `upPeers`: all n, at least k, fewer than k. */
+  redundancy(upPeers: readonly string[]): { full: number; degraded: number; lost: number } {
+    const r = this.s.redundancy!.get(JSON.stringify(upPeers)) as { full: number | null; degraded: number | null; lost: number | null };
+    return { full: r.full ?? 0, degraded: r.degraded ?? 0, lost: r.lost ?? 0 };
+  }
+
+  /** Shards of live manifests by the peer recorded as holding them. */
+  shardsByPeer(): Map<string, number> {
+    return new Map((this.s.shardsByPeer!.all() as { peer: string; n: number }[]).map((r) => [r.peer, r.n]));
   }
 
   meta(name: string): Buffer | undefined {

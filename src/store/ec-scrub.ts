@@ -10,13 +10,26 @@ import { reconstruct } from '../../mesh/codec/erasure.ts';
 const MANIFEST_PAGE = 100;
 const SEGMENT_PAGE = 64;
 
-async function scrubSegment(ctx: EcContext, man: ManifestRow, plan: SegmentPlan, result: ScrubResult, signal?: AbortSignal): Promise<void> {
+/**
+ * Checks one segment and rebuilds its missing shards. Shards recorded on a peer in `dead` count as
+ * missing without asking for them. Rebuilt shards go to live peers that hold no other shard of the
+ * segment (placement order first), so a repaired segment stays spread over distinct peers.
+ */
+async function scrubSegment(
+  ctx: EcContext,
+  man: ManifestRow,
+  plan: SegmentPlan,
+  result: ScrubResult & { bytesRebuilt?: number },
+  signal?: AbortSignal,
+  dead: ReadonlySet<string> = new Set(),
+): Promise<void> {
   const { k, m } = man;
   const n = k + m;
   const log = { manifest: man.id, segment: plan.idx };
   result.segmentsChecked++;
   const got = await Promise.all(
     plan.shards.map(async ({ id, peer }) => {
+      if (dead.has(peer)) return undefined;
       try {
         const bytes = await ctx.network.get(peer, id, { signal });
         return bytes && bytes.length === plan.shard_size ? bytes : undefined;
@@ -37,7 +50,13 @@ async function scrubSegment(ctx: EcContext, man: ManifestRow, plan: SegmentPlan,
   }
   const rebuilt = await reconstruct(got, k, m);
   const ids = plan.shards.map((s) => s.id);
-  const targets = ctx.network.place(ids);
+  const survivors = new Set(plan.shards.filter((_, i) => !missing.includes(i)).map((s) => s.peer));
+  const ranked = [...new Set(ctx.network.place(ids))].filter((p) => !dead.has(p));
+  const free = ranked.filter((p) => !survivors.has(p));
+  // With fewer live peers than shards the extra shards stay on this node: it serves the object
+  // anyway, so doubling up here costs no availability, while doubling up on a storage peer would
+  // let two more peer failures take three shards of the segment.
+  const targets = new Map(missing.map((idx, j) => [idx, free[j] ?? ctx.network.self]));
   const rebuiltIds = (await ctx.codec.hash(rebuilt.map((r) => r.bytes))).ids;
   for (const [j, { index, bytes }] of rebuilt.entries()) {
     const id = ids[index]!;
@@ -46,7 +65,7 @@ async function scrubSegment(ctx: EcContext, man: ManifestRow, plan: SegmentPlan,
       ctx.log.error({ ...log, shard: index, id }, 'scrub: a rebuilt shard does not match its id; segment left as is');
       return;
     }
-    const peer = targets[index] ?? ctx.network.self;
+    const peer = targets.get(index) ?? ctx.network.self;
     try {
       await ctx.network.put(peer, id, bytes, { signal });
     } catch (err) {
@@ -56,6 +75,7 @@ async function scrubSegment(ctx: EcContext, man: ManifestRow, plan: SegmentPlan,
     }
     if (peer !== plan.shards[index]!.peer) ctx.repo.setPeer(man.id, plan.idx, index, peer);
     result.shardsRebuilt++;
+    if (result.bytesRebuilt !== undefined) result.bytesRebuilt += bytes.length; // repairs count bytes
     ctx.counters.shardsRebuilt++;
   }
   ctx.log.info({ ...log, rebuilt: rebuilt.map((r) => r.index) }, 'scrub: shards rebuilt');
@@ -83,6 +103,32 @@ export async function scrubAll(ctx: EcContext, opts: ScrubOptions = {}): Promise
           opts.onProgress?.(++done, Math.max(total, done));
         }
       }
+    }
+  }
+  return result;
+}
+
+export interface RepairResult extends ScrubResult {
+  bytesRebuilt: number;
+}
+
+/** Rebuilds every shard recorded on the `dead` peers from the survivors onto live peers. */
+export async function repairPeers(ctx: EcContext, dead: readonly string[], opts: ScrubOptions = {}): Promise<RepairResult> {
+  const result: RepairResult = { segmentsChecked: 0, shardsRebuilt: 0, unrecoverable: [], bytesRebuilt: 0 };
+  const gone = new Set(dead);
+  const given = new Set<string>();
+  for (;;) {
+    const batch = ctx.repo.segmentsOnPeers(dead, SEGMENT_PAGE + given.size).filter((s) => !given.has(`${s.manifest}/${s.segment}`));
+    if (batch.length === 0) break;
+    for (const { manifest, segment } of batch) {
+      opts.signal?.throwIfAborted();
+      const man = ctx.repo.manifest(manifest);
+      const plan = ctx.repo.plans(manifest, segment, segment)[0];
+      if (man && plan) await scrubSegment(ctx, man, plan, result, opts.signal, gone);
+      // a segment that still has shards on the dead peers (nowhere to put them, or lost) is not retried this round
+      const after = ctx.repo.plans(manifest, segment, segment)[0];
+      if (!after || after.shards.some((sh) => gone.has(sh.peer))) given.add(`${manifest}/${segment}`);
+      opts.onProgress?.(result.segmentsChecked, result.segmentsChecked + batch.length);
     }
   }
   return result;

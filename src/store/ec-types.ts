@@ -106,6 +106,14 @@ export interface EcDataStore extends DataStore {
   scrub(opts?: ScrubOptions): Promise<ScrubResult>;
   /** Runs scrub every `intervalMs` (one at a time); returns the function that stops it. */
   startBackgroundScrub(intervalMs: number): () => void;
+  /** Rebuilds the shards recorded on `dead` peers onto live ones (mesh self-healing). */
+  repairPeers(dead: readonly string[], opts?: ScrubOptions): Promise<ScrubResult & { bytesRebuilt: number }>;
+  /** Live segments by how many of their shards sit on `upPeers`. */
+  redundancy(upPeers: readonly string[]): { full: number; degraded: number; lost: number };
+  /** Live segments with a shard on one of `peers`. */
+  segmentsOnPeersCount(peers: readonly string[]): number;
+  /** Shards of live objects by the peer that holds them. */
+  shardsByPeer(): Map<string, number>;
   /** Every `intervalMs`, deletes the data of manifests released at least one interval ago. */
   startCollector(intervalMs: number): () => void;
   /** Deletes local shard files that no manifest references (needs `localShards`). */

@@ -1,0 +1,170 @@
+/**
+ * A local cluster on loopback: one gateway (S3 + shards) and N storage peers, bootstrapped to each
+ * other. Writes DIR/cluster.json (role, pid, peer id, multiaddrs, and the gateway's S3 endpoint)
+ * and stops them all on Ctrl-C.
+ *
+ *   npm run cluster -- --nodes 6 --data ./cluster [--base-port 9000] [--ec 4+2] [--repair-after 5s]
+ *
+ * The gateway takes its root credentials from DATAMESH_ROOT_ACCESS_KEY / DATAMESH_ROOT_SECRET_KEY,
+ * as `datamesh serve` does (or generates them into DIR/gateway/root-credentials.json).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from '../src/config.ts';
+
+const ENTRY = fileURLToPath(new URL('../src/cli/datamesh.mjs', import.meta.url));
+
+export interface ClusterMember {
+  role: 'gateway' | 'storage';
+  pid: number;
+  peerId: string;
+  multiaddrs: string[];
+  dataDir: string;
+  endpoint?: string;
+}
+
+interface Started {
+  proc: ChildProcess;
+  info: ClusterMember;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`cluster: ${message}\n`);
+  process.exit(2);
+}
+
+/** Starts one datamesh process and resolves once it has logged its peer id (and endpoint). */
+function start(args: string[], role: ClusterMember['role'], dataDir: string, env: NodeJS.ProcessEnv): Promise<Started> {
+  return new Promise((ok, no) => {
+    const proc = spawn(process.execPath, [ENTRY, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // every process logs to DIR/<its data folder>.log as well
+    const logFile = createWriteStream(`${dataDir}.log`, { flags: 'a' });
+    proc.stdout!.pipe(logFile);
+    let out = '';
+    let info: Partial<ClusterMember> = { role, dataDir, pid: proc.pid! };
+    const onLine = (line: string) => {
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      if (typeof rec.peerId === 'string' && Array.isArray(rec.multiaddrs)) info = { ...info, peerId: rec.peerId, multiaddrs: rec.multiaddrs as string[] };
+      if (typeof rec.url === 'string') info.endpoint = rec.url;
+      if (info.peerId && (role === 'storage' || info.endpoint)) ok({ proc, info: info as ClusterMember });
+    };
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      let i: number;
+      while ((i = out.indexOf('\n')) >= 0) {
+        const line = out.slice(0, i);
+        out = out.slice(i + 1);
+        if (process.env.CLUSTER_VERBOSE) process.stderr.write(`[${role} ${proc.pid}] ${line}\n`);
+        onLine(line);
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (d: Buffer) => {
+      const text = d.toString();
+      if (process.env.CLUSTER_VERBOSE || /Generated root credentials/.test(text)) process.stderr.write(text);
+    });
+    proc.on('exit', (code) => no(new Error(`${role} (pid ${proc.pid}) exited with ${code} before it was ready: ${out.slice(-2000)}`)));
+  });
+}
+
+export async function startCluster(opts: {
+  nodes: number;
+  dataDir: string;
+  basePort: number;
+  ec?: string;
+  repairAfter?: string;
+  extra?: string[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<{ members: ClusterMember[]; endpoint: string; procs: ChildProcess[]; stop(): Promise<void> }> {
+  const dir = resolve(opts.dataDir);
+  mkdirSync(dir, { recursive: true });
+  const procs: ChildProcess[] = [];
+  const members: ClusterMember[] = [];
+  const stop = async () => {
+    await Promise.all(
+      procs.map(
+        (p) =>
+          new Promise<void>((ok) => {
+            if (p.exitCode !== null || p.signalCode !== null) return ok();
+            p.once('exit', () => ok());
+            p.kill('SIGTERM');
+            setTimeout(() => p.kill('SIGKILL'), 10_000).unref();
+          }),
+      ),
+    );
+  };
+  try {
+    // Storage peers: the first starts alone, the others bootstrap to it (and so find each other).
+    const nodeEnv = opts.env ?? {};
+    for (let i = 1; i <= opts.nodes; i++) {
+      const data = join(dir, `node-${i}`);
+      const bootstrap = members.length > 0 ? ['--bootstrap', members[0]!.multiaddrs[0]!] : [];
+      const s = await start(
+        ['node', '--data', data, '--listen-mesh', `/ip4/127.0.0.1/tcp/${opts.basePort + 1 + i}`, ...bootstrap, '--log-level', 'info'],
+        'storage',
+        data,
+        nodeEnv,
+      );
+      procs.push(s.proc);
+      members.push(s.info);
+    }
+    const gwData = join(dir, 'gateway');
+    const gw = await start(
+      [
+        'serve',
+        '--listen', `127.0.0.1:${opts.basePort}`,
+        '--data', gwData,
+        '--listen-mesh', `/ip4/127.0.0.1/tcp/${opts.basePort + 1}`,
+        ...members.flatMap((m) => ['--bootstrap', m.multiaddrs[0]!]),
+        ...(opts.ec ? ['--ec', opts.ec] : []),
+        ...(opts.repairAfter ? ['--repair-after', opts.repairAfter] : []),
+        '--log-level', 'info',
+        ...(opts.extra ?? []),
+      ],
+      'gateway',
+      gwData,
+      opts.env ?? {},
+    );
+    procs.push(gw.proc);
+    members.unshift(gw.info);
+    writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ endpoint: gw.info.endpoint, members }, null, 2) + '\n');
+    return { members, endpoint: gw.info.endpoint!, procs, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+async function main() {
+  const { flags } = parseArgs(process.argv.slice(2));
+  const one = (n: string) => flags.get(n)?.at(-1);
+  const known = new Set(['nodes', 'data', 'base-port', 'ec', 'repair-after']);
+  for (const f of flags.keys()) if (!known.has(f)) fail(`unknown option --${f}: use --nodes N --data DIR [--base-port P] [--ec K+M] [--repair-after 5s]`);
+  const nodes = Number(one('nodes') ?? 6);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) fail(`--nodes ${one('nodes')}: give a number of storage peers from 1 to 64`);
+  const data = one('data') ?? fail('--data DIR is required: the folder that holds every peer\'s data and cluster.json');
+  const basePort = Number(one('base-port') ?? 9000);
+  if (!Number.isInteger(basePort) || basePort < 1024 || basePort > 65000 - nodes) fail(`--base-port ${one('base-port')}: use a port from 1024 to ${65000 - nodes}`);
+  const cluster = await startCluster({ nodes, dataDir: data, basePort, ec: one('ec'), repairAfter: one('repair-after') }).catch((e: Error) => fail(e.message));
+  process.stdout.write(
+    `datamesh cluster: 1 gateway + ${nodes} storage peers\nS3 endpoint: ${cluster.endpoint}\ncluster.json: ${join(resolve(data), 'cluster.json')}\nCtrl-C stops them all.\n`,
+  );
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    void cluster.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  for (const p of cluster.procs) p.on('exit', (code, signal) => !stopping && process.stderr.write(`cluster: pid ${p.pid} exited (${code ?? signal})\n`));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) void main();
