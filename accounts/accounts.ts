@@ -101,8 +101,9 @@ export interface Accounts {
   limits: LimitsLookup;
   /**
    * Admits one request of `account`, or throws: AccessDenied (suspended or unknown account),
-   * SlowDown with `retryAfter` (requests per minute), QuotaExceeded (monthly transfer; checked
-   * unless opts.transfersData is false, by default for read and write, not list). Counts the request.
+   * SlowDown with `retryAfter` (requests per minute), QuotaExceeded (monthly transfer; checked for
+   * read and write requests unless opts.transfersData is false, never for list: listings stay
+   * allowed over the quota). Counts the request.
    */
   admit(account: string, kind: RequestClass, opts?: { transfersData?: boolean }): void;
   recordTransfer(account: string, t: { ingress?: number; egress?: number }): void;
@@ -264,7 +265,7 @@ export function createAccounts(opts: AccountsOptions): Accounts {
         }
       }
       const maxTransfer = c.quota.maxMonthlyTransfer;
-      if (maxTransfer !== undefined && (o?.transfersData ?? kind !== 'list')) {
+      if (maxTransfer !== undefined && kind !== 'list' && (o?.transfersData ?? true)) {
         const t = nowMs();
         const used = meter.monthTransfer(c.row.id, t);
         if (used >= maxTransfer) {

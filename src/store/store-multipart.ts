@@ -29,6 +29,7 @@ import {
   maxObjectSizeFor,
   normalizeEtag,
   releaseOrphans,
+  tooLarge,
   writeAndCommit,
   type StoreContext,
 } from './store-write.ts';
@@ -183,7 +184,7 @@ export function completeMultipartUpload(
     const size = stored.reduce((n, p) => n + p.size, 0);
     const limits = ctx.limits(b.owner);
     const max = maxObjectSizeFor(ctx, limits);
-    if (size > max) throw Errors.entityTooLarge(size, max);
+    if (size > max) throw tooLarge(b.owner, limits, size, max);
     if (!current) ctx.catalog.usage.checkObjects(b.owner, limits);
     const md5 = createHash('md5');
     for (const p of stored) md5.update(Buffer.from(p.etag, 'hex'));

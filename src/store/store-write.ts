@@ -7,7 +7,7 @@
 import type { Logger } from '../log.ts';
 import type { Checksums, PutBody, WriteConditions } from '../core/object-store.ts';
 import type { Limits, LimitsLookup } from '../core/quota.ts';
-import { Errors } from '../core/errors.ts';
+import { Errors, type DomainError } from '../core/errors.ts';
 import type { DataStore } from './data-store.ts';
 import type { Catalog } from './catalog.ts';
 import type { UsageLedger } from './catalog-usage.ts';
@@ -80,11 +80,11 @@ export async function writeAndCommit<T>(ctx: StoreContext, args: WriteArgs, comm
   try {
     args.signal?.throwIfAborted();
     if (args.size !== undefined) {
-      if (args.size > args.maxSize) throw Errors.entityTooLarge(args.size, args.maxSize);
+      if (args.size > args.maxSize) throw tooLarge(args.owner, args.limits, args.size, args.maxSize);
       r.ensure(args.size, 1);
     }
     const flowed = { bytes: 0 };
-    const written = await ctx.data.write(metered(args.body, args.maxSize, r, flowed), {
+    const written = await ctx.data.write(metered(args, r, flowed), {
       maxSize: args.maxSize,
       ...(args.signal ? { signal: args.signal } : {}),
     });
@@ -117,10 +117,10 @@ export async function writeAndCommit<T>(ctx: StoreContext, args: WriteArgs, comm
 }
 
 /** Passes the body through, reserving quota as bytes flow and stopping it past maxSize. */
-async function* metered(body: PutBody, maxSize: number, r: Reservation, flowed: { bytes: number }): AsyncGenerator<Uint8Array> {
-  for await (const chunk of body) {
+async function* metered(args: WriteArgs, r: Reservation, flowed: { bytes: number }): AsyncGenerator<Uint8Array> {
+  for await (const chunk of args.body) {
     flowed.bytes += chunk.byteLength;
-    if (flowed.bytes > maxSize) throw Errors.entityTooLarge(flowed.bytes, maxSize);
+    if (flowed.bytes > args.maxSize) throw tooLarge(args.owner, args.limits, flowed.bytes, args.maxSize, true);
     r.ensure(flowed.bytes);
     yield chunk;
   }
@@ -162,6 +162,21 @@ export function checkWriteConditions(current: ObjectRecord | undefined, c: Write
     if (!current) throw Errors.noSuchKey(key);
     if (!etagListMatches(c.ifMatch, current.etag)) throw Errors.preconditionFailed('If-Match');
   }
+}
+
+/**
+ * The error for an upload of `size` bytes over `max`: QuotaExceeded naming the quota when the
+ * account's max-object-size is what it passes, else S3's EntityTooLarge (the store's own limit).
+ * `atLeast`: the size is what arrived so far of a body of unknown length.
+ */
+export function tooLarge(owner: string, limits: Limits, size: number, max: number, atLeast = false): DomainError {
+  if (limits.maxObjectSize !== undefined && size > limits.maxObjectSize) {
+    return Errors.quotaExceeded(
+      `object size quota exceeded for account '${owner}': limit ${limits.maxObjectSize} bytes (max-object-size), ` +
+        `this upload is ${atLeast ? 'more than ' : ''}${atLeast ? limits.maxObjectSize : size} bytes. Upload a smaller object or ask the operator to raise the quota.`,
+    );
+  }
+  return Errors.entityTooLarge(size, max);
 }
 
 /** The largest object the account may store: the store's limit and the account's, whichever is lower. */

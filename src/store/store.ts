@@ -41,6 +41,7 @@ import {
   checkWriteConditions,
   maxObjectSizeFor,
   releaseOrphans,
+  tooLarge,
   writeAndCommit,
   type StoreContext,
 } from './store-write.ts';
@@ -191,7 +192,7 @@ export class Store implements ObjectStore {
       checkWriteConditions(current, opts.conditions, dst.key);
       const limits = this.ctx.limits(d.owner);
       const max = maxObjectSizeFor(this.ctx, limits);
-      if (source.size > max) throw Errors.entityTooLarge(source.size, max);
+      if (source.size > max) throw tooLarge(d.owner, limits, source.size, max);
       if (!current) this.catalog.usage.checkObjects(d.owner, limits);
       const granted = this.catalog.usage.reserve(d.owner, source.size, limits); // the storage check
       this.catalog.usage.apply(d.owner, { reserved: -granted }); // putObject counts the bytes
