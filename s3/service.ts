@@ -11,6 +11,8 @@ import { DomainError, isDomainError } from '../src/core/errors.ts';
 import type { ObjectStore } from '../src/core/object-store.ts';
 import type { AuthRequest, AuthResult } from './auth/index.ts';
 import { requestBody } from './body.ts';
+import { bodyOf, discardRest } from './drain.ts';
+import { withHoistedHeaders } from './hoisted.ts';
 import type { S3Context, S3Result } from './context.ts';
 import { toS3Error } from './errors.ts';
 import { handlers } from './handlers/index.ts';
@@ -81,7 +83,7 @@ export function createS3Service(deps: S3ServiceDeps) {
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
-    const headers = lowerHeaders(req);
+    const headers = withHoistedHeaders(lowerHeaders(req), new URLSearchParams(rawQuery));
     const record: RequestRecord = { requestId, method, status: 0, bytesIn: 0, bytesOut: 0, durationMs: 0 };
     const abort = new AbortController();
     res.on('close', () => {
@@ -107,7 +109,8 @@ export function createS3Service(deps: S3ServiceDeps) {
       const auth = deps.authenticate({ method, rawPath, rawQuery, headers });
       record.account = auth.account;
       deps.admit?.(auth.account, requestClass(op.name), op.name);
-      const raw = counted(deps.limits ? deps.limits.guardBody(req) : req, (n) => (record.bytesIn += n));
+      const body = bodyOf(req); // an early error leaves the request readable: discardRest() below
+      const raw = counted(deps.limits ? deps.limits.guardBody(body) : body, (n) => (record.bytesIn += n));
       const ctx: S3Context = {
         op,
         store: deps.store,
@@ -123,17 +126,20 @@ export function createS3Service(deps: S3ServiceDeps) {
       await send(res, result, method, (n) => (record.bytesOut += n));
       record.status = result.status ?? 200;
     } catch (err) {
-      if (!isDomainError(err)) deps.onInternalError?.(err, { requestId, operation: op?.name });
+      // A connection closed under the request (client gone, or cut at shutdown) is not a server fault.
+      const gone = !isDomainError(err) && (abort.signal.aborted || req.socket?.destroyed === true);
+      if (!isDomainError(err) && !gone) deps.onInternalError?.(err, { requestId, operation: op?.name });
       const resource = decodeSafe(rawPath);
       const e = toS3Error(err, { resource, requestId, head: method === 'HEAD' });
-      record.status = e.status;
-      record.errorCode = e.code;
+      record.status = gone ? 499 : e.status;
+      record.errorCode = gone ? 'ClientClosedRequest' : e.code;
       if (res.headersSent) {
         // Too late for an error document: cut the connection so the client sees a failure.
         res.destroy(err instanceof Error ? err : new Error(String(err)));
       } else {
         const body = Buffer.from(e.body);
         if (e.code === 'RequestTimeout' && !req.complete) res.shouldKeepAlive = false; // the rest of a stalled body never comes
+        else discardRest(req);
         res.writeHead(e.status, { ...e.headers, 'Content-Type': 'application/xml', 'Content-Length': String(body.length) });
         res.end(method === 'HEAD' ? undefined : body);
         record.bytesOut += body.length;

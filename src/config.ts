@@ -97,6 +97,8 @@ export interface Config {
   quotaDefaults?: Record<string, unknown>;
 }
 
+/** A file may name a setting as `bodyIdleTimeout`, `body-idle-timeout` or `body_idle_timeout`. */
+const snake = (flag: string) => flag.replace(/-/g, '_');
 const envName = (flag: string) => 'DATAMESH_' + flag.toUpperCase().replace(/-/g, '_');
 
 function convert(s: Setting, raw: unknown, source: string): unknown {
@@ -177,7 +179,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
     } catch (e) {
       throw new ConfigError(`--config ${configFile}: not valid ${configFile.endsWith('.json') ? 'JSON' : 'TOML'}: ${(e as Error).message.split('\n')[0]}`);
     }
-    const keys = new Set([...SETTINGS.flatMap((s) => [s.key, s.flag]), 'quota']);
+    const keys = new Set([...SETTINGS.flatMap((s) => [s.key, s.flag, snake(s.flag)]), 'quota']);
     for (const k of Object.keys(file)) {
       if (!keys.has(k)) throw new ConfigError(`--config ${configFile}: unknown setting '${k}'; known settings: ${SETTINGS.map((s) => s.key).join(', ')}`);
     }
@@ -186,7 +188,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
   for (const s of SETTINGS) {
     const flag = flags.get(s.flag);
     const fromEnv = env[envName(s.flag)];
-    const fromFile = file[s.key] ?? file[s.flag];
+    const fromFile = file[s.key] ?? file[s.flag] ?? file[snake(s.flag)];
     let v: unknown = s.default;
     if (fromFile !== undefined) v = convert(s, fromFile, 'file');
     if (fromEnv !== undefined && fromEnv !== '') v = convert(s, fromEnv, 'env');

@@ -19,6 +19,9 @@ import { createAccounts } from '../accounts/accounts.ts';
 import { createAdminApi } from '../accounts/admin-api.ts';
 import { mountOpsApi } from './ops-api.ts';
 import { quotaSettingsFromConfig } from '../accounts/limits.ts';
+import { createMetrics, metricsResponse, type Metrics } from './metrics.ts';
+import { applyServerLimits, createRequestLimits, serverOptions } from './limits.ts';
+import { countOpenUploads, trackServer } from './shutdown.ts';
 
 export interface RunningServer {
   /** http://host:port */
@@ -27,7 +30,8 @@ export interface RunningServer {
   config: Config;
   rootCredentials: { accessKey: string; secretKey: string; generated: boolean };
   store: Store;
-  /** Graceful stop: in-flight requests get `graceMs` (default 10 s) to finish. */
+  metrics: Metrics;
+  /** Graceful stop: in-flight requests get `graceMs` (default: --shutdown-grace) to finish. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -39,7 +43,18 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
   const { key: masterKey } = loadMasterKey(dataDir, env);
   const db = openDatabase(join(dataDir, 'datamesh.db'));
 
-  const data = await openDataStore({ config, db, masterKey, dataDir, log });
+  // Metrics come first (the data path reports into them); their sources are read at scrape time.
+  let store!: Store;
+  let accounts!: ReturnType<typeof createAccounts>;
+  let limits!: ReturnType<typeof createRequestLimits>;
+  let data!: Awaited<ReturnType<typeof openDataStore>>;
+  const metrics = createMetrics({
+    accounts: () => accounts.listAccounts().map((a) => a.name),
+    usage: (account) => store.usage(account),
+    ec: () => data.store.counters,
+    inFlight: () => limits.inFlight,
+  });
+  data = await openDataStore({ config, db, masterKey, dataDir, log, metrics });
   const accountsRef: { usage?: Store['usage'] } = {};
   let defaults;
   try {
@@ -47,7 +62,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
   } catch (e) {
     throw new ConfigError(`[quota.defaults]: ${(e as Error).message}`);
   }
-  const accounts = createAccounts({
+  accounts = createAccounts({
     db,
     defaults,
     masterKey,
@@ -59,13 +74,16 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     usage: (account) => accountsRef.usage!(account),
     log,
   });
-  const store = new Store({ db, data: data.store, limits: accounts.limits, log });
+  store = new Store({ db, data: data.store, limits: accounts.limits, log });
   accountsRef.usage = (account) => store.usage(account);
   const recovered = await data.store.collect();
-  if (recovered.manifests > 0 || recovered.shards > 0) {
-    log.info({ recovered }, `collected ${recovered.manifests} unreferenced manifests and ${recovered.shards} orphaned shards`);
-  }
+  const interruptedUploads = countOpenUploads(store);
+  log.info(
+    { recovered: { ...recovered, interruptedUploads } },
+    `recovered: collected ${recovered.manifests} unreferenced manifests and ${recovered.shards} orphaned shards; ${interruptedUploads} multipart uploads are open (clients complete or abort them)`,
+  );
   const rootCredentials = accounts.bootstrap();
+  limits = createRequestLimits(config, { onReject: (l) => metrics.rejected(l) });
 
   const auth = (req: Parameters<typeof authenticate>[0]) => authenticate(req, accounts.lookup, { region: config.region });
   const app = createApp({
@@ -75,7 +93,9 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     authenticate: auth,
     // Deletes free space: they stay allowed over the monthly transfer quota.
     admit: (account, kind, op) => accounts.admit(account, kind, { transfersData: !op.startsWith('Delete') && op !== 'AbortMultipartUpload' }),
+    limits,
     onDone: (r) => {
+      metrics.observeRequest(r);
       if (r.account) accounts.recordTransfer(r.account, { ingress: r.bytesIn, egress: r.bytesOut });
       log.info(
         {
@@ -95,10 +115,11 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     },
     onInternalError: (err, r) => log.error({ err, reqId: r.requestId, op: r.operation }, 'internal error'),
     mount: (app) => {
+      app.get('/_datamesh/metrics', (c) => metricsResponse(metrics, c.req.header('authorization'), config.metricsToken));
       const admin = createAdminApi(accounts, {
         authenticate: auth,
         log,
-        extend: (api) => mountOpsApi(api, { store, data: data.store }),
+        extend: (api) => mountOpsApi(api, { store, data: data.store, view: () => data.view() }),
       });
       app.route('/_datamesh/admin/v1', admin);
     },
@@ -106,12 +127,11 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
 
   const [host, portText] = splitHostPort(config.listen);
   const server = await new Promise<Server>((ok, fail) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port: Number(portText) }, () => ok(s as Server)) as Server;
+    const s = serve({ fetch: app.fetch, hostname: host, port: Number(portText), serverOptions: serverOptions(config) }, () => ok(s as Server)) as Server;
     s.once('error', fail);
   });
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 65_000;
+  applyServerLimits(server, config, { onReject: (l) => metrics.rejected(l) });
+  const http = trackServer(server);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url, data: dataDir, region: config.region }, `datamesh serving S3 at ${url}`);
@@ -123,21 +143,21 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     config,
     rootCredentials,
     store,
-    close(graceMs = 10_000) {
+    metrics,
+    close(graceMs = config.shutdownGrace) {
       closing ??= (async () => {
         // Stop accepting; let in-flight requests finish within the grace period, then cut the rest.
-        await new Promise<void>((ok) => {
-          const force = setTimeout(() => server.closeAllConnections(), graceMs);
-          server.close(() => {
-            clearTimeout(force);
-            ok();
-          });
-          server.closeIdleConnections();
-        });
+        log.info({ inFlight: http.inFlight, graceMs }, `stopping: no new connections; ${http.inFlight} requests in flight get up to ${graceMs} ms`);
+        const { cut } = await http.close(graceMs);
+        // Requests cut at the deadline unwind (their uploads abort) before the database closes.
+        const drained = await limits.drained(5_000);
+        if (cut > 0 || !drained) log.warn({ cut, drained }, `stopped after the grace period: ${cut} requests were cut`);
         await accounts.close();
         await store.close();
         await data.close();
         db.close();
+        metrics.close();
+        log.info({}, 'stopped: database and data store closed');
       })();
       return closing;
     },

@@ -8,10 +8,19 @@ const HELP = `datamesh: an S3-compatible object store on encrypted, erasure-code
 
 Usage:
   datamesh serve [--listen HOST:PORT] [--data DIR] [--region R] [--domain D] [--log-level L] [--ec K+M] [--config FILE]
+                 [--listen-mesh MULTIADDR] [--bootstrap MULTIADDR]... [--repair-after 10m] [--fsync false]
+  datamesh node --data DIR --listen-mesh MULTIADDR --bootstrap MULTIADDR... [--capacity 100GiB]
+                                                  a storage-only mesh peer
   datamesh admin inspect BUCKET KEY [--json]      where the shards of an object live
+  datamesh admin mesh [--json]                    peers, redundancy, repair queue
   datamesh admin scrub                            verify every shard and rebuild what is missing
   datamesh admin user|key|quota|usage ...         accounts (see README)
   datamesh config print [flags]                   the effective configuration, secrets masked
+
+Operations (README "Operations"): --metrics-token T, --max-concurrent-requests N, --max-header-size SIZE,
+  --header-timeout DUR, --body-idle-timeout DUR, --idle-timeout DUR, --shutdown-grace DUR.
+  Every flag is also DATAMESH_<FLAG> in the environment or a key of the --config file.
+  SIGTERM/SIGINT: finish in-flight requests (up to --shutdown-grace), then exit; a second signal exits at once.
 
 Root credentials come from DATAMESH_ROOT_ACCESS_KEY / DATAMESH_ROOT_SECRET_KEY, or are generated on first start.`;
 
@@ -21,6 +30,10 @@ export async function run(argv: string[]): Promise<void> {
     switch (command) {
       case 'serve':
         return await serveCommand(rest);
+      case 'node': {
+        const { nodeCommand } = await import('./node.ts');
+        return await nodeCommand(rest);
+      }
       case 'admin': {
         const { runAdmin } = await import('./admin.ts');
         process.exitCode = await runAdmin(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
@@ -73,11 +86,20 @@ async function serveCommand(argv: string[]): Promise<void> {
     );
   }
   let signals = 0;
-  const stop = (signal: string) => {
+  const stop = (signal: 'SIGINT' | 'SIGTERM') => {
     signals++;
-    if (signals > 1) process.exit(130);
-    process.stderr.write(`datamesh: ${signal}: finishing in-flight requests (send it again to exit at once)\n`);
-    void server.close().then(() => process.exit(0));
+    if (signals > 1) {
+      process.stderr.write(`datamesh: ${signal} again: exiting now\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    process.stderr.write(`datamesh: ${signal}: finishing in-flight requests for up to ${config.shutdownGrace} ms (send it again to exit at once)\n`);
+    server.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        process.stderr.write(`datamesh: the shutdown failed: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
