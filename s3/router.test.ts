@@ -102,6 +102,7 @@ describe('unsupported requests are clear errors', () => {
     ['PUT', '/b1?versioning', 'NotImplemented'],
     ['GET', '/b1/k?retention', 'NotImplemented'],
     ['POST', '/', 'MethodNotAllowed'],
+    ['POST', '/b1', 'NotImplemented'],
     ['PATCH', '/b1/k', 'MethodNotAllowed'],
     ['POST', '/b1/k', 'MethodNotAllowed'],
   ])('%s %s -> %s', (method, url, code) => {

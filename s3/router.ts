@@ -115,6 +115,9 @@ export function route(input: RouteInput, domain?: string): Operation {
         break;
       case 'POST':
         if (q.has('delete')) return op('DeleteObjects');
+        if (noSubresource(q)) {
+          throw new DomainError('NotImplemented', 'POST Object uploads (browser forms with a POST policy) are not implemented by datamesh; upload with PUT or a presigned PUT URL.');
+        }
         break;
       default:
         throw methodNotAllowed(m, 'a bucket');

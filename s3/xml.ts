@@ -40,6 +40,8 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: false,
   processEntities: true,
+  // numeric references such as &#34; (Go's encoder writes ETag quotes so: rclone)
+  htmlEntities: true,
   removeNSPrefix: true,
   isArray: (name) => ['Part', 'Object', 'Tag', 'CORSRule'].includes(name),
 });
