@@ -6,6 +6,7 @@
  *
  *   npm run bench                       start a fresh single-node server and a null endpoint
  *   npm run bench -- --endpoint URL     measure a running server (root credentials from env)
+ *   npm run bench -- --cluster 6       also a gateway + 6 storage peers, and the repair rate after a peer dies
  *   options: --size 64MiB --count 8 --small 2000 --concurrency 1 --ec 4+2 --fsync false
  */
 import '../src/polyfill.ts';
@@ -16,7 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs, parseSize } from '../src/config.ts';
-import { signRequest, ROOT } from '../src/testing.ts';
+import { runAdminCli, signRequest, ROOT } from '../src/testing.ts';
+import { startCluster } from './cluster.ts';
+import type { MeshView } from '../src/store/open.ts';
 
 const { flags } = parseArgs(process.argv.slice(2));
 const flag = (n: string, d: string) => flags.get(n)?.at(-1) ?? d;
@@ -113,13 +116,43 @@ async function main() {
     const dm = await measure(base, 'bench');
     const row = (name: string, v: typeof dm) =>
       `${name.padEnd(14)} PUT ${v.putMBs.toFixed(0).padStart(6)} MB/s   GET ${v.getMBs.toFixed(0).padStart(6)} MB/s   4KiB PUT ${v.smallPutOps.toFixed(0).padStart(6)} ops/s   4KiB GET ${v.smallGetOps.toFixed(0).padStart(6)} ops/s`;
+    const ratio = (v: typeof dm) =>
+      `PUT ${((v.putMBs / ceiling.putMBs) * 100).toFixed(0)}% (target >= 60%)   GET ${((v.getMBs / ceiling.getMBs) * 100).toFixed(0)}% (target >= 85%)`;
     console.log(`objects: ${COUNT} x ${SIZE} bytes, concurrency ${CONC}; ${SMALL} x 4 KiB at concurrency 8`);
     console.log(row('null endpoint', ceiling));
     console.log(row('datamesh', dm));
-    console.log(
-      `ratio          PUT ${((dm.putMBs / ceiling.putMBs) * 100).toFixed(0)}% (target >= 60%)   GET ${((dm.getMBs / ceiling.getMBs) * 100).toFixed(0)}% (target >= 85%)`,
-    );
+    console.log(`ratio          ${ratio(dm)}`);
     if (server?.pid) console.log(`datamesh peak RSS: ${(peakRss(server.pid) / 1048576).toFixed(0)} MiB`);
+
+    const nodes = flags.get('cluster')?.at(-1);
+    if (nodes) {
+      // The same client against a gateway and N storage peers on loopback, then the repair rate.
+      const env = { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey };
+      const cluster = await startCluster({ nodes: Number(nodes), dataDir: join(dir, 'cluster'), basePort: port + 10, ec: flag('ec', '4+2'), repairAfter: '2s', env });
+      procs.push(...cluster.procs);
+      const cl = await measure(cluster.endpoint, 'bench');
+      console.log(row(`cluster 1+${nodes}`, cl));
+      console.log(`ratio          ${ratio(cl)}`);
+      const gw = cluster.procs[cluster.procs.length - 1]!;
+      if (gw.pid) console.log(`gateway peak RSS: ${(peakRss(gw.pid) / 1048576).toFixed(0)} MiB`);
+      const victim = cluster.members.find((m) => m.role === 'storage')!;
+      const t0 = performance.now();
+      process.kill(victim.pid, 'SIGKILL');
+      const admin = { url: cluster.endpoint };
+      for (;;) {
+        const view = JSON.parse((await runAdminCli(admin, 'mesh', '--json')).out) as MeshView;
+        if (view.repair.shardsRebuilt > 0 && view.repair.queue === 0 && !view.repair.running) {
+          console.log(
+            `repair: ${view.repair.shardsRebuilt} shards (${(view.repair.bytesRebuilt / 1e6).toFixed(0)} MB) of the killed peer rebuilt at ` +
+              `${(view.repair.lastThroughputMBs ?? 0).toFixed(1)} MB/s; ${((performance.now() - t0) / 1000).toFixed(1)} s from the kill, including the 2 s repair window and detection`,
+          );
+          break;
+        }
+        if (performance.now() - t0 > 300_000) throw new Error('repair did not finish within 5 minutes');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await cluster.stop();
+    }
   } finally {
     for (const p of procs) p.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

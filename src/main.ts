@@ -39,7 +39,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
   const env = opts.env ?? process.env;
   const log = opts.log ?? createLogger(config.logLevel);
   const dataDir = resolve(config.data);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // keys, secrets and shards: owner only
   const { key: masterKey } = loadMasterKey(dataDir, env);
   const db = openDatabase(join(dataDir, 'datamesh.db'));
 

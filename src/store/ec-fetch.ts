@@ -7,7 +7,8 @@
 import type { ShardNetwork } from '../../mesh/shards.ts';
 import type { SegmentPlan } from './ec-schema.ts';
 
-const RETRY_DELAY_MS = 200;
+/** Pauses before asking failed shards again; one retry round per entry. */
+const RETRY_DELAYS_MS = [200, 600, 1500];
 
 export interface FetchOptions {
   signal: AbortSignal;
@@ -39,9 +40,9 @@ export async function fetchShards(
   };
   const inflight = new Set<number>();
   const slow = new Set<number>();
-  /** Shards whose fetch failed (a transport error, not "missing"): asked once more before giving up. */
+  /** Shards whose fetch failed (a transport error, not "missing"): asked again before giving up. */
   const failed: number[] = [];
-  let retried = false;
+  let retries = 0;
   const start = (i: number) => {
     inflight.add(i);
     const { id, peer } = plan.shards[i]!;
@@ -76,11 +77,11 @@ export async function fetchShards(
       const have = got.reduce((c, s) => c + (s ? 1 : 0), 0);
       if (have >= k) break;
       for (let want = k - have - (inflight.size - slow.size); want > 0 && next < n; want--) start(next++);
-      if (inflight.size === 0 && !retried && failed.length > 0) {
+      if (inflight.size === 0 && retries < RETRY_DELAYS_MS.length && failed.length > 0) {
         // Every shard was tried and too few arrived: a peer's stream reset or a busy moment is
-        // worth one more try of the failed ones before the segment is declared unreadable.
-        retried = true;
-        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+        // worth a few more tries of the failed ones before the segment is declared unreadable.
+        await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[retries++]));
+        opts.signal.throwIfAborted();
         for (const i of failed.splice(0)) start(i);
       }
       if (inflight.size === 0) break;

@@ -104,6 +104,7 @@ export async function loadSegment(
       ctx.counters.badShards++;
       const { id, peer } = plan.shards[i]!;
       if (err !== undefined) ctx.log.warn({ manifest: man.id, segment: plan.idx, shard: i, id, peer, err }, 'shard fetch failed: routed around');
+      else ctx.log.warn({ manifest: man.id, segment: plan.idx, shard: i, id, peer }, 'shard missing or corrupt on its peer: routed around');
     },
   });
   signal.throwIfAborted();

@@ -104,9 +104,11 @@ export async function storeSegment(
   const peers = ctx.network.place(ids);
   ctx.repo.insertSegment(manifest, index, seg.length, shardSize, ids, peers);
   const results = await Promise.allSettled(shards.map((s, i) => ctx.network.put(peers[i]!, ids[i]!, s, { signal })));
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ shard: i, peer: peers[i], err: r.reason as unknown }] : []));
+  // the shards still to write outlive the pooled stripe buffers: copy them before giving those back
+  const unwritten = failed.map((f) => ({ index: f.shard, bytes: Buffer.from(shards[f.shard]!) }));
   if (seg.buffers) ctx.buffers.give({ plain: sealedStripe.plain, sealed: sealedStripe.sealed, parity: sealedStripe.parity });
   signal.throwIfAborted();
-  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ shard: i, peer: peers[i], err: r.reason as unknown }] : []));
   const stored = n - failed.length;
   const quorum = new Set(peers).size <= 1 ? n : Math.min(n, k + 1);
   if (stored < quorum) {
@@ -115,7 +117,52 @@ export async function storeSegment(
       `could not store segment ${index}: ${stored} of ${n} shards written, ${quorum} needed (${first instanceof Error ? first.message : String(first)}); retry when the peers or disks are back`,
     );
   }
-  if (failed.length > 0) ctx.log.warn({ manifest, segment: index, failed }, 'segment stored with a write quorum; scrub will restore the missing shards');
+  if (failed.length > 0) {
+    ctx.log.warn({ manifest, segment: index, failed }, 'segment stored with a write quorum; the missing shards are completed in the background');
+    void completeSegment(ctx, manifest, index, ids, peers, unwritten);
+  }
+}
+
+/** Pauses between the background attempts to write a segment's missing shards. */
+const COMPLETE_DELAYS_MS = [250, 1_000, 4_000, 15_000];
+
+/**
+ * Writes the shards a PUT stored without (it succeeded on a write quorum): each to a live peer
+ * that holds no other shard of the segment (this node when there is none), recording the new
+ * location. What still fails after the last attempt is left to scrub and repair.
+ */
+async function completeSegment(
+  ctx: EcContext,
+  manifest: string,
+  segment: number,
+  ids: readonly string[],
+  peers: readonly string[],
+  unwritten: { index: number; bytes: Buffer }[],
+): Promise<void> {
+  const where = [...peers];
+  let left = unwritten;
+  for (const delay of COMPLETE_DELAYS_MS) {
+    if (left.length === 0) return;
+    await new Promise((r) => setTimeout(r, delay).unref());
+    const still: typeof left = [];
+    for (const shard of left) {
+      const holders = new Set(where.filter((_, i) => i !== shard.index && !left.some((l) => l.index === i)));
+      const target = [...new Set(ctx.network.place(ids))].find((p) => !holders.has(p)) ?? ctx.network.self;
+      try {
+        await ctx.network.put(target, ids[shard.index]!, shard.bytes);
+        if (ctx.repo.manifest(manifest) === undefined) return; // collected meanwhile: nothing to complete
+        ctx.repo.setPeer(manifest, segment, shard.index, target);
+        where[shard.index] = target;
+      } catch (err) {
+        still.push(shard);
+        ctx.log.warn({ manifest, segment, shard: shard.index, peer: target, err }, 'completing a segment: shard write failed; will retry');
+      }
+    }
+    left = still;
+  }
+  if (left.length > 0) {
+    ctx.log.warn({ manifest, segment, shards: left.map((l) => l.index) }, 'completing a segment gave up; scrub and repair will restore the missing shards');
+  }
 }
 
 /** Stores a whole body as a pending manifest (see DataStore.write). */
