@@ -38,8 +38,12 @@ async function send(base: string, method: string, path: string, body?: Buffer, q
   return new Promise((ok, fail) => {
     const req = request(s.url, { method, headers: s.headers, agent }, (res) => {
       let n = 0;
-      res.on('data', (c: Buffer) => (n += c.length));
-      res.on('end', () => (res.statusCode! < 300 ? ok(n) : fail(new Error(`${method} ${path}: HTTP ${res.statusCode}`))));
+      let text = '';
+      res.on('data', (c: Buffer) => {
+        n += c.length;
+        if (res.statusCode! >= 300 && text.length < 2000) text += c.toString();
+      });
+      res.on('end', () => (res.statusCode! < 300 ? ok(n) : fail(new Error(`${method} ${path}: HTTP ${res.statusCode} ${/<Message>([^<]*)/.exec(text)?.[1] ?? ''}`))));
       res.on('error', fail);
     });
     req.on('error', fail);
@@ -130,6 +134,12 @@ async function main() {
       const env = { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey };
       const cluster = await startCluster({ nodes: Number(nodes), dataDir: join(dir, 'cluster'), basePort: port + 10, ec: flag('ec', '4+2'), repairAfter: '2s', env });
       procs.push(...cluster.procs);
+      const admin = { url: cluster.endpoint };
+      const meshView = async () => JSON.parse((await runAdminCli(admin, 'mesh', '--json')).out) as MeshView;
+      for (let i = 0; (await meshView()).peers.filter((p) => !p.self && p.state === 'up').length < Number(nodes); i++) {
+        if (i > 120) throw new Error('the storage peers did not all come up within 60 s');
+        await new Promise((r) => setTimeout(r, 500));
+      }
       const cl = await measure(cluster.endpoint, 'bench');
       console.log(row(`cluster 1+${nodes}`, cl));
       console.log(`ratio          ${ratio(cl)}`);
@@ -138,9 +148,8 @@ async function main() {
       const victim = cluster.members.find((m) => m.role === 'storage')!;
       const t0 = performance.now();
       process.kill(victim.pid, 'SIGKILL');
-      const admin = { url: cluster.endpoint };
       for (;;) {
-        const view = JSON.parse((await runAdminCli(admin, 'mesh', '--json')).out) as MeshView;
+        const view = await meshView();
         if (view.repair.shardsRebuilt > 0 && view.repair.queue === 0 && !view.repair.running) {
           console.log(
             `repair: ${view.repair.shardsRebuilt} shards (${(view.repair.bytesRebuilt / 1e6).toFixed(0)} MB) of the killed peer rebuilt at ` +
