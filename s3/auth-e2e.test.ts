@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { bytesOf, ROOT, signedFetch, startTestServer, type TestServer } from '../src/testing.ts';
+import { bytesOf, ROOT, signedFetch, startTestServer, type TestServer, outcome } from '../src/testing.ts';
 
 let server: TestServer;
 let s3: S3Client;
@@ -15,15 +15,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
-    return `${err.$metadata?.httpStatusCode} ${err.name}`;
-  }
-  return 'ok';
-};
 const client = (opts: Partial<ConstructorParameters<typeof S3Client>[0]>) =>
   new S3Client({ endpoint: server.url, region: 'us-east-1', credentials: ROOT, forcePathStyle: true, maxAttempts: 1, ...opts });
 const errorCode = async (r: Response) => /<Code>([^<]+)<\/Code>/.exec(await r.text())?.[1];
@@ -31,17 +22,17 @@ const errorCode = async (r: Response) => /<Code>([^<]+)<\/Code>/.exec(await r.te
 describe('SigV4 errors', () => {
   it('InvalidAccessKeyId for an unknown key', async () => {
     const c = client({ credentials: { accessKeyId: 'DMNOSUCHKEY000000000', secretAccessKey: 'x' } });
-    expect(await failure(c.send(new ListBucketsCommand({})))).toBe('403 InvalidAccessKeyId');
+    expect(await outcome(c.send(new ListBucketsCommand({})))).toBe('403 InvalidAccessKeyId');
   });
 
   it('SignatureDoesNotMatch for a wrong secret', async () => {
     const c = client({ credentials: { accessKeyId: ROOT.accessKeyId, secretAccessKey: 'wrong-secret' } });
-    expect(await failure(c.send(new ListBucketsCommand({})))).toBe('403 SignatureDoesNotMatch');
+    expect(await outcome(c.send(new ListBucketsCommand({})))).toBe('403 SignatureDoesNotMatch');
   });
 
   it('RequestTimeTooSkewed for a clock 20 minutes off', async () => {
     const c = client({ systemClockOffset: 20 * 60 * 1000 });
-    expect(await failure(c.send(new ListBucketsCommand({})))).toBe('403 RequestTimeTooSkewed');
+    expect(await outcome(c.send(new ListBucketsCommand({})))).toBe('403 RequestTimeTooSkewed');
   });
 
   it('AuthorizationHeaderMalformed naming the expected region', async () => {

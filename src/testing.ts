@@ -156,3 +156,14 @@ export function spawnServer(dataDir: string, args: string[] = [], env: NodeJS.Pr
     void exited.then((code) => reject(new Error(`datamesh exited (${code}) before serving:\n${out}`)));
   });
 }
+
+/** 'ok', or "STATUS ErrorName" of the S3 error a call failed with: compact assertions on outcomes. */
+export async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
+    return `${err.$metadata?.httpStatusCode} ${err.name}`;
+  }
+  return 'ok';
+}

@@ -9,7 +9,7 @@ import {
   DeleteObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { startTestServer, type TestServer } from '../../src/testing.ts';
+import { startTestServer, type TestServer, outcome } from '../../src/testing.ts';
 
 let server: TestServer;
 let s3: S3Client;
@@ -19,15 +19,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const code = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
-    return `${err.$metadata?.httpStatusCode} ${err.name}`;
-  }
-  return 'ok';
-};
 
 describe('buckets', () => {
   it('creates, lists, heads, locates and deletes a bucket', async () => {
@@ -42,37 +33,37 @@ describe('buckets', () => {
     const loc = await s3.send(new GetBucketLocationCommand({ Bucket: 'alpha' }));
     expect(loc.LocationConstraint ?? '').toBe('');
     await s3.send(new DeleteBucketCommand({ Bucket: 'beta' }));
-    expect(await code(s3.send(new HeadBucketCommand({ Bucket: 'beta' })))).toBe('404 NotFound');
+    expect(await outcome(s3.send(new HeadBucketCommand({ Bucket: 'beta' })))).toBe('404 NotFound');
   });
 
   it('refuses a bucket that already exists', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'gamma' }));
-    expect(await code(s3.send(new CreateBucketCommand({ Bucket: 'gamma' })))).toBe('409 BucketAlreadyOwnedByYou');
+    expect(await outcome(s3.send(new CreateBucketCommand({ Bucket: 'gamma' })))).toBe('409 BucketAlreadyOwnedByYou');
   });
 
   it.each(['ab', 'UPPER', 'has_underscore', '-start', 'end-', 'a..b', '192.168.1.1', 'x'.repeat(64), '_datamesh'])(
     'rejects the invalid name %s',
     async (name) => {
-      expect(await code(s3.send(new CreateBucketCommand({ Bucket: name })))).toBe('400 InvalidBucketName');
+      expect(await outcome(s3.send(new CreateBucketCommand({ Bucket: name })))).toBe('400 InvalidBucketName');
     },
   );
 
   it('refuses a location constraint for another region', async () => {
-    const r = await code(s3.send(new CreateBucketCommand({ Bucket: 'delta', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })));
+    const r = await outcome(s3.send(new CreateBucketCommand({ Bucket: 'delta', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })));
     expect(r).toBe('400 InvalidLocationConstraint');
   });
 
   it('refuses to delete a bucket that is not empty, then deletes it once emptied', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'full' }));
     await s3.send(new PutObjectCommand({ Bucket: 'full', Key: 'k', Body: 'x' }));
-    expect(await code(s3.send(new DeleteBucketCommand({ Bucket: 'full' })))).toBe('409 BucketNotEmpty');
+    expect(await outcome(s3.send(new DeleteBucketCommand({ Bucket: 'full' })))).toBe('409 BucketNotEmpty');
     await s3.send(new DeleteObjectCommand({ Bucket: 'full', Key: 'k' }));
-    expect(await code(s3.send(new DeleteBucketCommand({ Bucket: 'full' })))).toBe('ok');
+    expect(await outcome(s3.send(new DeleteBucketCommand({ Bucket: 'full' })))).toBe('ok');
   });
 
   it('answers NoSuchBucket for a missing bucket', async () => {
-    expect(await code(s3.send(new DeleteBucketCommand({ Bucket: 'nothere' })))).toBe('404 NoSuchBucket');
-    expect(await code(s3.send(new PutObjectCommand({ Bucket: 'nothere', Key: 'k', Body: 'x' })))).toBe('404 NoSuchBucket');
+    expect(await outcome(s3.send(new DeleteBucketCommand({ Bucket: 'nothere' })))).toBe('404 NoSuchBucket');
+    expect(await outcome(s3.send(new PutObjectCommand({ Bucket: 'nothere', Key: 'k', Body: 'x' })))).toBe('404 NoSuchBucket');
   });
 
   it('serves health endpoints', async () => {

@@ -10,7 +10,7 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { bytesOf, startTestServer, type TestServer } from '../../src/testing.ts';
+import { bytesOf, startTestServer, type TestServer, outcome } from '../../src/testing.ts';
 
 let server: TestServer;
 let s3: S3Client;
@@ -23,15 +23,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
-    return `${err.$metadata?.httpStatusCode} ${err.name}`;
-  }
-  return 'ok';
-};
 
 describe('CopyObject', () => {
   it('copies bytes and metadata (COPY), across buckets, with a URL-encoded source', async () => {
@@ -71,17 +62,17 @@ describe('CopyObject', () => {
 
   it('copies onto itself only with REPLACE', async () => {
     await s3.send(new PutObjectCommand({ Bucket: B, Key: 'self', Body: 'x', Metadata: { v: '1' } }));
-    expect(await failure(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'self', CopySource: `${B}/self` })))).toBe('400 InvalidRequest');
+    expect(await outcome(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'self', CopySource: `${B}/self` })))).toBe('400 InvalidRequest');
     await s3.send(new CopyObjectCommand({ Bucket: B, Key: 'self', CopySource: `${B}/self`, MetadataDirective: 'REPLACE', Metadata: { v: '2' } }));
     expect((await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'self' }))).Metadata).toEqual({ v: '2' });
   });
 
   it('checks x-amz-copy-source-if-* conditions', async () => {
     const put = await s3.send(new PutObjectCommand({ Bucket: B, Key: 'cond', Body: 'x' }));
-    expect(await failure(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'c1', CopySource: `${B}/cond`, CopySourceIfMatch: '"nope"' })))).toBe('412 PreconditionFailed');
-    expect(await failure(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'c1', CopySource: `${B}/cond`, CopySourceIfNoneMatch: put.ETag })))).toBe('412 PreconditionFailed');
-    expect(await failure(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'c1', CopySource: `${B}/cond`, CopySourceIfMatch: put.ETag })))).toBe('ok');
-    expect(await failure(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'c2', CopySource: `${B}/missing` })))).toBe('404 NoSuchKey');
+    expect(await outcome(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'c1', CopySource: `${B}/cond`, CopySourceIfMatch: '"nope"' })))).toBe('412 PreconditionFailed');
+    expect(await outcome(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'c1', CopySource: `${B}/cond`, CopySourceIfNoneMatch: put.ETag })))).toBe('412 PreconditionFailed');
+    expect(await outcome(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'c1', CopySource: `${B}/cond`, CopySourceIfMatch: put.ETag })))).toBe('ok');
+    expect(await outcome(s3.send(new CopyObjectCommand({ Bucket: B, Key: 'c2', CopySource: `${B}/missing` })))).toBe('404 NoSuchKey');
   });
 });
 
@@ -98,7 +89,7 @@ describe('object tagging', () => {
     t = await s3.send(new GetObjectTaggingCommand({ Bucket: B, Key: 'tagged' }));
     expect(t.TagSet ?? []).toEqual([]);
     const eleven = Array.from({ length: 11 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
-    expect(await failure(s3.send(new PutObjectTaggingCommand({ Bucket: B, Key: 'tagged', Tagging: { TagSet: eleven } })))).toMatch(/^400 /);
-    expect(await failure(s3.send(new GetObjectTaggingCommand({ Bucket: B, Key: 'nokey' })))).toBe('404 NoSuchKey');
+    expect(await outcome(s3.send(new PutObjectTaggingCommand({ Bucket: B, Key: 'tagged', Tagging: { TagSet: eleven } })))).toMatch(/^400 /);
+    expect(await outcome(s3.send(new GetObjectTaggingCommand({ Bucket: B, Key: 'nokey' })))).toBe('404 NoSuchKey');
   });
 });

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { bytesOf, startTestServer, type TestServer } from '../../src/testing.ts';
+import { bytesOf, startTestServer, type TestServer, outcome } from '../../src/testing.ts';
 
 let server: TestServer;
 let s3: S3Client;
@@ -29,15 +29,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
-    return `${err.$metadata?.httpStatusCode} ${err.name}`;
-  }
-  return 'ok';
-};
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 
 describe('multipart upload', () => {
@@ -89,12 +80,12 @@ describe('multipart upload', () => {
     const a = await s3.send(new UploadPartCommand({ Bucket: B, Key: 'bad', UploadId, PartNumber: 1, Body: randomBytes(100) }));
     const b = await s3.send(new UploadPartCommand({ Bucket: B, Key: 'bad', UploadId, PartNumber: 2, Body: randomBytes(100) }));
     const complete = (Parts: { ETag?: string; PartNumber: number }[]) =>
-      failure(s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'bad', UploadId, MultipartUpload: { Parts } })));
+      outcome(s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'bad', UploadId, MultipartUpload: { Parts } })));
     expect(await complete([{ ETag: a.ETag, PartNumber: 1 }, { ETag: b.ETag, PartNumber: 2 }])).toBe('400 EntityTooSmall');
     expect(await complete([{ ETag: a.ETag, PartNumber: 1 }, { ETag: b.ETag, PartNumber: 3 }])).toBe('400 InvalidPart');
     expect(await complete([{ ETag: '"00000000000000000000000000000000"', PartNumber: 1 }])).toBe('400 InvalidPart');
     expect(await complete([{ ETag: b.ETag, PartNumber: 2 }, { ETag: a.ETag, PartNumber: 1 }])).toBe('400 InvalidPartOrder');
-    expect(await failure(s3.send(new UploadPartCommand({ Bucket: B, Key: 'bad', UploadId, PartNumber: 10001, Body: 'x' })))).toMatch(/^400 /);
+    expect(await outcome(s3.send(new UploadPartCommand({ Bucket: B, Key: 'bad', UploadId, PartNumber: 10001, Body: 'x' })))).toMatch(/^400 /);
     // a single small part is a valid (last) part
     expect(await complete([{ ETag: a.ETag, PartNumber: 1 }])).toBe('ok');
   });
@@ -103,9 +94,9 @@ describe('multipart upload', () => {
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'ab' }));
     await s3.send(new UploadPartCommand({ Bucket: B, Key: 'ab', UploadId, PartNumber: 1, Body: 'x' }));
     await s3.send(new AbortMultipartUploadCommand({ Bucket: B, Key: 'ab', UploadId }));
-    expect(await failure(s3.send(new ListPartsCommand({ Bucket: B, Key: 'ab', UploadId })))).toBe('404 NoSuchUpload');
-    expect(await failure(s3.send(new UploadPartCommand({ Bucket: B, Key: 'ab', UploadId, PartNumber: 1, Body: 'x' })))).toBe('404 NoSuchUpload');
-    expect(await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'ab' })))).toBe('404 NotFound');
+    expect(await outcome(s3.send(new ListPartsCommand({ Bucket: B, Key: 'ab', UploadId })))).toBe('404 NoSuchUpload');
+    expect(await outcome(s3.send(new UploadPartCommand({ Bucket: B, Key: 'ab', UploadId, PartNumber: 1, Body: 'x' })))).toBe('404 NoSuchUpload');
+    expect(await outcome(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'ab' })))).toBe('404 NotFound');
   });
 
   it('copies ranges of an object into parts (UploadPartCopy)', async () => {
@@ -117,7 +108,7 @@ describe('multipart upload', () => {
     );
     const p2 = await s3.send(new UploadPartCopyCommand({ Bucket: B, Key: 'copied', UploadId, PartNumber: 2, CopySource: `${B}/copysrc` }));
     expect(
-      await failure(
+      await outcome(
         s3.send(new UploadPartCopyCommand({ Bucket: B, Key: 'copied', UploadId, PartNumber: 3, CopySource: `${B}/copysrc`, CopySourceRange: `bytes=0-${7 * MiB}` })),
       ),
     ).toMatch(/^(400|416) /);

@@ -8,7 +8,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { bytesOf, startTestServer, type TestServer } from '../../src/testing.ts';
+import { bytesOf, startTestServer, type TestServer, outcome } from '../../src/testing.ts';
 
 let server: TestServer;
 let s3: S3Client;
@@ -20,15 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const failure = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
-    return `${err.$metadata?.httpStatusCode} ${err.name}`;
-  }
-  return 'ok';
-};
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 describe('PutObject / GetObject / HeadObject', () => {
@@ -86,7 +77,7 @@ describe('PutObject / GetObject / HeadObject', () => {
     expect(await get('bytes=15-')).toEqual(['fghij', 'bytes 15-19/20', 206]);
     expect(await get('bytes=-3')).toEqual(['hij', 'bytes 17-19/20', 206]);
     expect(await get('bytes=10-100')).toEqual(['abcdefghij', 'bytes 10-19/20', 206]);
-    expect(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'range', Range: 'bytes=20-' })))).toBe('416 InvalidRange');
+    expect(await outcome(s3.send(new GetObjectCommand({ Bucket: B, Key: 'range', Range: 'bytes=20-' })))).toBe('416 InvalidRange');
     const head = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'range', Range: 'bytes=0-0' }));
     expect(head.ContentLength).toBe(1);
   });
@@ -106,22 +97,22 @@ describe('PutObject / GetObject / HeadObject', () => {
     const etag = put.ETag!;
     const past = new Date(Date.now() - 3_600_000);
     const future = new Date(Date.now() + 3_600_000);
-    expect(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfMatch: etag })))).toBe('ok');
-    expect(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfMatch: '"nope"' })))).toBe('412 PreconditionFailed');
-    expect(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfNoneMatch: etag })))).toMatch(/^304 /);
-    expect(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfModifiedSince: future })))).toMatch(/^304 /);
-    expect(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfModifiedSince: past })))).toBe('ok');
-    expect(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfUnmodifiedSince: past })))).toBe('412 PreconditionFailed');
-    expect(await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'cond', IfMatch: '"nope"' })))).toMatch(/^412 /);
-    expect(await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'cond', IfNoneMatch: etag })))).toMatch(/^304 /);
+    expect(await outcome(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfMatch: etag })))).toBe('ok');
+    expect(await outcome(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfMatch: '"nope"' })))).toBe('412 PreconditionFailed');
+    expect(await outcome(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfNoneMatch: etag })))).toMatch(/^304 /);
+    expect(await outcome(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfModifiedSince: future })))).toMatch(/^304 /);
+    expect(await outcome(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfModifiedSince: past })))).toBe('ok');
+    expect(await outcome(s3.send(new GetObjectCommand({ Bucket: B, Key: 'cond', IfUnmodifiedSince: past })))).toBe('412 PreconditionFailed');
+    expect(await outcome(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'cond', IfMatch: '"nope"' })))).toMatch(/^412 /);
+    expect(await outcome(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'cond', IfNoneMatch: etag })))).toMatch(/^304 /);
   });
 
   it('honours conditional PUT: If-None-Match * and If-Match', async () => {
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'cput', Body: 'a', IfNoneMatch: '*' })))).toBe('ok');
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'cput', Body: 'b', IfNoneMatch: '*' })))).toBe('412 PreconditionFailed');
+    expect(await outcome(s3.send(new PutObjectCommand({ Bucket: B, Key: 'cput', Body: 'a', IfNoneMatch: '*' })))).toBe('ok');
+    expect(await outcome(s3.send(new PutObjectCommand({ Bucket: B, Key: 'cput', Body: 'b', IfNoneMatch: '*' })))).toBe('412 PreconditionFailed');
     const head = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'cput' }));
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'cput', Body: 'c', IfMatch: '"0000"' })))).toBe('412 PreconditionFailed');
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'cput', Body: 'd', IfMatch: head.ETag })))).toBe('ok');
+    expect(await outcome(s3.send(new PutObjectCommand({ Bucket: B, Key: 'cput', Body: 'c', IfMatch: '"0000"' })))).toBe('412 PreconditionFailed');
+    expect(await outcome(s3.send(new PutObjectCommand({ Bucket: B, Key: 'cput', Body: 'd', IfMatch: head.ETag })))).toBe('ok');
     const r = await s3.send(new GetObjectCommand({ Bucket: B, Key: 'cput' }));
     expect((await bytesOf(r.Body)).toString()).toBe('d');
   });
@@ -132,14 +123,14 @@ describe('PutObject / GetObject / HeadObject', () => {
     expect(d.$metadata.httpStatusCode).toBe(204);
     const again = await s3.send(new DeleteObjectCommand({ Bucket: B, Key: 'gone' }));
     expect(again.$metadata.httpStatusCode).toBe(204);
-    expect(await failure(s3.send(new GetObjectCommand({ Bucket: B, Key: 'gone' })))).toBe('404 NoSuchKey');
-    expect(await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'gone' })))).toBe('404 NotFound');
+    expect(await outcome(s3.send(new GetObjectCommand({ Bucket: B, Key: 'gone' })))).toBe('404 NoSuchKey');
+    expect(await outcome(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'gone' })))).toBe('404 NotFound');
   });
 
   it('rejects keys over 1024 bytes and metadata over 2 KiB', async () => {
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'k'.repeat(1025), Body: 'x' })))).toBe('400 KeyTooLongError');
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'k'.repeat(1024), Body: 'x' })))).toBe('ok');
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'meta', Body: 'x', Metadata: { big: 'v'.repeat(2100) } })))).toBe('400 MetadataTooLarge');
+    expect(await outcome(s3.send(new PutObjectCommand({ Bucket: B, Key: 'k'.repeat(1025), Body: 'x' })))).toBe('400 KeyTooLongError');
+    expect(await outcome(s3.send(new PutObjectCommand({ Bucket: B, Key: 'k'.repeat(1024), Body: 'x' })))).toBe('ok');
+    expect(await outcome(s3.send(new PutObjectCommand({ Bucket: B, Key: 'meta', Body: 'x', Metadata: { big: 'v'.repeat(2100) } })))).toBe('400 MetadataTooLarge');
   });
 
   it('keeps keys with awkward characters', async () => {
@@ -171,9 +162,9 @@ describe('checksums', () => {
 
   it('rejects a wrong Content-MD5 or checksum with BadDigest and stores nothing', async () => {
     const wrongMd5 = createHash('md5').update('other').digest('base64');
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'bad', Body: 'payload', ContentMD5: wrongMd5 })))).toBe('400 BadDigest');
+    expect(await outcome(s3.send(new PutObjectCommand({ Bucket: B, Key: 'bad', Body: 'payload', ContentMD5: wrongMd5 })))).toBe('400 BadDigest');
     const wrongSha = createHash('sha256').update('other').digest('base64');
-    expect(await failure(s3.send(new PutObjectCommand({ Bucket: B, Key: 'bad', Body: 'payload', ChecksumSHA256: wrongSha })))).toBe('400 BadDigest');
-    expect(await failure(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'bad' })))).toBe('404 NotFound');
+    expect(await outcome(s3.send(new PutObjectCommand({ Bucket: B, Key: 'bad', Body: 'payload', ChecksumSHA256: wrongSha })))).toBe('400 BadDigest');
+    expect(await outcome(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'bad' })))).toBe('404 NotFound');
   });
 });
