@@ -14,7 +14,6 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
-import { FsDatastore } from 'datastore-fs';
 import { createLibp2p } from 'libp2p';
 import { join } from 'node:path';
 import { ProvideQueue } from './announce.ts';
@@ -33,6 +32,7 @@ import { loadOrCreatePeerKey, peerIdOf } from './identity.ts';
 import { LivenessMonitor } from './liveness.ts';
 import type { LocalShardStore } from './local-shards.ts';
 import { MeshNetwork } from './mesh-network.ts';
+import { PeerCachingDatastore } from './peer-datastore.ts';
 import { OwnerIndex, ShardHost, shardProtocol, type ShardProtocolService } from './shard-protocol/index.ts';
 
 /** The part of a pino (or console) logger the mesh uses. */
@@ -110,7 +110,7 @@ export interface MeshNode {
 const THIRTY_DAYS = 30 * 24 * 3600 * 1000;
 const silent: MeshLog = { debug() {}, info() {}, warn() {} };
 
-function startLibp2p(opts: { privateKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>; datastore: FsDatastore; listen: string[]; host: ShardHost }) {
+function startLibp2p(opts: { privateKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>; datastore: PeerCachingDatastore; listen: string[]; host: ShardHost }) {
   return createLibp2p({
     privateKey: opts.privateKey,
     datastore: opts.datastore,
@@ -121,6 +121,9 @@ function startLibp2p(opts: { privateKey: Awaited<ReturnType<typeof loadOrCreateP
     streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: MAX_MESSAGE_BYTES + 1024 * 1024 } })],
     // Remember peers (and their addresses) across restarts, well past a long outage.
     peerStore: { maxAddressAge: THIRTY_DAYS, maxPeerAge: THIRTY_DAYS },
+    // Our own liveness probes judge peers; a ping that is late on a busy machine must not tear
+    // down a connection that is carrying shards.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     services: {
       identify: identify(),
       ping: ping(),
@@ -145,7 +148,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     onStored: (id) => announce && provideQueue.add(id),
   });
   await host.refresh();
-  const datastore = new FsDatastore(join(opts.dataDir, 'libp2p'));
+  const datastore = new PeerCachingDatastore(join(opts.dataDir, 'libp2p'));
   await datastore.open();
 
   const libp2p = await startLibp2p({ privateKey, datastore, listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], host });
