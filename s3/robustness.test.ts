@@ -88,6 +88,41 @@ describe('bad input', () => {
   });
 });
 
+describe('Expect: 100-continue', () => {
+  it('answers 100 Continue before the body is sent, then stores it', async () => {
+    const body = Buffer.from('sent after 100 Continue');
+    const s = await signRequest(server, {
+      method: 'PUT',
+      path: `/${B}/expect`,
+      payload: 'UNSIGNED-PAYLOAD',
+      headers: { 'content-length': String(body.length), expect: '100-continue' },
+    });
+    const url = new URL(server.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = connect(Number(url.port), url.hostname);
+      let out = '';
+      let sent = false;
+      sock.on('data', (d) => {
+        out += d.toString();
+        if (!sent && out.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+          sent = true;
+          sock.write(body);
+        }
+        if (/HTTP\/1\.1 200/.test(out)) {
+          sock.end();
+          resolve(out);
+        }
+      });
+      sock.on('error', reject);
+      sock.write([`PUT /${B}/expect HTTP/1.1`, ...Object.entries(s.headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n'));
+      setTimeout(() => reject(new Error(`no answer: ${out}`)), 5_000).unref();
+    });
+    expect(answer.startsWith('HTTP/1.1 100 Continue')).toBe(true);
+    const got = await bytesOf((await s3.send(new GetObjectCommand({ Bucket: B, Key: 'expect' }))).Body);
+    expect(got.equals(body)).toBe(true);
+  });
+});
+
 describe('concurrency', () => {
   it('two clients writing one key: one complete object wins, never a mix', async () => {
     const a = randomBytes(3 * 1024 * 1024);
