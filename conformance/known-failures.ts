@@ -21,13 +21,6 @@ export const KNOWN_FAILURES: KnownFailure[] = [
       'aws-cli v1 `s3 presign` signs with SigV2 by default (?AWSAccessKeyId=…&Signature=…&Expires=…); SigV2 is not implemented, ' +
       'the server answers 400 InvalidRequest "Please use AWS4-HMAC-SHA256". Users: `aws configure set default.s3.signature_version s3v4`.',
   },
-  {
-    client: 'boto3',
-    scenario: 'generate_presigned_post upload',
-    reason:
-      'POST-policy (browser form) uploads are not implemented: POST /BUCKET with a multipart/form-data policy form is answered ' +
-      '501 NotImplemented naming the alternative (PUT, or a presigned PUT URL: generate_presigned_url("put_object", ...)).',
-  },
 ];
 
 export function knownFailure(client: string, scenario: string, list: readonly KnownFailure[] = KNOWN_FAILURES): KnownFailure | undefined {

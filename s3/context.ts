@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { ObjectStore, PutBody, ChecksumAlgorithm } from '../src/core/object-store.ts';
 import type { Operation } from './router.ts';
+import type { SecretLookup } from './auth/index.ts';
 
 export interface RequestBody {
   /** The bytes as the client meant them: aws-chunked framing removed, signatures verified. */
@@ -29,6 +30,12 @@ export interface S3Context {
   signal: AbortSignal;
   /** Checks that `account` may use this bucket (throws AccessDenied / NoSuchBucket). */
   authorizeBucket(bucket: string): void;
+  /**
+   * PostObject only: the request is signed by its form fields, so the service has not authenticated
+   * it; the handler verifies the policy signature with `lookup`, then calls admit(account), which
+   * sets `account` (authorizeBucket uses it) and runs the per-account admission checks.
+   */
+  postAuth?: { lookup: SecretLookup | undefined; admit(account: string): void };
 }
 
 export interface S3Result {

@@ -27,6 +27,7 @@ const table: [string, string, Record<string, string>, OperationName, string?, st
   ['GET', '/b1?list-type=2&continuation-token=abc', {}, 'ListObjectsV2', 'b1'],
   ['GET', '/b1?uploads', {}, 'ListMultipartUploads', 'b1'],
   ['POST', '/b1?delete', {}, 'DeleteObjects', 'b1'],
+  ['POST', '/b1', {}, 'PostObject', 'b1'],
   ['PUT', '/b1/k', {}, 'PutObject', 'b1', 'k'],
   ['PUT', '/b1/a/b/c.txt', {}, 'PutObject', 'b1', 'a/b/c.txt'],
   ['PUT', '/b1/k?x-id=PutObject', {}, 'PutObject', 'b1', 'k'],
@@ -102,7 +103,7 @@ describe('unsupported requests are clear errors', () => {
     ['PUT', '/b1?versioning', 'NotImplemented'],
     ['GET', '/b1/k?retention', 'NotImplemented'],
     ['POST', '/', 'MethodNotAllowed'],
-    ['POST', '/b1', 'NotImplemented'],
+    ['POST', '/b1?policy', 'NotImplemented'],
     ['PATCH', '/b1/k', 'MethodNotAllowed'],
     ['POST', '/b1/k', 'MethodNotAllowed'],
   ])('%s %s -> %s', (method, url, code) => {

@@ -16,6 +16,7 @@ export type OperationName =
   | 'ListObjectsV2'
   | 'ListMultipartUploads'
   | 'DeleteObjects'
+  | 'PostObject'
   | 'PutObject'
   | 'CopyObject'
   | 'GetObject'
@@ -115,9 +116,7 @@ export function route(input: RouteInput, domain?: string): Operation {
         break;
       case 'POST':
         if (q.has('delete')) return op('DeleteObjects');
-        if (noSubresource(q)) {
-          throw new DomainError('NotImplemented', 'POST Object uploads (browser forms with a POST policy) are not implemented by datamesh; upload with PUT or a presigned PUT URL.');
-        }
+        if (noSubresource(q)) return op('PostObject'); // a browser form upload with a POST policy
         break;
       default:
         throw methodNotAllowed(m, 'a bucket');

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DomainError, isDomainError } from '../src/core/errors.ts';
 import type { ObjectStore } from '../src/core/object-store.ts';
-import type { AuthRequest, AuthResult } from './auth/index.ts';
+import type { AuthRequest, AuthResult, SecretLookup } from './auth/index.ts';
 import { requestBody } from './body.ts';
 import { bodyOf, discardRest } from './drain.ts';
 import { withHoistedHeaders } from './hoisted.ts';
@@ -47,7 +47,12 @@ export interface S3ServiceDeps {
   onInternalError?: (err: unknown, r: { requestId: string; operation?: string }) => void;
   /** Request limits (src/limits.ts): enter() throws SlowDown when full; guardBody() cuts an idle body with RequestTimeout. */
   limits?: { enter(): () => void; guardBody(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> };
+  /** Access key -> secret and account: PostObject verifies its form's policy signature with it. */
+  lookup?: SecretLookup;
 }
+
+/** PostObject is signed by its form fields, not its headers: its handler authenticates (ctx.postAuth). */
+const FORM_AUTH: AuthResult = { accessKey: '', account: '', mode: 'UNSIGNED-PAYLOAD', presigned: false };
 
 export const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
 
@@ -106,9 +111,14 @@ export function createS3Service(deps: S3ServiceDeps) {
       op = route({ method, host: headers.host, rawPath, query: new URLSearchParams(rawQuery), headers }, deps.domain);
       record.operation = op.name;
       leave = deps.limits?.enter();
-      const auth = deps.authenticate({ method, rawPath, rawQuery, headers });
-      record.account = auth.account;
-      deps.admit?.(auth.account, requestClass(op.name), op.name);
+      const byForm = op.name === 'PostObject';
+      const auth = byForm ? FORM_AUTH : deps.authenticate({ method, rawPath, rawQuery, headers });
+      const name = op.name;
+      const admit = (account: string): void => {
+        record.account = account;
+        deps.admit?.(account, requestClass(name), name);
+      };
+      if (!byForm) admit(auth.account);
       const body = bodyOf(req); // an early error leaves the request readable: discardRest() below
       const raw = counted(deps.limits ? deps.limits.guardBody(body) : body, (n) => (record.bytesIn += n));
       const ctx: S3Context = {
@@ -120,8 +130,9 @@ export function createS3Service(deps: S3ServiceDeps) {
         headers,
         body: requestBody(raw, auth, headers),
         signal: abort.signal,
-        authorizeBucket: (bucket) => authorizeBucket(auth.account, bucket),
+        authorizeBucket: (bucket) => authorizeBucket(ctx.account, bucket),
       };
+      if (byForm) ctx.postAuth = { lookup: deps.lookup, admit: (account) => ((ctx.account = account), admit(account)) };
       const result = await handlers[op.name](ctx);
       await send(res, result, method, (n) => (record.bytesOut += n));
       record.status = result.status ?? 200;

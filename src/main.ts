@@ -91,6 +91,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     region: config.region,
     domain: config.domain,
     authenticate: auth,
+    lookup: accounts.lookup,
     // Deletes free space: they stay allowed over the monthly transfer quota.
     admit: (account, kind, op) => accounts.admit(account, kind, { transfersData: !op.startsWith('Delete') && op !== 'AbortMultipartUpload' }),
     limits,

@@ -8,6 +8,7 @@ import { listObjects, listObjectsV2 } from './list.ts';
 import { deleteObjects } from './delete-objects.ts';
 import * as tagging from './tagging.ts';
 import * as multipart from './multipart.ts';
+import { postObject } from './post-object.ts';
 
 export const handlers: Record<OperationName, Handler> = {
   ListBuckets: buckets.listBuckets,
@@ -22,6 +23,7 @@ export const handlers: Record<OperationName, Handler> = {
   ListMultipartUploads: multipart.listMultipartUploads,
   DeleteObjects: deleteObjects,
   PutObject: objects.putObject,
+  PostObject: postObject,
   CopyObject: copyObject,
   GetObject: objects.getObject,
   HeadObject: objects.headObject,
