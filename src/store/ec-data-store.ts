@@ -153,7 +153,7 @@ export function createEcDataStore(opts: EcDataStoreOptions): EcDataStore {
       return repairPeers(ctx, dead, opts);
     },
     redundancy: (upPeers) => repo.redundancy(upPeers),
-    segmentsOnPeersCount: (peers) => repo.segmentsOnPeers(peers, 1_000_000).length,
+    segmentsOnPeersCount: (peers) => repo.countSegmentsOnPeers(peers),
     shardsByPeer: () => repo.shardsByPeer(),
     describe,
     scrub,

@@ -111,6 +111,10 @@ export class EcRepo {
         `SELECT DISTINCT s.manifest, s.segment FROM ec_shards s JOIN ec_manifests m ON m.id = s.manifest
          WHERE m.state = 'live' AND s.peer IN (SELECT value FROM json_each(?)) LIMIT ?`,
       ),
+      countOnPeers: p(
+        `SELECT COUNT(*) AS n FROM (SELECT DISTINCT s.manifest, s.segment FROM ec_shards s JOIN ec_manifests m ON m.id = s.manifest
+         WHERE m.state = 'live' AND s.peer IN (SELECT value FROM json_each(?)))`,
+      ),
       redundancy: p(
         `SELECT SUM(up = n) AS full, SUM(up < n AND up >= k) AS degraded, SUM(up < k) AS lost FROM (
            SELECT COUNT(*) AS n, m.k AS k, SUM(s.peer IN (SELECT value FROM json_each(?))) AS up
@@ -204,6 +208,11 @@ export class EcRepo {
   /** Live segments with at least one shard on one of `peers`. */
   segmentsOnPeers(peers: readonly string[], limit: number): { manifest: string; segment: number }[] {
     return this.s.onPeers!.all(JSON.stringify(peers), limit) as { manifest: string; segment: number }[];
+  }
+
+  /** How many live segments have a shard on one of `peers` (the repair queue). */
+  countSegmentsOnPeers(peers: readonly string[]): number {
+    return (this.s.countOnPeers!.get(JSON.stringify(peers)) as { n: number }).n;
   }
 
   /** Live segments by how many of their shards sit on `upPeers`: all n, at least k, fewer than k. */
