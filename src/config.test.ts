@@ -121,3 +121,12 @@ describe('datamesh config print', () => {
     expect((err as { stderr: string }).stderr).toMatch(/^datamesh: --shutdown-grace: 'later' is not a duration[^\n]*\n$/);
   });
 });
+
+describe('--ec', () => {
+  test('refuses nonsense at start with the reason and an example', () => {
+    expect(() => loadConfig(['--ec', '0+2'], {})).toThrow(/--ec: '0\+2': k must be at least 1 \(use e\.g\. 4\+2\)/);
+    expect(() => loadConfig(['--ec', '30+5'], {})).toThrow(/k\+m must be at most 32/);
+    expect(() => loadConfig(['--ec', 'four'], {})).toThrow(/--ec: 'four'/);
+    expect(loadConfig(['--ec', '6+3'], {}).ec).toBe('6+3');
+  });
+});

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
+import { parseEc } from '../mesh/codec/erasure.ts';
 
 export class ConfigError extends Error {}
 
@@ -45,7 +46,15 @@ export const SETTINGS: Setting[] = [
   { key: 'domain', flag: 'domain', kind: 'string', help: 'base domain for virtual-hosted-style requests (bucket.DOMAIN)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'info', help: 'trace, debug, info, warn, error, fatal, silent',
     check: (v) => (['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(String(v)) ? undefined : 'use one of trace, debug, info, warn, error, fatal, silent') },
-  { key: 'ec', flag: 'ec', kind: 'string', default: '4+2', help: 'Reed-Solomon data+parity shards per segment, K+M' },
+  { key: 'ec', flag: 'ec', kind: 'string', default: '4+2', help: 'Reed-Solomon data+parity shards per segment, K+M',
+    check: (v) => {
+      try {
+        parseEc(String(v));
+        return undefined;
+      } catch (e) {
+        return (e as Error).message.replace(/^--ec [^:]*: /, '');
+      }
+    } },
   { key: 'segmentSize', flag: 'segment-size', kind: 'size', default: 4 * 1024 * 1024, help: 'plaintext bytes per segment',
     check: (v) => ((v as number) >= 64 * 1024 && (v as number) <= 64 * 1024 * 1024 ? undefined : 'use 64KiB to 64MiB') },
   { key: 'inlineThreshold', flag: 'inline-threshold', kind: 'size', default: 4096, help: 'objects up to this size are kept (encrypted) in the metadata' },

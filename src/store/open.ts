@@ -6,7 +6,6 @@
  */
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
-import { ConfigError } from '../config.ts';
 import type { DB } from '../db.ts';
 import type { Logger } from '../log.ts';
 import { createEcDataStore } from './ec-data-store.ts';
@@ -57,12 +56,7 @@ export async function openDataStore(opts: {
   metrics?: Metrics;
 }): Promise<OpenedData> {
   const { config, db, masterKey, dataDir, log, metrics } = opts;
-  let ec;
-  try {
-    ec = parseEc(config.ec);
-  } catch (e) {
-    throw new ConfigError(`--ec ${config.ec}: ${(e as Error).message}`);
-  }
+  const ec = parseEc(config.ec); // validated with the configuration
   const shards = new LocalShardStore(join(dataDir, 'shards'), { capacity: config.capacity, fsync: config.fsync });
   const meshed = config.listenMesh.length > 0 || config.bootstrap.length > 0;
   let mesh: MeshNode | undefined;
