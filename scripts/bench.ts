@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs, parseSize } from '../src/config.ts';
 import { runAdminCli, signRequest, ROOT } from '../src/testing.ts';
-import { startCluster } from './cluster.ts';
+import { freePortRange, startCluster } from './cluster.ts';
 import type { MeshView } from '../src/store/open.ts';
 
 const { flags } = parseArgs(process.argv.slice(2));
@@ -132,7 +132,7 @@ async function main() {
     if (nodes) {
       // The same client against a gateway and N storage peers on loopback, then the repair rate.
       const env = { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey };
-      const cluster = await startCluster({ nodes: Number(nodes), dataDir: join(dir, 'cluster'), basePort: port + 10, ec: flag('ec', '4+2'), repairAfter: '2s', env });
+      const cluster = await startCluster({ nodes: Number(nodes), dataDir: join(dir, 'cluster'), basePort: await freePortRange(Number(nodes) + 2), ec: flag('ec', '4+2'), repairAfter: '2s', env });
       procs.push(...cluster.procs);
       const admin = { url: cluster.endpoint };
       const meshView = async () => JSON.parse((await runAdminCli(admin, 'mesh', '--json')).out) as MeshView;

@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { parseArgs } from '../src/config.ts';
 
 const ENTRY = fileURLToPath(new URL('../src/cli/datamesh.mjs', import.meta.url));
@@ -28,6 +29,30 @@ export interface ClusterMember {
 interface Started {
   proc: ChildProcess;
   info: ClusterMember;
+}
+
+/** True when `port` can be bound on loopback right now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const srv = createServer();
+    srv.once('error', () => ok(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => ok(true)));
+  });
+}
+
+/**
+ * A base port whose next `count` ports are all free, below the kernel's ephemeral range (32768+),
+ * where the client connections of a busy test run would otherwise take them between the check and
+ * the start (a cluster needs consecutive ports: S3, the gateway's mesh port, one per peer).
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
+    let free = true;
+    for (let p = base; p < base + count && free; p++) free = await portFree(p);
+    if (free) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports between 20000 and 32000`);
 }
 
 function fail(message: string): never {

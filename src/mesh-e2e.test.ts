@@ -18,7 +18,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { startCluster, type ClusterMember } from '../scripts/cluster.ts';
+import { freePortRange, startCluster, type ClusterMember } from '../scripts/cluster.ts';
 import { bytesOf, ROOT, runAdminCli } from './testing.ts';
 import type { InspectResult } from './ops-api.ts';
 import type { MeshView } from './store/open.ts';
@@ -35,7 +35,7 @@ beforeAll(async () => {
   cluster = await startCluster({
     nodes: 6,
     dataDir: dir,
-    basePort: 20_000 + Math.floor(Math.random() * 20_000),
+    basePort: await freePortRange(8),
     ec: '4+2',
     repairAfter: '2s',
     env: { DATAMESH_ROOT_ACCESS_KEY: ROOT.accessKeyId, DATAMESH_ROOT_SECRET_KEY: ROOT.secretAccessKey },

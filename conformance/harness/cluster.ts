@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './server.ts';
 import type { RunningTarget } from './types.ts';
 
 function peakRssOf(pid: number): number {
@@ -20,11 +19,11 @@ function peakRssOf(pid: number): number {
 }
 
 export async function startClusterTarget(opts: { name: string; nodes: number; ec: string; domain: string }): Promise<RunningTarget> {
-  const { startCluster } = await import('../../scripts/cluster.ts');
+  const { startCluster, freePortRange } = await import('../../scripts/cluster.ts');
   const dataDir = mkdtempSync(join(tmpdir(), 'datamesh-conformance-cluster-'));
   const credentials = { accessKeyId: `CONF${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(24).toString('base64url') };
   // The launcher takes consecutive ports from the base: S3, the gateway's mesh port, one per peer.
-  const basePort = await freePort();
+  const basePort = await freePortRange(opts.nodes + 2);
   let cluster: Awaited<ReturnType<typeof startCluster>>;
   try {
     cluster = await startCluster({
