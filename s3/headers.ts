@@ -232,3 +232,25 @@ export function validateBucketName(name: string): void {
   if (name.startsWith('xn--') || name.startsWith('sthree-') || name.endsWith('-s3alias') || name.endsWith('--ol-s3'))
     bad('it uses a prefix or suffix reserved by S3');
 }
+
+const badPartNumber = (v: string) =>
+  Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', v);
+
+/** ?partNumber=N (1..10000); undefined when the query has none. */
+export function partNumberOf(q: URLSearchParams): number | undefined {
+  const v = q.get('partNumber');
+  if (v === null) return undefined;
+  const n = Number(v);
+  if (v === '' || !Number.isInteger(n) || n < 1 || n > 10000) throw badPartNumber(v);
+  return n;
+}
+
+/** ?partNumber=N where the operation needs one (UploadPart, UploadPartCopy). */
+export function requiredPartNumber(q: URLSearchParams): number {
+  const n = partNumberOf(q);
+  if (n === undefined) throw badPartNumber('');
+  return n;
+}
+
+/** The Owner / Initiator element: accounts are their own display names. */
+export const ownerXml = (account: string) => ({ ID: account, DisplayName: account });

@@ -2,17 +2,16 @@
 import { DomainError } from '../../src/core/errors.ts';
 import type { Handler } from '../context.ts';
 import { xmlResult } from '../context.ts';
-import { validateBucketName } from '../headers.ts';
+import { ownerXml, validateBucketName } from '../headers.ts';
 import { parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
 
-const owner = (account: string) => ({ ID: account, DisplayName: account });
 
 export const listBuckets: Handler = ({ store, account, region, op }) => {
   const prefix = op.query.get('prefix') ?? '';
   const buckets = store.listBuckets(account).filter((b) => b.name.startsWith(prefix));
   return xmlResult(
     xmlDocument('ListAllMyBucketsResult', {
-      Owner: owner(account),
+      Owner: ownerXml(account),
       Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: b.created.toISOString(), BucketRegion: b.region })) },
       Prefix: op.query.get('prefix') ?? undefined,
     }),
@@ -65,10 +64,10 @@ export const getBucketVersioning: Handler = ({ op, authorizeBucket }) => {
 export const aclResult = (account: string) =>
   xmlResult(
     xmlDocument('AccessControlPolicy', {
-      Owner: owner(account),
+      Owner: ownerXml(account),
       AccessControlList: {
         Grant: {
-          Grantee: { '@xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@xsi:type': 'CanonicalUser', ...owner(account) },
+          Grantee: { '@xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@xsi:type': 'CanonicalUser', ...ownerXml(account) },
           Permission: 'FULL_CONTROL',
         },
       },

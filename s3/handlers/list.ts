@@ -3,7 +3,7 @@ import { Errors } from '../../src/core/errors.ts';
 import type { ListResult } from '../../src/core/object-store.ts';
 import type { Handler } from '../context.ts';
 import { xmlResult } from '../context.ts';
-import { quoteEtag } from '../headers.ts';
+import { ownerXml, quoteEtag } from '../headers.ts';
 import { xmlDocument } from '../xml.ts';
 
 export function maxKeysOf(q: URLSearchParams, name = 'max-keys', cap = 1000): number {
@@ -36,7 +36,6 @@ export function s3UrlEncode(s: string): string {
   return out;
 }
 
-const owner = (account: string) => ({ ID: account, DisplayName: account });
 
 function contents(r: ListResult, enc: (s: string) => string, withOwner: string | undefined) {
   return r.objects.map((o) => ({
@@ -46,7 +45,7 @@ function contents(r: ListResult, enc: (s: string) => string, withOwner: string |
     ...(o.checksumAlgorithm ? { ChecksumAlgorithm: o.checksumAlgorithm, ChecksumType: o.checksumType } : {}),
     Size: o.size,
     StorageClass: 'STANDARD',
-    ...(withOwner ? { Owner: owner(withOwner) } : {}),
+    ...(withOwner ? { Owner: ownerXml(withOwner) } : {}),
   }));
 }
 

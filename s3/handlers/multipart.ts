@@ -10,8 +10,10 @@ import {
   checksumHeaders,
   metaFromHeaders,
   parseChecksumAlgorithm,
+  ownerXml,
   parseTaggingHeader,
   quoteEtag,
+  requiredPartNumber,
   unquoteEtag,
   validateKey,
   writeConditions,
@@ -21,16 +23,6 @@ import { parseCopySource } from './copy.ts';
 import { maxKeysOf } from './list.ts';
 import { resolveRange } from '../../src/store/range.ts';
 
-const owner = (account: string) => ({ ID: account, DisplayName: account });
-
-function partNumberOf(q: URLSearchParams): number {
-  const v = q.get('partNumber') ?? '';
-  const n = Number(v);
-  if (v === '' || !Number.isInteger(n) || n < 1 || n > 10000) {
-    throw Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', v);
-  }
-  return n;
-}
 
 const uploadIdOf = (ctx: S3Context): string => ctx.op.query.get('uploadId') ?? '';
 
@@ -62,7 +54,7 @@ export const createMultipartUpload: Handler = ({ store, op, headers, authorizeBu
 export const uploadPart: Handler = async (ctx) => {
   const { store, op, headers, body, signal, authorizeBucket } = ctx;
   authorizeBucket(op.bucket!);
-  const partNumber = partNumberOf(op.query);
+  const partNumber = requiredPartNumber(op.query);
   const algorithm = parseChecksumAlgorithm(headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']);
   const part = await store.uploadPart(op.bucket!, op.key!, uploadIdOf(ctx), partNumber, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
     size: body.size,
@@ -74,7 +66,7 @@ export const uploadPart: Handler = async (ctx) => {
 export const uploadPartCopy: Handler = async (ctx) => {
   const { store, op, headers, signal, authorizeBucket } = ctx;
   authorizeBucket(op.bucket!);
-  const partNumber = partNumberOf(op.query);
+  const partNumber = requiredPartNumber(op.query);
   const src = parseCopySource(headers['x-amz-copy-source']);
   authorizeBucket(src.bucket);
   const rangeHeader = headers['x-amz-copy-source-range'];
@@ -167,8 +159,8 @@ export const listParts: Handler = (ctx) => {
       Bucket: op.bucket!,
       Key: op.key!,
       UploadId: r.upload.uploadId,
-      Initiator: owner(account),
-      Owner: owner(account),
+      Initiator: ownerXml(account),
+      Owner: ownerXml(account),
       StorageClass: 'STANDARD',
       PartNumberMarker: marker,
       ...(r.nextPartNumberMarker !== undefined ? { NextPartNumberMarker: r.nextPartNumberMarker } : {}),
@@ -215,8 +207,8 @@ export const listMultipartUploads: Handler = ({ store, op, account, authorizeBuc
       Upload: r.uploads.map((u) => ({
         Key: u.key,
         UploadId: u.uploadId,
-        Initiator: owner(account),
-        Owner: owner(account),
+        Initiator: ownerXml(account),
+        Owner: ownerXml(account),
         StorageClass: 'STANDARD',
         Initiated: u.initiated.toISOString(),
         ...(u.checksumAlgorithm ? { ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType } : {}),

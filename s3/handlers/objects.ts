@@ -1,5 +1,4 @@
 /** Single-object operations: PutObject, GetObject, HeadObject, DeleteObject, GetObjectAcl. */
-import { Errors } from '../../src/core/errors.ts';
 import type { ObjectInfo } from '../../src/core/object-store.ts';
 import type { Handler, S3Context } from '../context.ts';
 import {
@@ -10,6 +9,7 @@ import {
   parseChecksumAlgorithm,
   parseRange,
   parseTaggingHeader,
+  partNumberOf,
   quoteEtag,
   validateKey,
   writeConditions,
@@ -41,16 +41,6 @@ const OVERRIDES: [string, string][] = [
   ['response-content-disposition', 'content-disposition'],
   ['response-content-encoding', 'content-encoding'],
 ];
-
-function partNumberOf(q: URLSearchParams): number | undefined {
-  const v = q.get('partNumber');
-  if (v === null) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 10000) {
-    throw Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', v);
-  }
-  return n;
-}
 
 /** Checksums describe the whole object: they are sent only when the whole object is (as S3 does). */
 function responseHeaders(ctx: S3Context, info: ObjectInfo, whole: boolean): Record<string, string> {
