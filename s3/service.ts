@@ -88,7 +88,9 @@ export function createS3Service(deps: S3ServiceDeps) {
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
-    const headers = withHoistedHeaders(lowerHeaders(req), new URLSearchParams(rawQuery));
+    const query = new URLSearchParams(rawQuery);
+    const headers = withHoistedHeaders(lowerHeaders(req), query);
+    const input = { method, host: headers.host, rawPath, query, headers };
     const record: RequestRecord = { requestId, method, status: 0, bytesIn: 0, bytesOut: 0, durationMs: 0 };
     const abort = new AbortController();
     res.on('close', () => {
@@ -101,15 +103,10 @@ export function createS3Service(deps: S3ServiceDeps) {
     let op: Operation | undefined;
     let leave: (() => void) | undefined;
     try {
-      try {
-        const where = addressOf({ method, host: headers.host, rawPath, query: new URLSearchParams(rawQuery), headers }, deps.domain);
-        record.bucket = where.bucket;
-        record.key = where.key;
-      } catch {
-        // route() below reports the bad path
-      }
-      op = route({ method, host: headers.host, rawPath, query: new URLSearchParams(rawQuery), headers }, deps.domain);
+      op = route(input, deps.domain);
       record.operation = op.name;
+      record.bucket = op.bucket;
+      record.key = op.key;
       leave = deps.limits?.enter();
       const byForm = op.name === 'PostObject';
       const auth = byForm ? FORM_AUTH : deps.authenticate({ method, rawPath, rawQuery, headers });
@@ -137,6 +134,14 @@ export function createS3Service(deps: S3ServiceDeps) {
       await send(res, result, method, (n) => (record.bytesOut += n));
       record.status = result.status ?? 200;
     } catch (err) {
+      if (op === undefined) {
+        // not routable (bad method or sub-resource): still log which bucket and key it named
+        try {
+          ({ bucket: record.bucket, key: record.key } = addressOf(input, deps.domain));
+        } catch {
+          // the path itself is bad; the error below says so
+        }
+      }
       // A connection closed under the request (client gone, or cut at shutdown) is not a server fault.
       const gone = !isDomainError(err) && (abort.signal.aborted || req.socket?.destroyed === true);
       if (!isDomainError(err) && !gone) deps.onInternalError?.(err, { requestId, operation: op?.name });
