@@ -3,7 +3,7 @@
  * store. The single-node server runs on it; the libp2p mesh replaces it without touching the codec.
  */
 import { Errors } from '../src/core/errors.ts';
-import type { ShardNetwork } from './shards.ts';
+import type { ShardGetOptions, ShardNetwork } from './shards.ts';
 import type { LocalShardStore } from './local-shards.ts';
 
 export class LocalNetwork implements ShardNetwork {
@@ -36,7 +36,7 @@ export class LocalNetwork implements ShardNetwork {
     await this.store.put(id, bytes, { signal: opts.signal, verify: false });
   }
 
-  async get(peer: string, id: string, opts: { signal?: AbortSignal } = {}): Promise<Uint8Array | undefined> {
+  async get(peer: string, id: string, opts: ShardGetOptions = {}): Promise<Uint8Array | undefined> {
     if (peer !== this.self) return undefined;
     return this.store.get(id, opts);
   }

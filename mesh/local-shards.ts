@@ -114,19 +114,24 @@ export class LocalShardStore {
     this.used = this.used.then((u) => u + size);
   }
 
-  /** The shard's bytes, checked against its id; undefined when absent, unreadable or corrupt. */
-  async get(id: string, opts: { signal?: AbortSignal } = {}): Promise<Uint8Array | undefined> {
+  /**
+   * The shard's bytes, checked against its id; undefined when absent, unreadable or corrupt. With
+   * `into` (exactly the size the shard should have) the file is read into it, in place: a file of
+   * another size is corrupt.
+   */
+  async get(id: string, opts: { signal?: AbortSignal; into?: Uint8Array } = {}): Promise<Uint8Array | undefined> {
     if (!isShardId(id)) return undefined;
     const file = this.path(id);
-    let read: Buffer;
+    let read: Uint8Array;
     try {
-      read = await readFile(file, { signal: opts.signal });
+      read = opts.into ? await readInto(file, opts.into, opts.signal) : await readFile(file, { signal: opts.signal });
     } catch (e) {
       if (opts.signal?.aborted) throw e;
       if (!isNotFound(e)) this.opts.log?.warn({ shard: id, path: file, err: e }, 'shard unreadable: treated as missing');
       return undefined;
     }
-    // the bytes travel to a codec worker and back (transferred, not copied)
+    // the bytes travel to a codec worker and back (transferred, or shared when they live in a
+    // SharedArrayBuffer: never copied)
     const { ids, buffers } = await this.codec.hash([read], { transfer: true });
     const bytes = buffers[0]!;
     if (ids[0] !== id) {
@@ -210,6 +215,25 @@ export class LocalShardStore {
       }
     }
     return removed;
+  }
+}
+
+/** Reads a whole file into `into`; a file of another size is reported as such (treated as corrupt). */
+async function readInto(file: string, into: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+  signal?.throwIfAborted();
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size !== into.byteLength) return new Uint8Array(0); // the wrong size: fails the id check
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await handle.read(into, at, size - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return at === size ? into : new Uint8Array(0);
+  } finally {
+    await handle.close();
   }
 }
 

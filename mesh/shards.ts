@@ -5,6 +5,11 @@
  * A single node is a network of one peer: every shard goes to the local shard store.
  * Nothing here knows about buckets, keys or objects.
  */
+export interface ShardGetOptions {
+  signal?: AbortSignal;
+  into?: Uint8Array;
+}
+
 export interface ShardNetwork {
   /** This node's peer id (or 'local'). */
   readonly self: string;
@@ -14,8 +19,14 @@ export interface ShardNetwork {
    */
   place(shardIds: readonly string[]): string[];
   put(peer: string, id: string, bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<void>;
-  /** The shard's bytes, verified against its id; undefined when the peer does not have it (or it is corrupt). */
-  get(peer: string, id: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array | undefined>;
+  /**
+   * The shard's bytes, verified against its id; undefined when the peer does not have it (or it is
+   * corrupt). With `into` (a buffer of exactly the shard's size, typically a view of a recycled
+   * SharedArrayBuffer) a network may read the bytes into it and return it, or return bytes of its
+   * own: callers use what is returned. Either way the returned promise settles only once nothing
+   * writes into `into` any more.
+   */
+  get(peer: string, id: string, opts?: ShardGetOptions): Promise<Uint8Array | undefined>;
   has(peer: string, id: string, opts?: { signal?: AbortSignal }): Promise<boolean>;
   delete(peer: string, id: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Path of a shard on this node's disk, when it is stored locally (for `admin inspect`). */

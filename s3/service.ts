@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
+import { consumed } from '../src/core/lent.ts';
 import { DomainError, isDomainError } from '../src/core/errors.ts';
 import type { ObjectStore } from '../src/core/object-store.ts';
 import type { AuthRequest, AuthResult, SecretLookup } from './auth/index.ts';
@@ -176,6 +177,28 @@ function decodeSafe(p: string): string {
   }
 }
 
+const closedEarly = () => new Error('the connection closed before the whole body was sent');
+
+/**
+ * Writes a streamed body with backpressure. A chunk is marked consumed (src/core/lent.ts) only in
+ * its write callback: the socket has taken the bytes, so a recycled buffer can go back.
+ */
+async function writeBody(res: ServerResponse, body: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const chunk of body) {
+    if (res.destroyed) throw closedEarly();
+    if (res.write(chunk, () => consumed(chunk))) continue;
+    await new Promise<void>((ok, fail) => {
+      if (res.destroyed) return fail(closedEarly());
+      const onDrain = () => (res.off('close', onClose), ok());
+      const onClose = () => (res.off('drain', onDrain), fail(closedEarly()));
+      res.once('drain', onDrain);
+      res.once('close', onClose);
+    });
+  }
+  res.end();
+  await finished(res);
+}
+
 async function send(res: ServerResponse, r: S3Result, method: string, add: (n: number) => void): Promise<void> {
   const status = r.status ?? 200;
   const headers = r.headers ?? {};
@@ -199,7 +222,7 @@ async function send(res: ServerResponse, r: S3Result, method: string, add: (n: n
         await it.return?.(); // a client that went away stops the read behind it
       }
     }
-    await pipeline(counted(rest(), add), res);
+    await writeBody(res, counted(rest(), add));
     return;
   }
   const body = r.body === undefined ? undefined : Buffer.from(r.body);

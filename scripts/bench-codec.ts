@@ -18,7 +18,7 @@ import { decode, encodeShards, parseEc } from '../mesh/codec/erasure.ts';
 import { encryptSegment, importSegmentKey, newDataKey, sealSegment } from '../mesh/codec/crypto.ts';
 import { shardId } from '../mesh/codec/cid.ts';
 import { openStripe, paddedLength, sealStripe } from '../mesh/codec/core.mjs';
-import { CodecPool } from '../mesh/codec/codec-pool.ts';
+import { CodecPool, type SealJob } from '../mesh/codec/codec-pool.ts';
 import { ecFixture } from '../src/store/ec-testing.ts';
 
 const { values } = parseArgs({
@@ -40,7 +40,7 @@ const key = newDataKey();
 const plainBuf = new ArrayBuffer(padded);
 randomBytes(segmentSize).copy(Buffer.from(plainBuf));
 const plain = new Uint8Array(plainBuf, 0, segmentSize);
-const job = () => ({ key, manifestId: 'bench', index: 1, length: segmentSize, k, m, plain: plainBuf, sealed: new ArrayBuffer(shardSize * k), parity: new ArrayBuffer(shardSize * Math.max(1, m)) });
+const job = (): SealJob => ({ key, manifestId: 'bench', index: 1, length: segmentSize, k, m, plain: plainBuf, sealed: new ArrayBuffer(shardSize * k), parity: new ArrayBuffer(shardSize * Math.max(1, m)) });
 const mbs = (n: number, ms: number) => `${((n / 1e6) / (ms / 1000)).toFixed(0).padStart(6)} MB/s`;
 
 /** Runs `fn` once per segment; prints MB/s at the best and the median segment time. */

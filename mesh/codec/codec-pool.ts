@@ -6,7 +6,10 @@
  * which page-fault at ~1 GB/s on these VMs), the worker path ~5-15%.
  *
  * Buffers travel by transfer, never copied: a seal job hands over its plain/sealed/parity
- * ArrayBuffers and gets them back in the result, so a writer can reuse them. Jobs smaller than
+ * ArrayBuffers and gets them back in the result, so a writer can reuse them. SharedArrayBuffers
+ * (the recycled stripe buffers, src/store/ec-buffers.ts) are shared instead: nothing moves, and
+ * no fresh external memory is handed to V8 per job (a fresh multi-MiB buffer per segment made the
+ * main thread run a full mark-compact every few segments). Jobs smaller than
  * `inlineBelow` bytes run on the calling thread (a round trip costs more than the work).
  */
 import { Worker } from 'node:worker_threads';
@@ -18,9 +21,9 @@ export type { OpenJob, SealJob };
 export interface SealResult {
   shardSize: number;
   ids: string[];
-  plain: ArrayBuffer;
-  sealed: ArrayBuffer;
-  parity: ArrayBuffer;
+  plain: ArrayBufferLike;
+  sealed: ArrayBufferLike;
+  parity: ArrayBufferLike;
 }
 
 export interface CodecPoolOptions {
@@ -138,22 +141,31 @@ export class CodecPool {
       const r = await sealStripe(job);
       return { ...r, plain: job.plain, sealed: job.sealed, parity: job.parity };
     }
-    return this.run<SealResult>(slot, 'seal', job, [job.plain, job.sealed, job.parity]);
+    const own = [job.plain, job.sealed, job.parity].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    const r = await this.run<SealResult>(slot, 'seal', job, own);
+    // shared buffers come back as new handles on the same memory: keep the caller's own
+    const pick = (given: ArrayBufferLike, back: ArrayBufferLike) => (given instanceof ArrayBuffer ? back : given);
+    return { ...r, plain: pick(job.plain, r.plain), sealed: pick(job.sealed, r.sealed), parity: pick(job.parity, r.parity) };
   }
 
   /**
-   * Decrypts one stripe (see core.mjs openStripe); returns its plaintext. With `transfer`, pieces
-   * that own their whole ArrayBuffer are handed to the worker (they are detached here afterwards).
+   * Decrypts one stripe (see core.mjs openStripe); returns its plaintext, in `job.out` when given
+   * (a view of a SharedArrayBuffer, for a worker to write into). With `transfer`, pieces that own
+   * their whole ArrayBuffer are handed to the worker (they are detached here afterwards).
    */
   async open(job: OpenJob, opts: { transfer?: boolean } = {}): Promise<Buffer> {
     const slot = job.sealedLength < this.inlineBelow ? undefined : this.slot();
-    let r: { plain: ArrayBuffer; size: number };
+    if (job.out && slot && !(job.out.buffer instanceof SharedArrayBuffer)) {
+      throw new TypeError('a codec worker can only decrypt into a SharedArrayBuffer');
+    }
+    let r: { plain: ArrayBuffer | null; size: number };
     if (!slot) r = openStripe(job);
     else {
       const transfer = opts.transfer ? job.pieces.filter(ownsBuffer).map((p) => p.buffer as ArrayBuffer) : [];
       r = await this.run(slot, 'open', job, [...new Set(transfer)]);
     }
-    return Buffer.from(r.plain, 0, r.size);
+    if (job.out) return Buffer.from(job.out.buffer, job.out.byteOffset, r.size);
+    return Buffer.from(r.plain!, 0, r.size);
   }
 
   /**

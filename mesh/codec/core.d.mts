@@ -17,9 +17,9 @@ export interface SealJob {
   length: number;
   k: number;
   m: number;
-  plain: ArrayBuffer;
-  sealed: ArrayBuffer;
-  parity: ArrayBuffer;
+  plain: ArrayBufferLike;
+  sealed: ArrayBufferLike;
+  parity: ArrayBufferLike;
 }
 export declare function sealStripe(job: SealJob): Promise<{ shardSize: number; ids: string[] }>;
 
@@ -33,5 +33,7 @@ export interface OpenJob {
   sealedLength: number;
   /** The sealed bytes as consecutive pieces (the k data shards, or one decoded buffer). */
   pieces: Uint8Array[];
+  /** Where to write the plaintext (at least sealedLength - TAG_BYTES bytes); a new buffer when absent. */
+  out?: Uint8Array;
 }
-export declare function openStripe(job: OpenJob): { plain: ArrayBuffer; size: number };
+export declare function openStripe(job: OpenJob): { plain: ArrayBuffer | null; size: number };

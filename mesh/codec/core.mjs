@@ -116,15 +116,18 @@ export async function sealStripe(job) {
 /**
  * Decrypts one stripe from its sealed bytes given as consecutive pieces (the k data shards, or
  * one decoded buffer): sealed = pieces joined, of which the first `sealedLength` bytes count.
- * Returns the plaintext (`size` bytes) in a new ArrayBuffer; throws when authentication fails.
- * job: { key, manifestId, index, size, sealedLength, pieces: Uint8Array[] }
+ * Returns the plaintext (`size` bytes) in a new ArrayBuffer, or writes it into `job.out` (at
+ * least sealedLength - 16 bytes, e.g. a view of a SharedArrayBuffer the caller recycles) and
+ * returns plain: null. Throws when authentication fails (`out` then holds unauthenticated bytes).
+ * job: { key, manifestId, index, size, sealedLength, pieces: Uint8Array[], out?: Uint8Array }
  */
 export function openStripe(job) {
   const { key, manifestId, index, size, sealedLength, pieces } = job;
   const ctLength = sealedLength - TAG_BYTES;
   if (ctLength < size) throw new RangeError(`sealed stripe of ${sealedLength} bytes cannot hold ${size} bytes`);
+  if (job.out && job.out.byteLength < ctLength) throw new RangeError(`output buffer of ${job.out.byteLength} bytes cannot hold ${ctLength} bytes`);
   const tag = Buffer.alloc(TAG_BYTES);
-  const out = Buffer.from(new ArrayBuffer(ctLength));
+  const out = job.out ? Buffer.from(job.out.buffer, job.out.byteOffset, ctLength) : Buffer.from(new ArrayBuffer(ctLength));
   const decipher = createDecipheriv('aes-256-gcm', key, segmentNonce(index), { authTagLength: TAG_BYTES });
   decipher.setAAD(segmentAad(manifestId, index));
   let pos = 0; // position in the sealed stream
@@ -160,5 +163,5 @@ export function openStripe(job) {
     err.name = 'AuthenticationError';
     throw err;
   }
-  return { plain: out.buffer, size };
+  return { plain: job.out ? null : out.buffer, size };
 }

@@ -1,16 +1,25 @@
 /**
- * Reusable stripe buffers for the writer. A fresh multi-MiB buffer costs more than the work done
- * on it here (first-touch page faults run at ~1 GB/s on these VMs, see scripts/bench-codec.ts),
- * so the buffers of full segments are recycled: plain (the segment's plaintext, room for its
- * padding), sealed (the k data shards) and parity (the m parity shards). Short segments get
- * exact-size buffers instead, so small objects never hold a whole segment's worth of memory.
+ * Reusable stripe buffers for the writer and the reader. A fresh multi-MiB buffer costs more than
+ * the work done on it here: first-touch page faults run at ~1 GB/s on these VMs
+ * (scripts/bench-codec.ts), and every fresh buffer counts as external memory, which drives V8 to
+ * a full mark-compact every ~64 MiB allocated (a third of the CPU of a GET before these were
+ * recycled). So the buffers of full segments are recycled: plain (the segment's plaintext, room
+ * for its padding), sealed (the k data shards) and parity (the m parity shards). They are
+ * SharedArrayBuffers: codec workers and file reads work on them in place, nothing is transferred
+ * or copied. Short segments get exact-size ArrayBuffers instead, so small objects never hold a
+ * whole segment's worth of memory.
+ *
+ * The rule that keeps recycling safe: a stripe is given back only by the one holder that knows
+ * nothing reads or writes it any more (the writer once its shards are stored; the reader once the
+ * socket has taken the plaintext and every shard read into it has settled). A stripe that is not
+ * given back is simply garbage collected.
  */
 import { paddedLength, TAG_BYTES } from '../../mesh/codec/core.mjs';
 
 export interface StripeBuffers {
-  plain: ArrayBuffer;
-  sealed: ArrayBuffer;
-  parity: ArrayBuffer;
+  plain: ArrayBufferLike;
+  sealed: ArrayBufferLike;
+  parity: ArrayBufferLike;
 }
 
 export class StripeBufferPool {
@@ -22,26 +31,32 @@ export class StripeBufferPool {
     segmentSize: number,
     private readonly k: number,
     private readonly m: number,
-    private readonly max = 4,
+    private readonly max = 8,
   ) {
     this.plainCapacity = paddedLength(segmentSize, k);
     this.shardSize = (this.plainCapacity + TAG_BYTES) / k;
   }
 
-  /** Buffers for a full segment (recycled when possible). */
+  /** Shared buffers for a full segment (recycled when possible). */
   take(): StripeBuffers {
     return (
       this.free.pop() ?? {
-        plain: new ArrayBuffer(this.plainCapacity),
-        sealed: new ArrayBuffer(this.shardSize * this.k),
-        parity: new ArrayBuffer(this.shardSize * Math.max(1, this.m)),
+        plain: new SharedArrayBuffer(this.plainCapacity),
+        sealed: new SharedArrayBuffer(this.shardSize * this.k),
+        parity: new SharedArrayBuffer(this.shardSize * Math.max(1, this.m)),
       }
     );
   }
 
-  /** Returns buffers from take() once nothing uses them any more. */
+  /** True when a segment coded k+m with shards of `shardSize` bytes fits the buffers of take(). */
+  fits(k: number, m: number, shardSize: number): boolean {
+    return k === this.k && m <= Math.max(1, this.m) && shardSize === this.shardSize;
+  }
+
+  /** Returns buffers from take() once nothing uses them any more (see the rule above). */
   give(b: StripeBuffers): void {
-    if (this.free.length >= this.max || b.plain.byteLength !== this.plainCapacity || b.sealed.byteLength !== this.shardSize * this.k) return;
+    if (this.free.length >= this.max || !(b.plain instanceof SharedArrayBuffer)) return;
+    if (b.plain.byteLength !== this.plainCapacity || b.sealed.byteLength !== this.shardSize * this.k) return;
     this.free.push(b);
   }
 

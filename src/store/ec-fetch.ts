@@ -16,6 +16,13 @@ export interface FetchOptions {
   hedgeAfterMs: number;
   /** Called for each shard that came back missing, unreadable or corrupt. */
   onBad: (index: number, err?: unknown) => void;
+  /** A buffer to read shard i into (see ShardNetwork.get's `into`). */
+  into?: (index: number) => Uint8Array | undefined;
+  /**
+   * Called with every fetch started. A fetch abandoned once k shards are in hand may still be
+   * writing into its `into` buffer: the caller waits for all of them before reusing the buffers.
+   */
+  started?: (fetch: Promise<unknown>) => void;
 }
 
 /** The shards of `plan` by index; at least k present unless the segment is lost. */
@@ -46,8 +53,10 @@ export async function fetchShards(
   const start = (i: number) => {
     inflight.add(i);
     const { id, peer } = plan.shards[i]!;
-    network
-      .get(peer, id, { signal: local.signal })
+    const into = opts.into?.(i);
+    const fetch = network.get(peer, id, { signal: local.signal, ...(into ? { into } : {}) });
+    opts.started?.(fetch.catch(() => undefined));
+    fetch
       .then(
         (bytes) => {
           if (bytes && bytes.length === plan.shard_size) got[i] = bytes;

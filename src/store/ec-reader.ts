@@ -1,9 +1,15 @@
 /**
  * The read path: manifest -> the segments overlapping [start, end) -> the k data shards in
  * parallel (parity only when one is missing, unreadable, fails its id check or is slow:
- * ec-fetch.ts) -> decode only when
- * needed -> decrypt (in a codec worker, straight from the shards, no concatenation) -> slice. The next segment is fetched while the current one is
+ * ec-fetch.ts) -> decode only when needed -> decrypt (in a codec worker, straight from the
+ * shards, no concatenation) -> slice. The next segment is fetched while the current one is
  * consumed (a prefetch of one), so memory stays at about two segments per read.
+ *
+ * A full segment is read into recycled stripe buffers (ec-buffers.ts): shards land in `sealed`
+ * (and `parity`), the worker decrypts into `plain`, and the chunk yielded is a view of `plain`,
+ * lent (src/core/lent.ts): the stripe goes back to the pool once the consumer says the bytes
+ * were taken and every shard read into it has settled. No fresh buffer per segment, so V8 does
+ * not run a full garbage collection every few segments.
  */
 import { Errors } from '../core/errors.ts';
 import type { DataReadOptions } from './data-store.ts';
@@ -12,6 +18,8 @@ import type { ManifestRow, SegmentPlan } from './ec-schema.ts';
 import { decode } from '../../mesh/codec/erasure.ts';
 import { fetchShards } from './ec-fetch.ts';
 import { decryptSegment, unwrapKey } from '../../mesh/codec/crypto.ts';
+import { lend } from '../core/lent.ts';
+import type { StripeBuffers } from './ec-buffers.ts';
 
 const PLAN_WINDOW = 64;
 
@@ -60,27 +68,35 @@ export async function* readManifest(ctx: EcContext, manifestId: string, opts: Da
     if (!plan) throw Errors.objectDamaged(opts.label.bucket, opts.label.key, i, 'its segment record is missing');
     return plan;
   };
-  const fetch = (i: number): Promise<Buffer> => {
+  const fetch = (i: number): Promise<LoadedSegment> => {
     const p = loadSegment(ctx, man, key, planOf(i), opts.label, abort.signal);
     p.catch(() => undefined); // a prefetch the consumer never reaches must not be an unhandled rejection
     return p;
   };
 
   try {
-    let next: Promise<Buffer> | undefined = fetch(first);
+    let next: Promise<LoadedSegment> | undefined = fetch(first);
     for (let i = first; i <= last; i++) {
-      const current: Promise<Buffer> = next!;
+      const current: Promise<LoadedSegment> = next!;
       next = i < last ? fetch(i + 1) : undefined;
-      const plain = await current;
+      const { plain, giveBack } = await current;
       const from = i === first ? start - i * segSize : 0;
       const to = i === last ? end - i * segSize : plain.length;
-      yield plain.subarray(from, to);
+      const chunk = plain.subarray(from, to);
+      if (giveBack) lend(chunk, giveBack);
+      yield chunk;
     }
   } finally {
     abort.abort();
     opts.signal?.removeEventListener('abort', onAbort);
     key.fill(0);
   }
+}
+
+export interface LoadedSegment {
+  plain: Buffer;
+  /** Returns the segment's recycled stripe buffers to the pool: call once nothing uses `plain`. */
+  giveBack?: () => void;
 }
 
 /** Fetches, verifies, decodes (if needed) and decrypts one segment; returns its plaintext. */
@@ -91,13 +107,19 @@ export async function loadSegment(
   plan: SegmentPlan,
   label: Label,
   signal: AbortSignal,
-): Promise<Buffer> {
+): Promise<LoadedSegment> {
   const { k, m } = man;
   const n = k + m;
+  const S = plan.shard_size;
   const damaged = (detail: string) => Errors.objectDamaged(label.bucket, label.key, plan.idx, detail);
   if (plan.shards.length !== n) throw damaged(`it records ${plan.shards.length} shards, ${n} expected for ${k}+${m}`);
 
+  // Full segments are read into recycled shared buffers; short ones into fresh ones (as before).
+  const stripe: StripeBuffers | undefined = ctx.buffers.fits(k, m, S) ? ctx.buffers.take() : undefined;
+  const fetches: Promise<unknown>[] = [];
   const got = await fetchShards(ctx.network, plan, k, {
+    into: stripe && ((i) => (i < k ? new Uint8Array(stripe.sealed, i * S, S) : new Uint8Array(stripe.parity, (i - k) * S, S))),
+    started: (f) => fetches.push(f),
     signal,
     hedgeAfterMs: ctx.hedgeAfterMs,
     onBad: (i, err) => {
@@ -122,8 +144,12 @@ export async function loadSegment(
   }
   signal.throwIfAborted();
   try {
-    const job = { key, manifestId: man.id, index: plan.idx, size: plan.size, sealedLength: plan.shard_size * k, pieces };
-    return await ctx.codec.open(job, { transfer: true });
+    const job = { key, manifestId: man.id, index: plan.idx, size: plan.size, sealedLength: S * k, pieces };
+    if (!stripe) return { plain: await ctx.codec.open(job, { transfer: true }) };
+    const plain = await ctx.codec.open({ ...job, out: new Uint8Array(stripe.plain) });
+    // abandoned stragglers may still be reading into the stripe: it is reused only after them
+    const settled = Promise.all(fetches);
+    return { plain, giveBack: () => void settled.then(() => ctx.buffers.give(stripe)) };
   } catch (err) {
     if ((err as Error).name !== 'AuthenticationError') throw err;
     throw damaged('its shards decode to bytes that fail authentication');

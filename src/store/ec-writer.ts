@@ -12,6 +12,7 @@ import type { WrittenData } from './data-store.ts';
 import type { EcContext } from './ec-types.ts';
 import type { StripeBufferPool, StripeBuffers } from './ec-buffers.ts';
 import { encryptSegment, newDataKey, wrapKey } from '../../mesh/codec/crypto.ts';
+import { consumed } from '../core/lent.ts';
 
 export { paddedLength } from '../../mesh/codec/core.mjs';
 
@@ -78,6 +79,7 @@ export async function* segmentBody(
         len = 0;
       }
     }
+    consumed(chunk); // copied: a recycled buffer (a CopyObject source) can go back to its reader
   }
   opts.signal?.throwIfAborted();
   if (len > 0 || !yielded) yield { bytes: buf ?? Buffer.alloc(0), length: len, full: false, buffers };
