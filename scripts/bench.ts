@@ -1,8 +1,9 @@
 /**
  * End-to-end benchmark: PUT and GET MB/s for large objects and ops/s for 4 KiB objects, against
  * datamesh and, in the same run with the same client, against a null endpoint that does no S3 work
- * (the ceiling of this machine). Prints the ratios and the server's peak RSS. Codec figures come
- * from scripts/bench-codec.ts.
+ * (the ceiling of this machine). Prints the ratios, the server's peak RSS and, per phase, the CPU
+ * seconds each server (by thread role), the client and the machine spent per GiB (per op for 4 KiB
+ * objects), read from /proc by scripts/proc-cpu.ts. Codec figures come from scripts/bench-codec.ts.
  *
  *   npm run bench                       start a fresh single-node server and a null endpoint
  *   npm run bench -- --endpoint URL     measure a running server (root credentials from env)
@@ -20,6 +21,7 @@ import { parseArgs, parseSize } from '../src/config.ts';
 import { runAdminCli, signRequest, ROOT } from '../src/testing.ts';
 import { freePortRange, startCluster } from './cluster.ts';
 import type { MeshView } from '../src/store/open.ts';
+import { cpuDelta, formatCpu, snapshot, ThreadRoles, type CpuDelta } from './proc-cpu.ts';
 
 const { flags } = parseArgs(process.argv.slice(2));
 const flag = (n: string, d: string) => flags.get(n)?.at(-1) ?? d;
@@ -62,17 +64,45 @@ async function timed(n: number, conc: number, fn: (i: number) => Promise<unknown
   return (performance.now() - t0) / 1000;
 }
 
-async function measure(base: string, bucket: string) {
+/** The four phases against `base`; with the server's `pid`, its CPU by thread role as well. */
+async function measure(base: string, bucket: string, pid?: number) {
+  const roles = pid ? new ThreadRoles(pid) : undefined;
+  roles?.observe(); // the threads of a server that is ready and has served nothing yet
+  const phase = async (n: number, conc: number, fn: (i: number) => Promise<unknown>): Promise<[number, CpuDelta]> => {
+    const before = snapshot(roles);
+    const s = await timed(n, conc, fn);
+    return [s, cpuDelta(before, snapshot(roles), roles)];
+  };
   const big = randomBytes(SIZE);
   const small = randomBytes(4096);
   await send(base, 'PUT', `/${bucket}`).catch(() => 0);
   await send(base, 'PUT', `/${bucket}/warm`, big);
-  const put = await timed(COUNT, CONC, (i) => send(base, 'PUT', `/${bucket}/big-${i}`, big));
-  const get = await timed(COUNT, CONC, (i) => send(base, 'GET', `/${bucket}/big-${i}`, undefined, { size: String(SIZE) }));
-  const sput = await timed(SMALL, 8, (i) => send(base, 'PUT', `/${bucket}/small-${i}`, small));
-  const sget = await timed(SMALL, 8, (i) => send(base, 'GET', `/${bucket}/small-${i}`, undefined, { size: '4096' }));
+  const [put, putCpu] = await phase(COUNT, CONC, (i) => send(base, 'PUT', `/${bucket}/big-${i}`, big));
+  const [get, getCpu] = await phase(COUNT, CONC, (i) => send(base, 'GET', `/${bucket}/big-${i}`, undefined, { size: String(SIZE) }));
+  const [sput, sputCpu] = await phase(SMALL, 8, (i) => send(base, 'PUT', `/${bucket}/small-${i}`, small));
+  const [sget, sgetCpu] = await phase(SMALL, 8, (i) => send(base, 'GET', `/${bucket}/small-${i}`, undefined, { size: '4096' }));
   const mb = (SIZE * COUNT) / 1e6;
-  return { putMBs: mb / put, getMBs: mb / get, smallPutOps: SMALL / sput, smallGetOps: SMALL / sget };
+  return {
+    putMBs: mb / put,
+    getMBs: mb / get,
+    smallPutOps: SMALL / sput,
+    smallGetOps: SMALL / sget,
+    cpu: { put: putCpu, get: getCpu, sput: sputCpu, sget: sgetCpu },
+  };
+}
+
+/** CPU seconds per GiB of the large-object phases and microseconds per op of the 4 KiB ones, the runs side by side. */
+function cpuLines(runs: [string, Awaited<ReturnType<typeof measure>>][]): string[] {
+  const gib = (SIZE * COUNT) / 2 ** 30;
+  const phases = [
+    ['CPU s/GiB PUT  ', 'put', gib, 2],
+    ['CPU s/GiB GET  ', 'get', gib, 2],
+    ['CPU µs/op 4KiB PUT', 'sput', SMALL / 1e6, 0],
+    ['CPU µs/op 4KiB GET', 'sget', SMALL / 1e6, 0],
+  ] as const;
+  return phases.flatMap(([label, key, per, digits]) =>
+    runs.map(([name, v]) => `${label.padEnd(18)} ${formatCpu(name, v.cpu[key], per, digits)}`),
+  );
 }
 
 function start(cmd: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<ChildProcess> {
@@ -116,8 +146,8 @@ async function main() {
       base = `http://127.0.0.1:${port}`;
       await new Promise((r) => setTimeout(r, 300));
     }
-    const ceiling = await measure(`http://127.0.0.1:${port + 1}`, 'null');
-    const dm = await measure(base, 'bench');
+    const ceiling = await measure(`http://127.0.0.1:${port + 1}`, 'null', nullProc.pid);
+    const dm = await measure(base, 'bench', server?.pid);
     const row = (name: string, v: typeof dm) =>
       `${name.padEnd(14)} PUT ${v.putMBs.toFixed(0).padStart(6)} MB/s   GET ${v.getMBs.toFixed(0).padStart(6)} MB/s   4KiB PUT ${v.smallPutOps.toFixed(0).padStart(6)} ops/s   4KiB GET ${v.smallGetOps.toFixed(0).padStart(6)} ops/s`;
     const ratio = (v: typeof dm) =>
@@ -127,6 +157,7 @@ async function main() {
     console.log(row('datamesh', dm));
     console.log(`ratio          ${ratio(dm)}`);
     if (server?.pid) console.log(`datamesh peak RSS: ${(peakRss(server.pid) / 1048576).toFixed(0)} MiB`);
+    for (const line of cpuLines([['null endpoint', ceiling], ['datamesh', dm]])) console.log(line);
 
     const nodes = flags.get('cluster')?.at(-1);
     if (nodes) {
@@ -140,11 +171,12 @@ async function main() {
         if (i > 120) throw new Error('the storage peers did not all come up within 60 s');
         await new Promise((r) => setTimeout(r, 500));
       }
-      const cl = await measure(cluster.endpoint, 'bench');
+      const gw = cluster.procs[cluster.procs.length - 1]!;
+      const cl = await measure(cluster.endpoint, 'bench', gw.pid);
       console.log(row(`cluster 1+${nodes}`, cl));
       console.log(`ratio          ${ratio(cl)}`);
-      const gw = cluster.procs[cluster.procs.length - 1]!;
       if (gw.pid) console.log(`gateway peak RSS: ${(peakRss(gw.pid) / 1048576).toFixed(0)} MiB`);
+      for (const line of cpuLines([['gateway', cl]])) console.log(line);
       const victim = cluster.members.find((m) => m.role === 'storage')!;
       const t0 = performance.now();
       process.kill(victim.pid, 'SIGKILL');
