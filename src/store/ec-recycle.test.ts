@@ -73,8 +73,8 @@ describe('recycled read buffers', () => {
       self: inner.self,
       place: (ids) => inner.place(ids),
       put: (p, id, b, o) => inner.put(p, id, b, o),
-      has: (p, id, o) => inner.has(p, id, o),
-      delete: (p, id, o) => inner.delete(p, id, o),
+      has: (p, id) => inner.has(p, id),
+      delete: (p, id) => inner.delete(p, id),
       localPath: (id) => inner.localPath(id),
       get: async (p, id, o = {}) => {
         const first = f!.db.prepare('SELECT 1 FROM ec_shards WHERE id = ? AND idx = 0').get(id) !== undefined;
