@@ -1,14 +1,17 @@
 /**
  * The shard store on this node's disk: one file per shard, named by its id (the CID of its bytes),
- * in a fan-out layout DIR/xx/yy/<id> taken from the id's last characters (its "bafkrei" prefix is
- * the same for every shard). Writes are atomic (temp file, fsync, rename); every read is checked
- * against the id, and a corrupt shard is reported and never returned. The mesh stores the shards
- * peers send it with this same class.
+ * in a one-level fan-out layout DIR/xx/<id>, xx taken from the id's last characters (its "bafkrei"
+ * prefix is the same for every shard): at most 1024 directories, so a shard write almost never
+ * makes one, and 10 M shards are ~10 k files a directory. DIR/LAYOUT names the layout; a directory
+ * without it is scanned once when opened and its shards moved out of the old two-level layout
+ * DIR/xx/yy/<id> (one mkdir per shard, ~1 M directories). Writes are atomic (temp file, fsync,
+ * rename); every read is checked against the id, and a corrupt shard is reported and never
+ * returned. The mesh stores the shards peers send it with this same class.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, open, opendir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Errors } from '../src/core/errors.ts';
 import { isShardId } from './codec/cid.ts';
 import { codecPool, type CodecPool } from './codec/codec-pool.ts';
@@ -37,6 +40,11 @@ export interface PutShardOptions {
 }
 
 const TEMP_SUFFIX = '.tmp';
+/** The file that names the layout of a shard directory, and what it holds. */
+export const LAYOUT_FILE = 'LAYOUT';
+const LAYOUT = 'datamesh shard layout 2: DIR/xx/<id>\n';
+/** A fan-out directory's name: two base32 characters. */
+const FAN_OUT = /^[a-z2-7]{2}$/;
 const isNotFound = (e: unknown): boolean => (e as NodeJS.ErrnoException)?.code === 'ENOENT';
 
 export class LocalShardStore {
@@ -45,12 +53,64 @@ export class LocalShardStore {
   private readonly made = new Set<string>();
   private used: Promise<number> | undefined;
   private readonly codec: CodecPool;
+  /** Shards moved out of the old two-level layout when this store was opened. */
+  readonly migrated: number;
 
   constructor(dir: string, opts: LocalShardStoreOptions = {}) {
     this.dir = dir;
     this.opts = opts;
     this.codec = opts.codec ?? codecPool();
     mkdirSync(dir, { recursive: true });
+    this.migrated = this.openLayout();
+  }
+
+  /**
+   * Checks the marker, or moves every shard of the old layout DIR/xx/yy/<id> to DIR/xx/<id> and
+   * then writes it. Synchronous (runs once, before any put). Idempotent and crash-safe: each move
+   * is a rename, a shard found at both places keeps its new copy, and the marker is written last,
+   * so a cut migration is finished by the next open.
+   */
+  private openLayout(): number {
+    const marker = join(this.dir, LAYOUT_FILE);
+    if (existsSync(marker)) {
+      const found = readFileSync(marker, 'utf8');
+      if (found !== LAYOUT) {
+        throw new Error(`${marker} names a shard layout this version does not know (${JSON.stringify(found.trim().slice(0, 80))}): use the datamesh version that wrote it`);
+      }
+      return 0;
+    }
+    let moved = 0;
+    for (const top of fanOutDirs(this.dir)) {
+      for (const leaf of fanOutDirs(top)) {
+        let kept = 0;
+        for (const entry of readdirSync(leaf, { withFileTypes: true })) {
+          const old = join(leaf, entry.name);
+          if (entry.isFile() && entry.name.endsWith(TEMP_SUFFIX)) {
+            unlinkSync(old); // a write cut by a crash
+          } else if (entry.isFile() && isShardId(entry.name)) {
+            const target = this.path(entry.name);
+            if (existsSync(target)) {
+              unlinkSync(old); // moved by a cut migration, or written again since: keep the new one
+            } else {
+              mkdirSync(dirname(target), { recursive: true });
+              renameSync(old, target);
+              moved++;
+            }
+          } else {
+            kept++;
+            this.opts.log?.warn({ path: old }, 'unexpected entry in an old shard directory: left in place');
+          }
+        }
+        if (kept === 0) rmdirSync(leaf);
+      }
+      if (this.opts.fsync !== false) fsyncPath(top);
+    }
+    const temp = `${marker}${TEMP_SUFFIX}`;
+    writeFileSync(temp, LAYOUT);
+    if (this.opts.fsync !== false) fsyncPath(temp);
+    renameSync(temp, marker);
+    if (this.opts.fsync !== false) fsyncPath(this.dir);
+    return moved;
   }
 
   /** The file that holds (or would hold) shard `id`. */
@@ -61,7 +121,7 @@ export class LocalShardStore {
   private leaf(id: string): string {
     if (!isShardId(id)) throw Errors.invalidArgument(`'${id.slice(0, 80)}' is not a shard id (a CIDv1 raw sha2-256 in base32, "bafkrei...")`);
     // The last character carries only 3 bits of the digest: fan out on the ones before it.
-    return join(this.dir, id.slice(-3, -1), id.slice(-5, -3));
+    return join(this.dir, id.slice(-3, -1));
   }
 
   /** Stores a shard atomically: temp file, fsync, rename. Overwrites a shard with the same id. */
@@ -170,21 +230,18 @@ export class LocalShardStore {
 
   /** Every shard id on disk (temp files of writes in progress are skipped). */
   async *list(): AsyncIterable<string> {
-    for await (const { path } of this.walk()) {
-      const name = path.slice(path.lastIndexOf('/') + 1);
-      if (isShardId(name)) yield name;
-    }
+    for await (const { name, temp } of this.walk()) if (!temp) yield name;
   }
 
-  private async *walk(): AsyncIterable<{ path: string; temp: boolean }> {
+  /** The shard files and temp files in DIR/xx/; anything else (LAYOUT, strays) is skipped. */
+  private async *walk(): AsyncIterable<{ name: string; path: string; temp: boolean }> {
     for (const top of await subdirs(this.dir)) {
-      for (const sub of await subdirs(top)) {
-        const d = await opendir(sub).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
-        if (!d) continue;
-        for await (const entry of d) {
-          if (!entry.isFile()) continue;
-          yield { path: join(sub, entry.name), temp: entry.name.endsWith(TEMP_SUFFIX) };
-        }
+      const d = await opendir(top).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+      if (!d) continue;
+      for await (const entry of d) {
+        if (!entry.isFile()) continue;
+        const temp = entry.name.endsWith(TEMP_SUFFIX);
+        if (temp || isShardId(entry.name)) yield { name: entry.name, path: join(top, entry.name), temp };
       }
     }
   }
@@ -237,10 +294,28 @@ async function readInto(file: string, into: Uint8Array, signal?: AbortSignal): P
   }
 }
 
+/** The fan-out directories (two base32 characters) in `dir`. */
 async function subdirs(dir: string): Promise<string[]> {
   const out: string[] = [];
   const d = await opendir(dir).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
   if (!d) return out;
-  for await (const entry of d) if (entry.isDirectory()) out.push(join(dir, entry.name));
+  for await (const entry of d) if (entry.isDirectory() && FAN_OUT.test(entry.name)) out.push(join(dir, entry.name));
   return out;
+}
+
+/** The same, synchronously (for the migration at open). */
+function fanOutDirs(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && FAN_OUT.test(e.name))
+    .map((e) => join(dir, e.name));
+}
+
+/** fsync a file or directory (a directory's fsync makes the renames in it durable). */
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }

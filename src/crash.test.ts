@@ -23,7 +23,7 @@ function shardFiles(d: string): string[] {
     for (const e of readdirSync(p)) {
       const f = join(p, e);
       if (statSync(f).isDirectory()) walk(f);
-      else out.push(f);
+      else if (e !== 'LAYOUT') out.push(f); // the shard store's layout marker is not a shard
     }
   };
   walk(join(d, 'shards'));

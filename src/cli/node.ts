@@ -18,6 +18,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const shards = new LocalShardStore(join(dataDir, 'shards'), { fsync: config.fsync });
+  if (shards.migrated > 0) log.info({ shards: shards.migrated }, `moved ${shards.migrated} shards to the one-level layout DIR/shards/xx/<id>`);
   const node = await createMeshNode({
     dataDir,
     listen: config.listenMesh.length > 0 ? config.listenMesh : ['/ip4/127.0.0.1/tcp/0'],

@@ -58,6 +58,7 @@ export async function openDataStore(opts: {
   const { config, db, masterKey, dataDir, log, metrics } = opts;
   const ec = parseEc(config.ec); // validated with the configuration
   const shards = new LocalShardStore(join(dataDir, 'shards'), { capacity: config.capacity, fsync: config.fsync });
+  if (shards.migrated > 0) log.info({ shards: shards.migrated }, `moved ${shards.migrated} shards to the one-level layout DIR/shards/xx/<id>`);
   const meshed = config.listenMesh.length > 0 || config.bootstrap.length > 0;
   let mesh: MeshNode | undefined;
   let nodeId: string;
