@@ -68,7 +68,8 @@ export async function* segmentBody(
     while (off < chunk.length) {
       const take = Math.min(chunk.length - off, segmentSize - len);
       room(len + take);
-      buf!.set(chunk.subarray(off, off + take), len);
+      // Buffer#copy is a memmove; TypedArray#set into a SharedArrayBuffer is a slower atomic copy
+      Buffer.from(chunk.buffer, chunk.byteOffset + off, take).copy(buf!, len);
       len += take;
       off += take;
       if (len === segmentSize) {
