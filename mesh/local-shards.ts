@@ -235,7 +235,7 @@ export class LocalShardStore {
 
   /** The shard files and temp files in DIR/xx/; anything else (LAYOUT, strays) is skipped. */
   private async *walk(): AsyncIterable<{ name: string; path: string; temp: boolean }> {
-    for (const top of await subdirs(this.dir)) {
+    for (const top of fanOutDirs(this.dir)) {
       const d = await opendir(top).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
       if (!d) continue;
       for await (const entry of d) {
@@ -294,20 +294,16 @@ async function readInto(file: string, into: Uint8Array, signal?: AbortSignal): P
   }
 }
 
-/** The fan-out directories (two base32 characters) in `dir`. */
-async function subdirs(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const d = await opendir(dir).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
-  if (!d) return out;
-  for await (const entry of d) if (entry.isDirectory() && FAN_OUT.test(entry.name)) out.push(join(dir, entry.name));
-  return out;
-}
-
-/** The same, synchronously (for the migration at open). */
+/** The fan-out directories (two base32 characters) in `dir`; none when `dir` is gone. */
 function fanOutDirs(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && FAN_OUT.test(e.name))
-    .map((e) => join(dir, e.name));
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if (isNotFound(e)) return [];
+    throw e;
+  }
+  return entries.filter((e) => e.isDirectory() && FAN_OUT.test(e.name)).map((e) => join(dir, e.name));
 }
 
 /** fsync a file or directory (a directory's fsync makes the renames in it durable). */

@@ -32,11 +32,11 @@ const MAX_CACHED = 10_000;
 /** Records that lived as files under these directories before they moved to SQLite. */
 const LEGACY_DIRS = ['dht'];
 
-/** The SQLite table that holds every record outside /peers/. */
 /** True when keys under `prefix` may include peer records (no prefix, or one /peers/ starts with or extends). */
 const mayHoldPeers = (prefix: string | undefined): boolean =>
   prefix === undefined || PEER_PREFIX.startsWith(prefix) || prefix.startsWith(PEER_PREFIX);
 
+/** The SQLite table that holds every record outside /peers/. */
 class RecordTable {
   private readonly db: DB;
   private readonly sql: { put: Statement; get: Statement; del: Statement; range: Statement; all: Statement };
@@ -86,19 +86,18 @@ export class PeerCachingDatastore extends FsDatastore {
   private readonly pending = new Map<string, { key: Key; value: Uint8Array }>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** Open between open() and close(). */
   private table: RecordTable | undefined;
 
-  private closed = false;
-
   private get records(): RecordTable {
-    if (this.closed) throw new Error(`the libp2p datastore at ${this.path} is closed: the node is shutting down`);
-    return (this.table ??= new RecordTable(join(this.path, 'records.sqlite')));
+    if (!this.table) throw new Error(`the libp2p datastore at ${this.path} is not open (the node is starting or shutting down)`);
+    return this.table;
   }
 
   /** Opens the store, moving records a previous version kept as files into the table. */
   override async open(): Promise<void> {
     await super.open();
-    this.closed = false;
+    this.table ??= new RecordTable(join(this.path, 'records.sqlite'));
     for (const dir of LEGACY_DIRS) {
       const moved: { key: string; value: Uint8Array }[] = [];
       for await (const pair of super._all({ prefix: `/${dir}` })) moved.push({ key: pair.key.toString(), value: pair.value });
@@ -177,7 +176,6 @@ export class PeerCachingDatastore extends FsDatastore {
 
   override async close(): Promise<void> {
     await this.flush();
-    this.closed = true;
     this.table?.close();
     this.table = undefined;
     await super.close();
