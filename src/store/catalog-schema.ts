@@ -83,9 +83,8 @@ export const CATALOG_MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** An object as the catalog stores it (tags are read separately: getTags). */
-export interface ObjectRecord {
-  id: number;
+/** The columns of an object row that the store writes and the catalog reads back alike. */
+interface ObjectFields {
   bucket: string;
   key: string;
   size: number;
@@ -95,26 +94,20 @@ export interface ObjectRecord {
   checksums: Checksums;
   checksumType?: ChecksumType;
   partsCount?: number;
-  tagCount: number;
   owner: string;
   /** The multipart upload that made this object, if any (for an idempotent repeated Complete). */
   uploadId?: string;
 }
 
+/** An object as the catalog stores it (tags are read separately: getTags). */
+export interface ObjectRecord extends ObjectFields {
+  id: number;
+  tagCount: number;
+}
+
 /** What the store hands the catalog to create or replace an object. */
-export interface NewObject {
-  bucket: string;
-  key: string;
-  size: number;
-  etag: string;
-  lastModified: number;
-  meta: ObjectMeta;
-  checksums: Checksums;
-  checksumType?: ChecksumType;
-  partsCount?: number;
+export interface NewObject extends ObjectFields {
   tags: Tags;
-  owner: string;
-  uploadId?: string;
 }
 
 /** One piece of an object's bytes, in order. */
