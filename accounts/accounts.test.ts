@@ -3,10 +3,10 @@ import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DomainError } from '../src/core/errors.ts';
-import { openDatabase } from '../src/db.ts';
+import { openDatabase } from '../src/core/db.ts';
 import { createAccounts } from './accounts.ts';
 import { ROOT_CREDENTIALS_FILE } from './bootstrap.ts';
-import { fixture, setBytes, type Fixture } from './test-helpers.ts';
+import { fixture, setBytes, type Fixture } from './testing/helpers.ts';
 
 const GiB = 2 ** 30;
 const HOUR = 3_600_000;

@@ -8,7 +8,7 @@
  */
 import { Errors, type DomainError } from '../src/core/errors.ts';
 import type { LimitsLookup, Usage } from '../src/core/quota.ts';
-import type { DB } from '../src/db.ts';
+import type { DB } from '../src/core/db.ts';
 import { bootstrapRoot, ROOT_ACCOUNT, type RootCredentials } from './bootstrap.ts';
 import { AccountErrors, isValidAccountName } from './errors.ts';
 import {
@@ -28,7 +28,7 @@ import { createRateLimiter } from './rate-limit.ts';
 import { createRepo, type AccountRow, type AccountStatus } from './repo.ts';
 import { migrateAccounts } from './schema.ts';
 import { generateAccessKey, generateSecret, openSecret, sealSecret, secretsKey } from './secrets.ts';
-import { formatBytes } from './sizes.ts';
+import { formatBytes } from '../src/core/sizes.ts';
 
 /** What SigV4 needs (s3/auth's SecretLookup). */
 export type SecretLookup = (accessKey: string) => { secret: string; account: string } | undefined;

@@ -4,7 +4,7 @@
  */
 import type { AccountInfo, KeyInfo, NewKey, UsageReport } from './accounts.ts';
 import { QUOTA_FIELDS, QUOTA_FLAGS, SIZE_FIELDS, type QuotaView } from './limits.ts';
-import { formatBytes, formatCount } from './sizes.ts';
+import { formatBytes, formatCount } from '../src/core/sizes.ts';
 import { renderPairs, renderTable } from './tables.ts';
 
 const day = (iso: string): string => iso.replace('T', ' ').slice(0, 19);

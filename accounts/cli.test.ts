@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runAdminCommand } from './cli.ts';
-import { fixture, setBytes, startAdminServer, type Fixture } from './test-helpers.ts';
+import { fixture, setBytes, startAdminServer, type Fixture } from './testing/helpers.ts';
 
 const GiB = 2 ** 30;
 let f: Fixture;

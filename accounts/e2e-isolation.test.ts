@@ -32,8 +32,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { bytesOf } from '../src/testing.ts';
-import { createUser, refusal, startE2eServer, userInfo, type E2eServer } from './e2e-helpers.ts';
+import { bytesOf } from '../src/server/testing/server.ts';
+import { createUser, refusal, startE2eServer, userInfo, type E2eServer } from './testing/e2e.ts';
 
 let server: E2eServer;
 let alice: S3Client;

@@ -24,8 +24,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { bytesOf, signRequest } from '../src/testing.ts';
-import { admin, bytes, createUser, failure, refusal, startE2eServer, userInfo, type Creds, type E2eServer } from './e2e-helpers.ts';
+import { bytesOf, signRequest } from '../src/server/testing/server.ts';
+import { admin, bytes, createUser, failure, refusal, startE2eServer, userInfo, type Creds, type E2eServer } from './testing/e2e.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -23,8 +23,8 @@ import {
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { bytesOf } from '../src/testing.ts';
-import { bytes, createUser, listAll, seeded, startE2eServer, userInfo, type Creds, type E2eServer } from './e2e-helpers.ts';
+import { bytesOf } from '../src/server/testing/server.ts';
+import { bytes, createUser, listAll, seeded, startE2eServer, userInfo, type Creds, type E2eServer } from './testing/e2e.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

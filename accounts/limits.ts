@@ -7,7 +7,7 @@
  */
 import { Errors } from '../src/core/errors.ts';
 import type { Limits } from '../src/core/quota.ts';
-import { parseCount, parseSize, SizeError } from './sizes.ts';
+import { parseCount, parseSize, SizeError } from '../src/core/sizes.ts';
 
 export const QUOTA_FIELDS = [
   'maxStorage',

@@ -6,7 +6,7 @@
  * with the trapezoid rule; the last sample is stored with the account, so the time a node was down
  * is still charged for the bytes it held.
  */
-import type { DB } from '../src/db.ts';
+import type { DB } from '../src/core/db.ts';
 
 export type RequestClass = 'read' | 'write' | 'list';
 

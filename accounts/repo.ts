@@ -2,7 +2,7 @@
  * SQL for accounts, access keys and quotas (better-sqlite3, prepared once). No policy here: the
  * service (accounts.ts) decides; this file only reads and writes rows.
  */
-import type { DB } from '../src/db.ts';
+import type { DB } from '../src/core/db.ts';
 import { overridesFromRow, overridesToRow, type QuotaOverrides, type Role } from './limits.ts';
 
 export type AccountStatus = 'active' | 'suspended';

@@ -6,7 +6,7 @@
  * metering: one row per account and calendar month (UTC, 'YYYY-MM'). It keeps the account's name
  * and has no foreign key, so billing history outlives a deleted account; account ids are never reused.
  */
-import { migrate, type DB } from '../src/db.ts';
+import { migrate, type DB } from '../src/core/db.ts';
 
 export const ACCOUNT_MIGRATIONS: readonly string[] = [
   `

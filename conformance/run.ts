@@ -5,7 +5,7 @@
  *
  *   npm run conformance -- [--only aws-cli,rclone] [--target single-node,cluster] [--concurrency N] [--no-readme]
  */
-import '../src/polyfill.ts';
+import '../src/core/polyfill.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

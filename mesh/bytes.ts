@@ -1,4 +1,4 @@
-/** Byte sizes for people in the mesh's messages: "100 GiB". (--capacity is parsed by src/config.ts.) */
+/** Byte sizes for people in the mesh's messages: "100 GiB". (--capacity is parsed by src/server/config.ts.) */
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 

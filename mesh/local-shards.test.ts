@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LAYOUT_FILE, LocalShardStore } from './local-shards.ts';
 import { LocalNetwork } from './local-network.ts';
-import { shardId } from './codec/cid.ts';
+import { shardId } from '../src/codec/cid.ts';
 
 let dir: string;
 beforeEach(() => {

@@ -13,8 +13,8 @@ import { mkdir, open, opendir, readFile, rename, stat, unlink } from 'node:fs/pr
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { Errors } from '../src/core/errors.ts';
-import { isShardId } from './codec/cid.ts';
-import { codecPool, type CodecPool } from './codec/codec-pool.ts';
+import { isShardId } from '../src/codec/cid.ts';
+import { codecPool, type CodecPool } from '../src/codec/codec-pool.ts';
 
 /** The part of a pino logger this module uses. */
 export interface ShardLog {

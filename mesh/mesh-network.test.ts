@@ -6,11 +6,11 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import * as varint from 'uint8-varint';
 import type { Stream } from '@libp2p/interface';
-import { shardId } from './codec/cid.ts';
+import { shardId } from '../src/codec/cid.ts';
 import { LocalShardStore } from './local-shards.ts';
 import type { MeshNode } from './node.ts';
 import { SHARD_PROTOCOL } from './constants.ts';
-import { TestMesh, waitFor } from './test-cluster.ts';
+import { TestMesh, waitFor } from './testing/cluster.ts';
 import { isDomainError } from '../src/core/errors.ts';
 
 const shard = (size = 4096) => {

@@ -7,7 +7,7 @@
 import type { ContentRouting, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { existsSync } from 'node:fs';
-import { verifyShardAsync } from './codec/cid.ts';
+import { verifyShardAsync } from '../src/codec/cid.ts';
 import { Errors } from '../src/core/errors.ts';
 import { findProviders } from './announce.ts';
 import type { PeerTable } from './health.ts';

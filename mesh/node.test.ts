@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { shardId } from './codec/cid.ts';
+import { shardId } from '../src/codec/cid.ts';
 import { PEER_KEY_FILE } from './identity.ts';
-import { TestMesh, waitFor } from './test-cluster.ts';
+import { TestMesh, waitFor } from './testing/cluster.ts';
 
 describe('createMeshNode: persistent identity and peer store', () => {
   const mesh = new TestMesh();

@@ -5,7 +5,7 @@
  * ShardNetwork the data store uses). A gateway also stores shards and counts itself as a peer;
  * a storage node only serves.
  */
-import '../src/polyfill.ts';
+import '../src/core/polyfill.ts';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify } from '@libp2p/identify';

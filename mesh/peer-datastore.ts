@@ -23,7 +23,7 @@ import type { AbortOptions } from '@libp2p/interface';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
-import { openDatabase, type DB } from '../src/db.ts';
+import { openDatabase, type DB } from '../src/core/db.ts';
 
 const PEER_PREFIX = '/peers/';
 const FLUSH_DELAY_MS = 1_000;

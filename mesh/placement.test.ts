@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { shardId } from './codec/cid.ts';
+import { shardId } from '../src/codec/cid.ts';
 import { placeShards, rankForShard } from './placement.ts';
 
 const ids = (n: number) => Array.from({ length: n }, () => shardId(randomBytes(32)));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { bytesOf, ROOT, signedFetch, startTestServer, type TestServer, outcome } from '../src/testing.ts';
+import { bytesOf, ROOT, signedFetch, startTestServer, type TestServer, outcome } from '../src/server/testing/server.ts';
 
 let server: TestServer;
 let s3: S3Client;

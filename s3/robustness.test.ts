@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { bytesOf, signRequest, signedFetch, startTestServer, type TestServer } from '../src/testing.ts';
+import { bytesOf, signRequest, signedFetch, startTestServer, type TestServer } from '../src/server/testing/server.ts';
 
 let server: TestServer;
 let s3: S3Client;

@@ -14,12 +14,12 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { decode, encodeShards, parseEc } from '../mesh/codec/erasure.ts';
-import { encryptSegment, importSegmentKey, newDataKey, sealSegment } from '../mesh/codec/crypto.ts';
-import { shardId } from '../mesh/codec/cid.ts';
-import { openStripe, paddedLength, sealStripe } from '../mesh/codec/core.mjs';
-import { CodecPool, type SealJob } from '../mesh/codec/codec-pool.ts';
-import { ecFixture } from '../src/store/ec-testing.ts';
+import { decode, encodeShards, parseEc } from '../src/codec/erasure.ts';
+import { encryptSegment, importSegmentKey, newDataKey, sealSegment } from '../src/codec/crypto.ts';
+import { shardId } from '../src/codec/cid.ts';
+import { openStripe, paddedLength, sealStripe } from '../src/codec/core.mjs';
+import { CodecPool, type SealJob } from '../src/codec/codec-pool.ts';
+import { ecFixture } from '../src/data/testing/ec.ts';
 
 const { values } = parseArgs({
   options: {

@@ -10,17 +10,17 @@
  *   npm run bench -- --cluster 6       also a gateway + 6 storage peers, and the repair rate after a peer dies
  *   options: --size 64MiB --count 8 --small 2000 --concurrency 1 --ec 4+2 --fsync false
  */
-import '../src/polyfill.ts';
+import '../src/core/polyfill.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request, Agent } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { parseArgs, parseSize } from '../src/config.ts';
-import { runAdminCli, signRequest, ROOT } from '../src/testing.ts';
+import { parseArgs, parseSize } from '../src/server/config.ts';
+import { runAdminCli, signRequest, ROOT } from '../src/server/testing/server.ts';
 import { freePortRange, startCluster } from './cluster.ts';
-import type { MeshView } from '../src/store/open.ts';
+import type { MeshView } from '../src/server/open-data.ts';
 import { cpuDelta, formatCpu, snapshot, ThreadRoles, type CpuDelta } from './proc-cpu.ts';
 
 const { flags } = parseArgs(process.argv.slice(2));
@@ -136,7 +136,7 @@ async function main() {
     let server: ChildProcess | undefined;
     if (!base) {
       server = await start(
-        ['src/cli/datamesh.mjs', 'serve', '--listen', `127.0.0.1:${port}`, '--data', join(dir, 'data'), '--log-level', 'info', ...(flags.get('ec') ? ['--ec', flag('ec', '4+2')] : []), ...(flags.get('fsync') ? ['--fsync', flag('fsync', 'true')] : [])],
+        ['src/server/cli/datamesh.mjs', 'serve', '--listen', `127.0.0.1:${port}`, '--data', join(dir, 'data'), '--log-level', 'info', ...(flags.get('ec') ? ['--ec', flag('ec', '4+2')] : []), ...(flags.get('fsync') ? ['--fsync', flag('fsync', 'true')] : [])],
         { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey },
         /serving S3|"msg":"datamesh serving/,
       ).catch(async () => {

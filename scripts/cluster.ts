@@ -13,9 +13,9 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
-import { parseArgs } from '../src/config.ts';
+import { parseArgs } from '../src/server/config.ts';
 
-const ENTRY = fileURLToPath(new URL('../src/cli/datamesh.mjs', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../src/server/cli/datamesh.mjs', import.meta.url));
 
 export interface ClusterMember {
   role: 'gateway' | 'storage';

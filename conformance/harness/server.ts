@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import type { RunningTarget } from './types.ts';
 
-const CLI = fileURLToPath(new URL('../../src/cli/datamesh.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/server/cli/datamesh.mjs', import.meta.url));
 
 /** A port that was free a moment ago (the kernel's pick for port 0). */
 export async function freePort(): Promise<number> {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shardId } from '../codec/cid.ts';
+import { shardId } from '../../src/codec/cid.ts';
 import { LocalShardStore } from '../local-shards.ts';
 import { ShardHost } from './host.ts';
 import { OwnerIndex } from './owners.ts';

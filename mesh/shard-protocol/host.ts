@@ -4,7 +4,7 @@
  * enforces the capacity, records who stored each shard and lets only them delete it.
  */
 import { stat } from 'node:fs/promises';
-import { verifyShardAsync } from '../codec/cid.ts';
+import { verifyShardAsync } from '../../src/codec/cid.ts';
 import { isDomainError } from '../../src/core/errors.ts';
 import type { LocalShardStore } from '../local-shards.ts';
 import { formatBytes } from '../bytes.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import * as varint from 'uint8-varint';
 import { Uint8ArrayList } from 'uint8arraylist';
-import { shardId } from '../codec/cid.ts';
+import { shardId } from '../../src/codec/cid.ts';
 import { decodeRequest, decodeResponse, encodeFrame, ProtocolViolation } from './messages.ts';
 
 const id = shardId(randomBytes(10));

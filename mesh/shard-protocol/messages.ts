@@ -7,7 +7,7 @@
 import * as varint from 'uint8-varint';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { MAX_HEADER_BYTES } from '../constants.ts';
-import { isShardId } from '../codec/cid.ts';
+import { isShardId } from '../../src/codec/cid.ts';
 
 export type ShardRequest =
   | { op: 'put'; id: string }

@@ -3,7 +3,7 @@
  * owner may delete a shard; the bytes go when the last owner lets go. (Content addressing means
  * two gateways could store the same ciphertext; each keeps its own claim.)
  */
-import { migrate, openDatabase, type DB } from '../../src/db.ts';
+import { migrate, openDatabase, type DB } from '../../src/core/db.ts';
 
 const MIGRATIONS = [
   `CREATE TABLE shard_owners (

@@ -9,7 +9,7 @@ import {
   DeleteObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { startTestServer, type TestServer, outcome } from '../../src/testing.ts';
+import { startTestServer, type TestServer, outcome } from '../../src/server/testing/server.ts';
 
 let server: TestServer;
 let s3: S3Client;

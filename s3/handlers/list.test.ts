@@ -7,7 +7,7 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { startTestServer, type TestServer } from '../../src/testing.ts';
+import { startTestServer, type TestServer } from '../../src/server/testing/server.ts';
 
 let server: TestServer;
 let s3: S3Client;

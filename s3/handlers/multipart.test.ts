@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { bytesOf, startTestServer, type TestServer, outcome } from '../../src/testing.ts';
+import { bytesOf, startTestServer, type TestServer, outcome } from '../../src/server/testing/server.ts';
 
 let server: TestServer;
 let s3: S3Client;

@@ -21,7 +21,7 @@ import {
 import { list, parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
 import { parseCopySource } from './copy.ts';
 import { maxKeysOf } from './list.ts';
-import { resolveRange } from '../../src/store/range.ts';
+import { resolveRange } from '../../src/core/range.ts';
 
 
 const uploadIdOf = (ctx: S3Context): string => ctx.op.query.get('uploadId') ?? '';

@@ -8,7 +8,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { bytesOf, startTestServer, type TestServer, outcome } from '../../src/testing.ts';
+import { bytesOf, startTestServer, type TestServer, outcome } from '../../src/server/testing/server.ts';
 
 let server: TestServer;
 let s3: S3Client;

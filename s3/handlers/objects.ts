@@ -15,7 +15,7 @@ import {
   writeConditions,
 } from '../headers.ts';
 import { aclResult } from './buckets.ts';
-import { resolveRange } from '../../src/store/range.ts';
+import { resolveRange } from '../../src/core/range.ts';
 
 export const putObject: Handler = async ({ store, op, headers, body, signal, authorizeBucket }) => {
   authorizeBucket(op.bucket!);

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost, type PresignedPostOptions } from '@aws-sdk/s3-presigned-post';
 import { createHmac } from 'node:crypto';
-import { bytesOf, outcome, ROOT, startTestServer, type TestServer } from '../../src/testing.ts';
-import { createUser } from '../../accounts/e2e-helpers.ts';
+import { bytesOf, outcome, ROOT, startTestServer, type TestServer } from '../../src/server/testing/server.ts';
+import { createUser } from '../../accounts/testing/e2e.ts';
 
 let server: TestServer;
 let s3: S3Client;

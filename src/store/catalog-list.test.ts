@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareUtf8, prefixEnd, rollupList, type Cursor, type RollupSource } from './catalog-list.ts';
-import { byteOrder, listingModel as model, randomKeys, rng, type Entry } from './store-fixtures.ts';
+import { byteOrder, listingModel as model, randomKeys, rng, type Entry } from './testing/fixtures.ts';
 
 const entryName = (e: Entry) => ('key' in e ? e.key : e.prefix);
 

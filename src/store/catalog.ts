@@ -8,7 +8,7 @@
  * more, to be released in the same transaction.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { migrate } from '../db.ts';
+import { migrate } from '../core/db.ts';
 import type { BucketInfo, ListEntry, ListOptions, ListResult, Tags, ChecksumAlgorithm, ChecksumType } from '../core/object-store.ts';
 import {
   CATALOG_MIGRATIONS,

@@ -2,9 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { DomainError } from '../core/errors.ts';
-import { ecFixture, type EcFixture } from './ec-testing.ts';
+import { ecFixture, type EcFixture } from '../data/testing/ec.ts';
 import { Store } from './store.ts';
-import { META, MiB, bodyOf, bytes, readAll } from './store-fixtures.ts';
+import { META, MiB, bodyOf, bytes, readAll } from './testing/fixtures.ts';
 
 let f: EcFixture;
 let store: Store;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListResult } from '../core/object-store.ts';
-import { META, bodyOf, byteOrder, listingModel, openTestStore, randomKeys, type Entry, type TestStore } from './store-fixtures.ts';
+import { META, bodyOf, byteOrder, listingModel, openTestStore, randomKeys, type Entry, type TestStore } from './testing/fixtures.ts';
 
 let t: TestStore;
 const keys = [

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { checksumOf, compositeChecksum } from '../core/digest.ts';
 import { DomainError } from '../core/errors.ts';
 import type { PutBody } from '../core/object-store.ts';
-import { META, MiB, bodyOf, bytes, openTestStore, readAll, type TestStore } from './store-fixtures.ts';
+import { META, MiB, bodyOf, bytes, openTestStore, readAll, type TestStore } from './testing/fixtures.ts';
 
 let t: TestStore;
 beforeEach(() => {

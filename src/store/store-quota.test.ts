@@ -3,7 +3,7 @@ import { DomainError } from '../core/errors.ts';
 import type { PutBody } from '../core/object-store.ts';
 import type { Limits } from '../core/quota.ts';
 import { createPutBody } from '../core/digest.ts';
-import { META, MiB, bodyOf, openTestStore, rng, usageFromRows, type TestStore } from './store-fixtures.ts';
+import { META, MiB, bodyOf, openTestStore, rng, usageFromRows, type TestStore } from './testing/fixtures.ts';
 
 let t: TestStore | undefined;
 afterEach(() => t?.cleanup());

@@ -6,9 +6,9 @@
 import { Readable, addAbortSignal } from 'node:stream';
 import type { ByteRange, RangeSpec } from '../core/object-store.ts';
 import { DomainError, Errors } from '../core/errors.ts';
-import type { DataStore } from './data-store.ts';
+import type { DataStore } from '../data/data-store.ts';
 import type { ObjectRecord, Piece } from './catalog-schema.ts';
-import { resolveRange } from './range.ts';
+import { resolveRange } from '../core/range.ts';
 
 export const MAX_PART_NUMBER = 10000;
 

@@ -4,11 +4,11 @@
  * catalog transaction that commits the manifest; on any failure the pending manifest and the
  * reservation are given back. Also the write conditions (If-Match / If-None-Match).
  */
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import type { Checksums, PutBody, WriteConditions } from '../core/object-store.ts';
 import type { Limits, LimitsLookup } from '../core/quota.ts';
 import { Errors, type DomainError } from '../core/errors.ts';
-import type { DataStore } from './data-store.ts';
+import type { DataStore } from '../data/data-store.ts';
 import type { Catalog } from './catalog.ts';
 import type { UsageLedger } from './catalog-usage.ts';
 import type { ObjectRecord } from './catalog-schema.ts';

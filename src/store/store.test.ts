@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { checksumOf } from '../core/digest.ts';
 import { DomainError } from '../core/errors.ts';
 import type { ObjectMeta, PutBody } from '../core/object-store.ts';
-import { META, bodyOf, bytes, openTestStore, readAll, type TestStore } from './store-fixtures.ts';
+import { META, bodyOf, bytes, openTestStore, readAll, type TestStore } from './testing/fixtures.ts';
 
 let t: TestStore;
 beforeEach(() => {

@@ -6,7 +6,7 @@
  * in store-read.ts.
  */
 import type { Database } from 'better-sqlite3';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../core/log.ts';
 import type {
   BucketInfo,
   ByteRange,
@@ -33,7 +33,7 @@ import type {
 } from '../core/object-store.ts';
 import { Errors } from '../core/errors.ts';
 import { noLimits, type LimitsLookup, type Usage } from '../core/quota.ts';
-import type { DataStore } from './data-store.ts';
+import type { DataStore } from '../data/data-store.ts';
 import { Catalog } from './catalog.ts';
 import { toObjectInfo, type ObjectRecord, type Piece } from './catalog-schema.ts';
 import { bodyStream, partRange, servedRange } from './store-read.ts';

@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chunked, collectBytes, ecFixture, label, type EcFixture } from './testing/ec.ts';
+import { verifyShard } from '../codec/cid.ts';
+import { isDomainError } from '../core/errors.ts';
+
+const SEG = 64 * 1024;
+let f: EcFixture | undefined;
+afterEach(async () => {
+  await f?.cleanup();
+  f = undefined;
+});
+
+async function putObjects(store: EcFixture['store'], sizes: number[]) {
+  const out: { id: string; data: Buffer }[] = [];
+  for (const size of sizes) {
+    const data = randomBytes(size);
+    const w = await store.write(chunked(data, 5000), {});
+    store.commit(w.manifestId);
+    out.push({ id: w.manifestId, data });
+  }
+  return out;
+}
+
+function flipByte(path: string, at: number) {
+  const bytes = readFileSync(path);
+  bytes[at % bytes.length]! ^= 0xff;
+  writeFileSync(path, bytes);
+}
+
+const readAll = (store: EcFixture['store'], id: string, size: number) => collectBytes(store.read(id, { start: 0, end: size, label }));
+
+describe('damage, degraded reads and scrub', () => {
+  it('reads identical after one shard deleted and another corrupted in every segment, and scrub restores all n', async () => {
+    f = ecFixture({ segmentSize: SEG });
+    const objects = await putObjects(f.store, [4097, SEG - 1, SEG + 1, 4 * SEG + 7]);
+    let segments = 0;
+    objects.forEach((o, n) => {
+      for (const seg of f!.store.describe(o.id).segments) {
+        segments++;
+        // vary which shards go: a data shard and a parity shard, or two data shards
+        const del = (seg.index + n) % 6;
+        const cor = (del + 1 + (seg.index % 5)) % 6;
+        rmSync(seg.shards[del]!.path!);
+        flipByte(seg.shards[cor]!.path!, 100 + seg.index);
+      }
+    });
+    for (const o of objects) expect((await readAll(f.store, o.id, o.data.length)).equals(o.data)).toBe(true);
+    expect(f.store.counters.degradedReads).toBeGreaterThan(0);
+
+    const progress: [number, number][] = [];
+    const result = await f.store.scrub({ onProgress: (done, total) => progress.push([done, total]) });
+    expect(result).toEqual({ segmentsChecked: segments, shardsRebuilt: 2 * segments, unrecoverable: [] });
+    expect(progress.at(-1)).toEqual([segments, segments]);
+    for (const o of objects) {
+      for (const seg of f.store.describe(o.id).segments) {
+        for (const sh of seg.shards) expect(verifyShard(sh.id, readFileSync(sh.path!)), `${sh.path}`).toBe(true);
+      }
+    }
+    const before = f.store.counters.degradedReads;
+    for (const o of objects) expect((await readAll(f.store, o.id, o.data.length)).equals(o.data)).toBe(true);
+    expect(f.store.counters.degradedReads).toBe(before);
+    expect(await f.store.scrub()).toEqual({ segmentsChecked: segments, shardsRebuilt: 0, unrecoverable: [] });
+  });
+
+  it('reads identical with any m shards of a segment deleted or corrupted (every combination for 4+2)', async () => {
+    f = ecFixture({ segmentSize: SEG });
+    const [o] = await putObjects(f.store, [SEG + 1000]);
+    const shards = f.store.describe(o!.id).segments[0]!.shards;
+    const originals = shards.map((s) => readFileSync(s.path!));
+    let cases = 0;
+    for (let a = 0; a < 6; a++) {
+      for (let b = a; b < 6; b++) {
+        const picked = a === b ? [a] : [a, b];
+        for (let mask = 0; mask < 1 << picked.length; mask++) {
+          picked.forEach((idx, j) => (mask & (1 << j) ? flipByte(shards[idx]!.path!, 7 * idx + j) : rmSync(shards[idx]!.path!)));
+          const back = await readAll(f.store, o!.id, o!.data.length);
+          expect(back.equals(o!.data), `lost ${picked} mask ${mask}`).toBe(true);
+          shards.forEach((s, i) => writeFileSync(s.path!, originals[i]!));
+          cases++;
+        }
+      }
+    }
+    expect(cases).toBe(6 * 2 + 15 * 4);
+    expect(f.store.counters.degradedReads).toBeGreaterThan(0);
+  });
+
+  it('a segment with more than m shards lost gives ObjectDamaged naming the segment; scrub reports it and repairs the rest', async () => {
+    f = ecFixture({ segmentSize: SEG });
+    const [o] = await putObjects(f.store, [3 * SEG]);
+    const segs = f.store.describe(o!.id).segments;
+    for (const i of [0, 3, 5]) rmSync(segs[1]!.shards[i]!.path!);
+    rmSync(segs[2]!.shards[0]!.path!);
+    const err = await readAll(f.store, o!.id, o!.data.length).catch((e: unknown) => e);
+    expect(isDomainError(err) && err.code).toBe('InternalError');
+    expect((err as Error).message).toMatch(/The object b\/k is damaged: segment 1 cannot be reconstructed \(3 of its 6 shards are missing or corrupt and 4 are needed\)/);
+    // the undamaged segments still read
+    expect((await collectBytes(f.store.read(o!.id, { start: 0, end: SEG, label }))).equals(o!.data.subarray(0, SEG))).toBe(true);
+    const result = await f.store.scrub();
+    expect(result).toEqual({ segmentsChecked: 3, shardsRebuilt: 1, unrecoverable: [{ manifestId: o!.id, segment: 1 }] });
+    expect(existsSync(segs[2]!.shards[0]!.path!)).toBe(true);
+  });
+
+  it('scrub skips inline, pending and released manifests', async () => {
+    f = ecFixture({ segmentSize: SEG });
+    await putObjects(f.store, [100]);
+    await f.store.write(chunked(randomBytes(SEG)), {});
+    const rel = await f.store.write(chunked(randomBytes(SEG)), {});
+    f.store.release(rel.manifestId);
+    expect(await f.store.scrub()).toEqual({ segmentsChecked: 0, shardsRebuilt: 0, unrecoverable: [] });
+  });
+
+  it('the background scrub repairs on its interval and stops when told', async () => {
+    const done = Promise.withResolvers<object>();
+    const log = { info: (o: object, msg?: string) => msg === 'background scrub done' && done.resolve(o), warn() {}, error() {} };
+    f = ecFixture({ segmentSize: SEG, log });
+    const [o] = await putObjects(f.store, [SEG]);
+    const shard = f.store.describe(o!.id).segments[0]!.shards[2]!;
+    rmSync(shard.path!);
+    const stop = f.store.startBackgroundScrub(10);
+    expect(await done.promise).toMatchObject({ segmentsChecked: 1, shardsRebuilt: 1 });
+    stop();
+    expect(existsSync(shard.path!)).toBe(true);
+  });
+});

@@ -1,0 +1,122 @@
+/** Shared types of the erasure-coded data store (ec-*.ts). */
+import type { DB } from '../core/db.ts';
+import type { DataStore } from './data-store.ts';
+import type { ShardNetwork } from '../../mesh/shards.ts';
+import type { LocalShardStore } from '../../mesh/local-shards.ts';
+import type { EcParams } from '../codec/erasure.ts';
+import type { EcRepo } from './schema.ts';
+import type { CodecPool } from '../codec/codec-pool.ts';
+import type { StripeBufferPool } from './buffers.ts';
+
+/** The part of a pino logger the data store uses. */
+export interface EcLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLog: EcLog = { info() {}, warn() {}, error() {} };
+
+export interface EcDataStoreOptions {
+  db: DB;
+  network: ShardNetwork;
+  /** The node's master secret (loadMasterKey); the KEK that wraps data keys is derived from it. */
+  masterKey: Buffer;
+  ec: EcParams;
+  /** Plaintext bytes per segment (default 4 MiB). */
+  segmentSize?: number;
+  /** Bodies up to this many bytes are kept sealed inside the manifest row (default 4096). */
+  inlineThreshold?: number;
+  log?: EcLog;
+  /**
+   * This node's own shard store, when it holds only this node's shards (a single node): lets
+   * sweepOrphans delete shard files no manifest references. Leave it out on a mesh, where the
+   * local store also holds other peers' shards.
+   */
+  localShards?: LocalShardStore;
+  /** The data directory, named in the wrong-master-key message (default: the database's directory). */
+  dataDir?: string;
+  /** Worker threads for encryption, coding and hashing (default: the process-wide codecPool()). */
+  codec?: CodecPool;
+  /** A read asks for parity in place of data shards still outstanding after this long (default 2000 ms). */
+  hedgeAfterMs?: number;
+}
+
+export interface EcCounters {
+  /** Segment reads that needed parity (a data shard was missing, unreadable or corrupt). */
+  degradedReads: number;
+  /** Shards a read or scrub found missing, unreadable or corrupt. */
+  badShards: number;
+  /** Shards rebuilt and written back by scrub. */
+  shardsRebuilt: number;
+}
+
+/** What every ec-* module works with. */
+export interface EcContext {
+  repo: EcRepo;
+  network: ShardNetwork;
+  kek: Buffer;
+  ec: EcParams;
+  segmentSize: number;
+  inlineThreshold: number;
+  log: EcLog;
+  localShards?: LocalShardStore;
+  /** This store instance: pending manifests of any other writer are left over from an earlier process. */
+  writer: string;
+  openedAt: number;
+  counters: EcCounters;
+  codec: CodecPool;
+  buffers: StripeBufferPool;
+  hedgeAfterMs: number;
+}
+
+export interface ShardDescription {
+  index: number;
+  id: string;
+  /** The peer that holds the shard. */
+  location: string;
+  /** The shard's file on this node's disk, when it is local. */
+  path?: string;
+}
+
+export interface ManifestDescription {
+  size: number;
+  ec: EcParams;
+  state: 'pending' | 'live' | 'released';
+  /** True when the (sealed) bytes are kept in the manifest row: no segments, no shards. */
+  inline: boolean;
+  segments: { index: number; size: number; shards: ShardDescription[] }[];
+}
+
+export interface ScrubOptions {
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface ScrubResult {
+  segmentsChecked: number;
+  shardsRebuilt: number;
+  unrecoverable: { manifestId: string; segment: number }[];
+}
+
+export interface EcDataStore extends DataStore {
+  /** The manifest as `datamesh admin inspect` shows it. */
+  describe(manifestId: string): ManifestDescription;
+  /** Verifies every shard of every live manifest, rebuilding missing or corrupt ones from the survivors. */
+  scrub(opts?: ScrubOptions): Promise<ScrubResult>;
+  /** Runs scrub every `intervalMs` (one at a time); returns the function that stops it. */
+  startBackgroundScrub(intervalMs: number): () => void;
+  /** Rebuilds the shards recorded on `dead` peers onto live ones (mesh self-healing). */
+  repairPeers(dead: readonly string[], opts?: ScrubOptions): Promise<ScrubResult & { bytesRebuilt: number }>;
+  /** Live segments by how many of their shards sit on `upPeers`. */
+  redundancy(upPeers: readonly string[]): { full: number; degraded: number; lost: number };
+  /** Live segments with a shard on one of `peers`. */
+  segmentsOnPeersCount(peers: readonly string[]): number;
+  /** Shards of live objects by the peer that holds them. */
+  shardsByPeer(): Map<string, number>;
+  /** Every `intervalMs`, deletes the data of manifests released at least one interval ago. */
+  startCollector(intervalMs: number): () => void;
+  /** Deletes local shard files that no manifest references (needs `localShards`). */
+  sweepOrphans(): Promise<{ shards: number }>;
+  readonly counters: Readonly<EcCounters>;
+}

@@ -1,0 +1,172 @@
+/**
+ * The process: configuration -> database -> storage -> accounts -> HTTP. startServer() is what
+ * `datamesh serve` runs and what the tests start on a loopback port.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
+import { createApp } from './app.ts';
+import { ConfigError, type Config } from './config.ts';
+import { openDatabase } from '../core/db.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { loadMasterKey } from '../core/master-key.ts';
+import { Store } from '../store/store.ts';
+import { openDataStore } from './open-data.ts';
+import { authenticate } from '../../s3/auth/index.ts';
+import { createAccounts } from '../../accounts/accounts.ts';
+import { createAdminApi } from './admin-api.ts';
+import { mountOpsApi } from './ops-api.ts';
+import { quotaSettingsFromConfig } from '../../accounts/limits.ts';
+import { createMetrics, metricsResponse, type Metrics } from './metrics.ts';
+import { applyServerLimits, createRequestLimits, serverOptions } from './limits.ts';
+import { countOpenUploads, trackServer } from './shutdown.ts';
+
+export interface RunningServer {
+  /** http://host:port */
+  url: string;
+  port: number;
+  config: Config;
+  rootCredentials: { accessKey: string; secretKey: string; generated: boolean };
+  store: Store;
+  metrics: Metrics;
+  /** Graceful stop: in-flight requests get `graceMs` (default: --shutdown-grace) to finish. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEnv; log?: Logger } = {}): Promise<RunningServer> {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? createLogger(config.logLevel);
+  const dataDir = resolve(config.data);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // keys, secrets and shards: owner only
+  const { key: masterKey } = loadMasterKey(dataDir, env);
+  const db = openDatabase(join(dataDir, 'datamesh.db'));
+
+  // Metrics come first (the data path reports into them); their sources are read at scrape time.
+  let store!: Store;
+  let accounts!: ReturnType<typeof createAccounts>;
+  let limits!: ReturnType<typeof createRequestLimits>;
+  let data!: Awaited<ReturnType<typeof openDataStore>>;
+  const metrics = createMetrics({
+    accounts: () => accounts.listAccounts().map((a) => a.name),
+    usage: (account) => store.usage(account),
+    ec: () => data.store.counters,
+    inFlight: () => limits.inFlight,
+  });
+  data = await openDataStore({ config, db, masterKey, dataDir, log, metrics });
+  const accountsRef: { usage?: Store['usage'] } = {};
+  let defaults;
+  try {
+    defaults = quotaSettingsFromConfig(config.quotaDefaults ?? {});
+  } catch (e) {
+    throw new ConfigError(`[quota.defaults]: ${(e as Error).message}`);
+  }
+  accounts = createAccounts({
+    db,
+    defaults,
+    masterKey,
+    dataDir,
+    root:
+      env.DATAMESH_ROOT_ACCESS_KEY && env.DATAMESH_ROOT_SECRET_KEY
+        ? { accessKey: env.DATAMESH_ROOT_ACCESS_KEY, secretKey: env.DATAMESH_ROOT_SECRET_KEY }
+        : undefined,
+    usage: (account) => accountsRef.usage!(account),
+    log,
+  });
+  store = new Store({ db, data: data.store, limits: accounts.limits, log });
+  accountsRef.usage = (account) => store.usage(account);
+  const recovered = await data.store.collect();
+  const interruptedUploads = countOpenUploads(store);
+  log.info(
+    { recovered: { ...recovered, interruptedUploads } },
+    `recovered: collected ${recovered.manifests} unreferenced manifests and ${recovered.shards} orphaned shards; ${interruptedUploads} multipart uploads are open (clients complete or abort them)`,
+  );
+  const rootCredentials = accounts.bootstrap();
+  limits = createRequestLimits(config, { onReject: (l) => metrics.rejected(l) });
+
+  const auth = (req: Parameters<typeof authenticate>[0]) => authenticate(req, accounts.lookup, { region: config.region });
+  const app = createApp({
+    store,
+    region: config.region,
+    domain: config.domain,
+    authenticate: auth,
+    lookup: accounts.lookup,
+    // Deletes free space: they stay allowed over the monthly transfer quota.
+    admit: (account, kind, op) => accounts.admit(account, kind, { transfersData: !op.startsWith('Delete') && op !== 'AbortMultipartUpload' }),
+    limits,
+    onDone: (r) => {
+      metrics.observeRequest(r);
+      if (r.account) accounts.recordTransfer(r.account, { ingress: r.bytesIn, egress: r.bytesOut });
+      log.info(
+        {
+          reqId: r.requestId,
+          method: r.method,
+          op: r.operation,
+          bucket: r.bucket,
+          key: r.key,
+          status: r.status,
+          err: r.errorCode,
+          bytesIn: r.bytesIn,
+          bytesOut: r.bytesOut,
+          ms: Math.round(r.durationMs * 10) / 10,
+        },
+        'request',
+      );
+    },
+    onInternalError: (err, r) => log.error({ err, reqId: r.requestId, op: r.operation }, 'internal error'),
+    mount: (app) => {
+      app.get('/_datamesh/metrics', (c) => metricsResponse(metrics, c.req.header('authorization'), config.metricsToken));
+      const admin = createAdminApi(accounts, {
+        authenticate: auth,
+        log,
+        extend: (api) => mountOpsApi(api, { store, data: data.store, view: () => data.view() }),
+      });
+      app.route('/_datamesh/admin/v1', admin);
+    },
+  });
+
+  const [host, portText] = splitHostPort(config.listen);
+  const server = await new Promise<Server>((ok, fail) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port: Number(portText), serverOptions: serverOptions(config) }, () => ok(s as Server)) as Server;
+    s.once('error', fail);
+  });
+  applyServerLimits(server, config, { onReject: (l) => metrics.rejected(l) });
+  const http = trackServer(server);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ url, data: dataDir, region: config.region }, `datamesh serving S3 at ${url}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    config,
+    rootCredentials,
+    store,
+    metrics,
+    close(graceMs = config.shutdownGrace) {
+      closing ??= (async () => {
+        // Stop accepting; let in-flight requests finish within the grace period, then cut the rest.
+        log.info({ inFlight: http.inFlight, graceMs }, `stopping: no new connections; ${http.inFlight} requests in flight get up to ${graceMs} ms`);
+        const { cut } = await http.close(graceMs);
+        // Requests cut at the deadline unwind (their uploads abort) before the database closes.
+        const drained = await limits.drained(5_000);
+        if (cut > 0 || !drained) log.warn({ cut, drained }, `stopped after the grace period: ${cut} requests were cut`);
+        await accounts.close();
+        await store.close();
+        await data.close();
+        db.close();
+        metrics.close();
+        log.info({}, 'stopped: database and data store closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+export function splitHostPort(listen: string): [string, string] {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
+  return [host, listen.slice(i + 1)];
+}

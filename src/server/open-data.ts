@@ -1,0 +1,185 @@
+/**
+ * Builds the data path for this process: the node's identity, its local shard store, the shard
+ * network (this node alone, or the libp2p mesh when --listen-mesh or --bootstrap is given) and the
+ * encrypted erasure-coded data store over it. On a mesh it also runs self-healing: the shards of a
+ * peer that has been down longer than --repair-after are rebuilt from survivors onto live peers.
+ */
+import { join } from 'node:path';
+import type { Config } from './config.ts';
+import type { DB } from '../core/db.ts';
+import type { Logger } from '../core/log.ts';
+import { createEcDataStore } from '../data/ec-data-store.ts';
+import type { EcDataStore } from '../data/types.ts';
+import { LocalShardStore } from '../../mesh/local-shards.ts';
+import { LocalNetwork } from '../../mesh/local-network.ts';
+import { parseEc } from '../codec/erasure.ts';
+import { loadOrCreatePeerKey, peerIdOf } from '../../mesh/identity.ts';
+import { createMeshNode, type MeshNode, type PeerStatus } from '../../mesh/node.ts';
+import { instrumentNetwork, type Metrics } from './metrics.ts';
+
+export interface RepairState {
+  running: boolean;
+  /** Segments with a shard on a peer that is down now (waiting for --repair-after, or being rebuilt). */
+  queue: number;
+  rounds: number;
+  shardsRebuilt: number;
+  bytesRebuilt: number;
+  /** MB of shards rebuilt per second, over the last round that rebuilt something. */
+  lastThroughputMBs?: number;
+  lastRound?: string;
+}
+
+export interface MeshView {
+  self: string;
+  peers: PeerStatus[];
+  redundancy: { full: number; degraded: number; lost: number };
+  repair: RepairState;
+}
+
+export interface OpenedData {
+  store: EcDataStore;
+  /** This node's peer id: the location of the shards it holds. */
+  nodeId: string;
+  shards: LocalShardStore;
+  mesh?: MeshNode;
+  /** Peers, redundancy of the stored data and the repair queue (`datamesh admin mesh`). */
+  view(): MeshView;
+  close(): Promise<void>;
+}
+
+export async function openDataStore(opts: {
+  config: Config;
+  db: DB;
+  masterKey: Buffer;
+  dataDir: string;
+  log: Logger;
+  metrics?: Metrics;
+}): Promise<OpenedData> {
+  const { config, db, masterKey, dataDir, log, metrics } = opts;
+  const ec = parseEc(config.ec); // validated with the configuration
+  const shards = new LocalShardStore(join(dataDir, 'shards'), { capacity: config.capacity, fsync: config.fsync });
+  if (shards.migrated > 0) log.info({ shards: shards.migrated }, `moved ${shards.migrated} shards to the one-level layout DIR/shards/xx/<id>`);
+  const meshed = config.listenMesh.length > 0 || config.bootstrap.length > 0;
+  let mesh: MeshNode | undefined;
+  let nodeId: string;
+  if (meshed) {
+    mesh = await createMeshNode({
+      dataDir,
+      listen: config.listenMesh.length > 0 ? config.listenMesh : ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: config.bootstrap,
+      ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
+      shards,
+      role: 'gateway',
+      // Probes often enough to notice a dead peer well inside --repair-after, with a timeout that a
+      // peer busy moving shards on a loaded machine still meets.
+      probeIntervalMs: Math.max(1_000, Math.min(5_000, Math.floor(config.repairAfter / 5))),
+      probeTimeoutMs: 3_000,
+      log: { debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m) },
+    });
+    nodeId = mesh.peerId;
+    log.info({ peerId: mesh.peerId, multiaddrs: mesh.multiaddrs }, `mesh peer ${mesh.peerId} listening on ${mesh.multiaddrs.join(' ')}`);
+  } else {
+    nodeId = peerIdOf(await loadOrCreatePeerKey(dataDir));
+  }
+  const base = mesh ? mesh.network : new LocalNetwork(nodeId, shards);
+  const network = metrics ? instrumentNetwork(base, metrics.shards) : base;
+  const store = createEcDataStore({
+    db,
+    network,
+    masterKey,
+    ec,
+    segmentSize: config.segmentSize,
+    inlineThreshold: config.inlineThreshold,
+    log,
+    // On a mesh this node's disk also holds other gateways' shards: never sweep it as orphans.
+    ...(mesh ? {} : { localShards: shards }),
+    dataDir,
+  });
+  const stopScrub = config.scrubInterval > 0 ? store.startBackgroundScrub(config.scrubInterval) : () => {};
+  const stopCollector = store.startCollector(config.collectInterval);
+
+  const repair: RepairState = { running: false, queue: 0, rounds: 0, shardsRebuilt: 0, bytesRebuilt: 0 };
+  const downPeers = (): PeerStatus[] => (mesh ? mesh.peers().filter((p) => p.state === 'down') : []);
+  let repairTimer: NodeJS.Timeout | undefined;
+  let repairing: Promise<void> | undefined;
+  if (mesh) {
+    const tick = () => {
+      if (repairing) return;
+      const now = Date.now();
+      const dead = downPeers()
+        .filter((p) => now - p.since >= config.repairAfter)
+        .map((p) => p.id);
+      if (dead.length === 0) return;
+      repairing = (async () => {
+        repair.running = true;
+        const started = performance.now();
+        try {
+          const r = await store.repairPeers(dead);
+          metrics?.repair.repaired(r.segmentsChecked, r.bytesRebuilt);
+          repair.rounds++;
+          repair.shardsRebuilt += r.shardsRebuilt;
+          repair.bytesRebuilt += r.bytesRebuilt;
+          repair.lastRound = new Date().toISOString();
+          if (r.shardsRebuilt > 0) {
+            const secs = (performance.now() - started) / 1000;
+            repair.lastThroughputMBs = r.bytesRebuilt / 1e6 / secs;
+            log.info(
+              { dead, shardsRebuilt: r.shardsRebuilt, bytes: r.bytesRebuilt, seconds: secs, unrecoverable: r.unrecoverable.length },
+              `repair: rebuilt ${r.shardsRebuilt} shards of peers down longer than ${config.repairAfter} ms (${repair.lastThroughputMBs.toFixed(1)} MB/s)`,
+            );
+          }
+        } catch (err) {
+          log.error({ err }, 'repair round failed; the next round retries');
+        } finally {
+          repair.running = false;
+          repairing = undefined;
+        }
+      })();
+    };
+    repairTimer = setInterval(tick, Math.max(100, Math.min(10_000, Math.floor(config.repairAfter / 4))));
+    repairTimer.unref();
+  }
+
+  const opened: OpenedData = {
+    store,
+    nodeId,
+    shards,
+    mesh,
+    view(): MeshView {
+      const peers = mesh
+        ? mesh.peers()
+        : [
+            {
+              id: nodeId,
+              self: true,
+              addresses: [],
+              state: 'up' as const,
+              since: 0,
+              shardsHeld: null,
+              bytes: null,
+              capacity: config.capacity ?? null,
+              health: { successRate: 1, latencyMs: 0, score: 1 },
+            },
+          ];
+      const up = peers.filter((p) => p.state !== 'down').map((p) => p.id);
+      const down = peers.filter((p) => p.state === 'down').map((p) => p.id);
+      repair.queue = down.length > 0 ? store.segmentsOnPeersCount(down) : 0;
+      metrics?.repair.setQueue(repair.queue);
+      return { self: nodeId, peers, redundancy: store.redundancy(up), repair: { ...repair } };
+    },
+    async close() {
+      stopScrub();
+      stopCollector();
+      if (repairTimer) clearInterval(repairTimer);
+      await repairing;
+      await store.close();
+      await mesh?.stop();
+    },
+  };
+  metrics?.setPeerSource(() => {
+    const counts: Record<string, number> = { up: 0, suspect: 0, down: 0 };
+    for (const p of mesh ? mesh.peers() : [{ state: 'up' as const }]) counts[p.state] = (counts[p.state] ?? 0) + 1;
+    return counts;
+  });
+  return opened;
+}
