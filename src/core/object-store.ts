@@ -192,12 +192,23 @@ export interface ListUploadsResult {
   nextUploadIdMarker?: string;
 }
 
+/** A bucket's settings beyond its name and owner, each stored as one opaque text (JSON or XML). */
+export type BucketConfigName = 'acl' | 'policy' | 'ownership' | 'public-access-block' | 'cors';
+
 export interface ObjectStore {
   // buckets
   listBuckets(owner?: string): BucketInfo[];
   createBucket(name: string, owner: string, region: string): BucketInfo;
   getBucket(name: string): BucketInfo;
   deleteBucket(name: string): Promise<void>;
+  /** A bucket setting, undefined when it was never set (or deleted). Throws NoSuchBucket. */
+  getBucketConfig(bucket: string, name: BucketConfigName): string | undefined;
+  /** Sets (or, with undefined, deletes) a bucket setting. Throws NoSuchBucket. */
+  putBucketConfig(bucket: string, name: BucketConfigName, value: string | undefined): void;
+  /** The object's owner and its ACL (undefined: the default, owner-only). Throws NoSuchKey. */
+  getObjectAcl(bucket: string, key: string): { owner: string; acl?: string };
+  /** Sets (or, with undefined, resets to owner-only) the object's ACL. Throws NoSuchKey. */
+  putObjectAcl(bucket: string, key: string, acl: string | undefined): void;
 
   // objects
   putObject(bucket: string, key: string, body: PutBody, opts: PutOptions): Promise<ObjectInfo>;
