@@ -23,7 +23,8 @@ import {
   type QuotaView,
   type Role,
 } from './limits.ts';
-import { createMeter, isMonth, monthOf, nextMonthStart, type MeteringRow, type RequestClass } from './metering.ts';
+import { createMeter, isMonth, monthOf, nextMonthStart, type MeteringRow } from './metering.ts';
+import type { RequestClass } from '../src/core/access.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { createRepo, type AccountRow, type AccountStatus } from './repo.ts';
 import { migrateAccounts } from './schema.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { route, addressOf, type OperationName } from './router.ts';
+import { dispatch, requestClassOf, type Route } from './handlers/index.ts';
 
 const req = (method: string, url: string, headers: Record<string, string> = {}, host = 'localhost:9000') => {
   const q = url.indexOf('?');
@@ -108,5 +109,28 @@ describe('unsupported requests are clear errors', () => {
     ['POST', '/b1/k', 'MethodNotAllowed'],
   ])('%s %s -> %s', (method, url, code) => {
     expect(() => route(req(method, url))).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('operations carry their typed parameters', () => {
+  it('uploads carry the upload id, copies the copy source', () => {
+    const copy = route(req('PUT', '/b1/k?partNumber=1&uploadId=U', { 'x-amz-copy-source': 'b0/src' }));
+    expect(copy).toMatchObject({ name: 'UploadPartCopy', bucket: 'b1', key: 'k', uploadId: 'U', copySource: 'b0/src' });
+    expect(route(req('GET', '/b1/k?uploadId=V'))).toMatchObject({ name: 'ListParts', uploadId: 'V' });
+    expect(route(req('PUT', '/b1/k', { 'x-amz-copy-source': '/b0/src' }))).toMatchObject({ name: 'CopyObject', copySource: '/b0/src' });
+  });
+});
+
+describe('the dispatch table gives every operation its classes', () => {
+  // How requests were counted before the table said it: by the name's prefix.
+  const byPrefix = (name: string) => (name.startsWith('List') ? 'list' : name.startsWith('Get') || name.startsWith('Head') ? 'read' : 'write');
+  it.each(Object.entries(dispatch))('%s', (name, r) => {
+    expect(requestClassOf(r as Route<OperationName>)).toBe(byPrefix(name));
+    expect(r.transfersData ?? true).toBe(!name.startsWith('Delete') && name !== 'AbortMultipartUpload');
+  });
+
+  it('only the owner may delete a bucket or read ACLs and configuration', () => {
+    const owner = Object.entries(dispatch).filter(([, r]) => r.access === 'owner').map(([n]) => n);
+    expect(owner.sort()).toEqual(['CreateBucket', 'DeleteBucket', 'GetBucketAcl', 'GetBucketVersioning', 'GetObjectAcl']);
   });
 });

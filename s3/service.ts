@@ -1,7 +1,8 @@
 /**
- * The S3 endpoint: request id -> route -> authenticate -> admit -> handler -> response. Responses
- * are written straight to the Node response (object bodies are piped, never buffered); an error
- * after the headers went out destroys the socket, so a client never sees a short body as complete.
+ * The S3 endpoint: request id -> route -> authenticate -> admit -> authorize the bucket (once, by
+ * the dispatch table's access class) -> handler -> response. Responses are written straight to the
+ * Node response (object bodies are piped, never buffered); an error after the headers went out
+ * destroys the socket, so a client never sees a short body as complete.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -9,15 +10,16 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { consumed } from '../src/core/lent.ts';
 import { DomainError, isDomainError } from '../src/core/errors.ts';
-import type { ObjectStore } from '../src/core/object-store.ts';
+import type { AccessClass, Admission } from '../src/core/access.ts';
+import type { BucketInfo, ObjectStore } from '../src/core/object-store.ts';
 import type { AuthRequest, AuthResult, SecretLookup } from './auth/index.ts';
 import { requestBody } from './body.ts';
 import { bodyOf, discardRest } from './drain.ts';
 import { withHoistedHeaders } from './hoisted.ts';
 import type { S3Context, S3Result } from './context.ts';
 import { toS3Error } from './errors.ts';
-import { handlers } from './handlers/index.ts';
-import { addressOf, requestClass, route, type Operation } from './router.ts';
+import { dispatch, requestClassOf, type Route } from './handlers/index.ts';
+import { addressOf, route, type Operation, type OperationName } from './router.ts';
 
 export interface RequestRecord {
   requestId: string;
@@ -39,9 +41,13 @@ export interface S3ServiceDeps {
   domain?: string;
   authenticate: (req: AuthRequest) => AuthResult;
   /** Per-request admission: suspended accounts, rate limits, transfer quotas (throws DomainError). */
-  admit?: (account: string, kind: 'read' | 'write' | 'list', operation: string) => void;
-  /** May `account` use `bucket`? Defaults to: only the bucket's owner. */
-  authorizeBucket?: (account: string, bucket: string) => void;
+  admit?: (account: string, admission: Admission) => void;
+  /**
+   * May `account` access `bucket` this way (throws AccessDenied)? Defaults to: only the bucket's
+   * owner. The service resolves the bucket (NoSuchBucket) and calls this once per request, before
+   * the handler runs; handlers call it again only for a second bucket (a copy source).
+   */
+  authorizeBucket?: (account: string, bucket: BucketInfo, access: AccessClass) => void;
   /** Called once per request when its response is done (logs, metrics, metering). */
   onDone?: (r: RequestRecord) => void;
   /** Unexpected errors (they become InternalError on the wire). */
@@ -75,11 +81,20 @@ async function* counted(source: AsyncIterable<Uint8Array>, add: (n: number) => v
 }
 
 export function createS3Service(deps: S3ServiceDeps) {
-  const authorizeBucket =
+  const authorize =
     deps.authorizeBucket ??
-    ((account: string, bucket: string) => {
-      if (deps.store.getBucket(bucket).owner !== account) throw new DomainError('AccessDenied', 'Access Denied');
+    ((account: string, bucket: BucketInfo) => {
+      if (bucket.owner !== account) throw new DomainError('AccessDenied', 'Access Denied');
     });
+  const authorizeBucket = (account: string, name: string, access: AccessClass): BucketInfo => {
+    const bucket = deps.store.getBucket(name);
+    authorize(account, bucket, access);
+    return bucket;
+  };
+  /** The operation's own bucket, for its access class (none for ListBuckets and CreateBucket). */
+  const authorizeOperation = (account: string, op: Operation, r: Route<OperationName>): void => {
+    if (op.bucket !== undefined && !r.creates) authorizeBucket(account, op.bucket, r.access);
+  };
 
   return async function s3(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -111,10 +126,14 @@ export function createS3Service(deps: S3ServiceDeps) {
       leave = deps.limits?.enter();
       const byForm = op.name === 'PostObject';
       const auth = byForm ? FORM_AUTH : deps.authenticate({ method, rawPath, rawQuery, headers });
-      const name = op.name;
+      const operation = op;
+      // The table pairs each name with its handler; TypeScript cannot follow that pairing through
+      // an index by a union, so the row is taken as one over any operation.
+      const r = dispatch[op.name] as Route<OperationName>;
+      const admission: Admission = { operation: op.name, requestClass: requestClassOf(r), transfersData: r.transfersData ?? true };
       const admit = (account: string): void => {
         record.account = account;
-        deps.admit?.(account, requestClass(name), name);
+        deps.admit?.(account, admission);
       };
       if (!byForm) admit(auth.account);
       const body = bodyOf(req); // an early error leaves the request readable: discardRest() below
@@ -128,10 +147,19 @@ export function createS3Service(deps: S3ServiceDeps) {
         headers,
         body: requestBody(raw, auth, headers),
         signal: abort.signal,
-        authorizeBucket: (bucket) => authorizeBucket(ctx.account, bucket),
+        authorizeBucket: (bucket, access) => authorizeBucket(ctx.account, bucket, access),
       };
-      if (byForm) ctx.postAuth = { lookup: deps.lookup, admit: (account) => ((ctx.account = account), admit(account)) };
-      const result = await handlers[op.name](ctx);
+      if (byForm) {
+        ctx.postAuth = {
+          lookup: deps.lookup,
+          admit: (account) => {
+            ctx.account = account;
+            admit(account);
+            authorizeOperation(account, operation, r);
+          },
+        };
+      } else authorizeOperation(auth.account, op, r);
+      const result = await r.handler(ctx);
       await send(res, result, method, (n) => (record.bytesOut += n));
       record.status = result.status ?? 200;
     } catch (err) {

@@ -6,7 +6,7 @@ import { ownerXml, validateBucketName } from '../headers.ts';
 import { parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
 
 
-export const listBuckets: Handler = ({ store, account, region, op }) => {
+export const listBuckets: Handler<'ListBuckets'> = ({ store, account, region, op }) => {
   const prefix = op.query.get('prefix') ?? '';
   const buckets = store.listBuckets(account).filter((b) => b.name.startsWith(prefix));
   return xmlResult(
@@ -19,8 +19,8 @@ export const listBuckets: Handler = ({ store, account, region, op }) => {
   );
 };
 
-export const createBucket: Handler = async ({ store, account, region, op, body }) => {
-  const name = op.bucket!;
+export const createBucket: Handler<'CreateBucket'> = async ({ store, account, region, op, body }) => {
+  const name = op.bucket;
   validateBucketName(name);
   const xml = (await readSmallBody(body.source)).toString('utf8');
   if (xml.trim() !== '') {
@@ -38,26 +38,22 @@ export const createBucket: Handler = async ({ store, account, region, op, body }
   return { status: 200, headers: { Location: `/${name}` } };
 };
 
-export const headBucket: Handler = ({ op, region, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const headBucket: Handler<'HeadBucket'> = ({ op, region }) => {
   return { status: 200, headers: { 'x-amz-bucket-region': region } };
 };
 
-export const deleteBucket: Handler = async ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  await store.deleteBucket(op.bucket!);
+export const deleteBucket: Handler<'DeleteBucket'> = async ({ store, op }) => {
+  await store.deleteBucket(op.bucket);
   return { status: 204 };
 };
 
-export const getBucketLocation: Handler = ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  const b = store.getBucket(op.bucket!);
+export const getBucketLocation: Handler<'GetBucketLocation'> = ({ store, op }) => {
+  const b = store.getBucket(op.bucket);
   // us-east-1 is answered as an empty LocationConstraint, as S3 does.
   return xmlResult(xmlDocument('LocationConstraint', { '#text': b.region === 'us-east-1' ? '' : b.region }));
 };
 
-export const getBucketVersioning: Handler = ({ op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const getBucketVersioning: Handler<'GetBucketVersioning'> = ({ op }) => {
   return xmlResult(xmlDocument('VersioningConfiguration', {}));
 };
 
@@ -74,7 +70,6 @@ export const aclResult = (account: string) =>
     }),
   );
 
-export const getBucketAcl: Handler = ({ op, account, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const getBucketAcl: Handler<'GetBucketAcl'> = ({ op, account }) => {
   return aclResult(account);
 };

@@ -92,8 +92,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     domain: config.domain,
     authenticate: auth,
     lookup: accounts.lookup,
-    // Deletes free space: they stay allowed over the monthly transfer quota.
-    admit: (account, kind, op) => accounts.admit(account, kind, { transfersData: !op.startsWith('Delete') && op !== 'AbortMultipartUpload' }),
+    admit: (account, a) => accounts.admit(account, a.requestClass, { transfersData: a.transfersData }),
     limits,
     onDone: (r) => {
       metrics.observeRequest(r);
