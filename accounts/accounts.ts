@@ -6,6 +6,7 @@
  * bucket owners) is the account's unique name. Account rows have an integer id that is never
  * reused, so metering history of a deleted account never merges into a new one of the same name.
  */
+import { canonicalIdOf } from '../src/core/canonical-id.ts';
 import { Errors, type DomainError } from '../src/core/errors.ts';
 import type { LimitsLookup, Usage } from '../src/core/quota.ts';
 import type { DB } from '../src/core/db.ts';
@@ -63,6 +64,8 @@ export interface AccountInfo {
   status: AccountStatus;
   created: string;
   accessKeys: number;
+  /** The id S3 shows as Owner and takes in grants (x-amz-grant-read: id="..."). */
+  canonicalId: string;
   quota: QuotaView;
   usage: Usage;
 }
@@ -194,6 +197,7 @@ export function createAccounts(opts: AccountsOptions): Accounts {
     status: c.row.status,
     created: c.row.created,
     accessKeys: repo.keysOf(c.row.id).length,
+    canonicalId: canonicalIdOf(c.row.name),
     quota: quotaView(c.overrides, defaults, c.row.role),
     usage: safeUsage(c.row.name),
   });

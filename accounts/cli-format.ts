@@ -67,6 +67,7 @@ export function formatUserInfo(u: AccountInfo & { keys: KeyInfo[] }): string {
       ['Role', u.role],
       ['Status', u.status],
       ['Created', day(u.created)],
+      ['Canonical ID', u.canonicalId],
       ['Storage', `${formatBytes(u.usage.bytes)} (${u.usage.bytes} B)`],
       ['Objects', formatCount(u.usage.objects)],
       ['Buckets', formatCount(u.usage.buckets)],

@@ -37,7 +37,7 @@ export interface S3Context<O extends Operation = Operation> {
    * Checks that `account` may access another bucket than the operation's (a copy source) this way;
    * throws AccessDenied / NoSuchBucket.
    */
-  authorizeBucket(bucket: string, access: AccessClass): BucketInfo;
+  authorizeBucket(bucket: string, access: AccessClass, key?: string): BucketInfo;
   /**
    * PostObject only: the request is signed by its form fields, so the service has not authenticated
    * it; the handler verifies the policy signature with `lookup`, then calls admit(account), which

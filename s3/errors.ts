@@ -8,6 +8,17 @@ import { xmlDocument } from './xml.ts';
 
 const TABLE: Record<string, { status: number; message: string }> = {
   AccessDenied: { status: 403, message: 'Access Denied' },
+  AccessControlListNotSupported: { status: 400, message: 'The bucket does not allow ACLs.' },
+  AccessForbidden: { status: 403, message: 'CORSResponse: This CORS request is not allowed.' },
+  InvalidBucketAclWithObjectOwnership: { status: 400, message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting." },
+  MalformedACLError: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
+  MalformedPolicy: { status: 400, message: 'Policies must be valid JSON.' },
+  MissingSecurityHeader: { status: 400, message: 'Your request was missing a required header.' },
+  NoSuchBucketPolicy: { status: 404, message: 'The bucket policy does not exist' },
+  NoSuchCORSConfiguration: { status: 404, message: 'The CORS configuration does not exist' },
+  NoSuchPublicAccessBlockConfiguration: { status: 404, message: 'The public access block configuration was not found' },
+  OwnershipControlsNotFoundError: { status: 404, message: 'The bucket ownership controls were not found' },
+  UnresolvableGrantByEmailAddress: { status: 400, message: 'The email address you provided does not match any account on record.' },
   AuthorizationHeaderMalformed: { status: 400, message: 'The authorization header is malformed.' },
   AuthorizationQueryParametersError: { status: 400, message: 'Error parsing the X-Amz-Credential parameter.' },
   BadDigest: { status: 400, message: 'The Content-MD5 or checksum value that you specified did not match what the server received.' },

@@ -1,6 +1,7 @@
 /**
  * Object headers in and out: stored metadata, tags, ranges and conditional requests.
  */
+import { canonicalIdOf } from './access/acl.ts';
 import { Errors, DomainError } from '../src/core/errors.ts';
 import type { ObjectInfo, ObjectMeta, RangeSpec, Tags, Checksums, ChecksumAlgorithm } from '../src/core/object-store.ts';
 import { CHECKSUM_ALGORITHMS } from '../src/core/object-store.ts';
@@ -252,5 +253,5 @@ export function requiredPartNumber(q: URLSearchParams): number {
   return n;
 }
 
-/** The Owner / Initiator element: accounts are their own display names. */
-export const ownerXml = (account: string) => ({ ID: account, DisplayName: account });
+/** An Owner / Initiator element: the account's canonical id (stable, 64 hex digits) and its name. */
+export const ownerXml = (account: string) => ({ ID: canonicalIdOf(account), DisplayName: account });

@@ -19,7 +19,26 @@ export type BucketOperationName =
   | 'ListObjectsV2'
   | 'ListMultipartUploads'
   | 'DeleteObjects'
-  | 'PostObject';
+  | 'PostObject'
+  | AccessOperationName;
+/** Access control and CORS: the bucket's sub-resources ?acl, ?policy, ?cors, ... (s3/handlers/access.ts). */
+export type AccessOperationName =
+  | 'PutBucketAcl'
+  | 'GetBucketPolicy'
+  | 'PutBucketPolicy'
+  | 'DeleteBucketPolicy'
+  | 'GetBucketPolicyStatus'
+  | 'GetBucketCors'
+  | 'PutBucketCors'
+  | 'DeleteBucketCors'
+  | 'GetBucketOwnershipControls'
+  | 'PutBucketOwnershipControls'
+  | 'DeleteBucketOwnershipControls'
+  | 'GetPublicAccessBlock'
+  | 'PutPublicAccessBlock'
+  | 'DeletePublicAccessBlock'
+  /** A CORS preflight (OPTIONS) on the bucket or any key in it: the rules are the bucket's. */
+  | 'OptionsObject';
 export type ObjectOperationName =
   | 'PutObject'
   | 'GetObject'
@@ -29,7 +48,8 @@ export type ObjectOperationName =
   | 'GetObjectTagging'
   | 'PutObjectTagging'
   | 'DeleteObjectTagging'
-  | 'CreateMultipartUpload';
+  | 'CreateMultipartUpload'
+  | 'PutObjectAcl';
 export type CopyOperationName = 'CopyObject';
 export type UploadOperationName = 'UploadPart' | 'CompleteMultipartUpload' | 'AbortMultipartUpload' | 'ListParts';
 export type UploadCopyOperationName = 'UploadPartCopy';
@@ -135,8 +155,14 @@ export function route(input: RouteInput, domain?: string): Operation {
     throw methodNotAllowed(m, 'the service');
   }
 
+  if (m === 'OPTIONS') return { name: 'OptionsObject', bucket, query: q, virtualHost };
+
   if (key === undefined) {
-    const op = (name: BucketOperationName): Operation => ({ name, bucket, query: q, virtualHost });
+    const op = (name: BucketOperationName): Operation => ({ name, bucket, query: q, virtualHost }) as Operation;
+    for (const [sub, byMethod] of BUCKET_CONFIG) {
+      const name = q.has(sub) ? byMethod[m] : undefined;
+      if (name) return op(name);
+    }
     switch (m) {
       case 'GET':
         if (q.has('location')) return op('GetBucketLocation');
@@ -184,6 +210,7 @@ export function route(input: RouteInput, domain?: string): Operation {
         return upload('UploadPart', uploadId);
       }
       if (q.has('tagging')) return op('PutObjectTagging');
+      if (q.has('acl')) return op('PutObjectAcl');
       if (noSubresource(q)) {
         if (copySource !== undefined) return { name: 'CopyObject', bucket, key, copySource, query: q, virtualHost };
         return op('PutObject');
@@ -206,6 +233,16 @@ export function route(input: RouteInput, domain?: string): Operation {
   if (m === 'GET') return op('GetObject');
   throw methodNotAllowed(m, 'an object');
 }
+
+/** The bucket configuration sub-resources: ?sub and method -> operation. */
+const BUCKET_CONFIG: readonly [string, Partial<Record<string, BucketOperationName>>][] = [
+  ['acl', { PUT: 'PutBucketAcl' }],
+  ['policyStatus', { GET: 'GetBucketPolicyStatus' }],
+  ['policy', { GET: 'GetBucketPolicy', PUT: 'PutBucketPolicy', DELETE: 'DeleteBucketPolicy' }],
+  ['cors', { GET: 'GetBucketCors', PUT: 'PutBucketCors', DELETE: 'DeleteBucketCors' }],
+  ['ownershipControls', { GET: 'GetBucketOwnershipControls', PUT: 'PutBucketOwnershipControls', DELETE: 'DeleteBucketOwnershipControls' }],
+  ['publicAccessBlock', { GET: 'GetPublicAccessBlock', PUT: 'PutPublicAccessBlock', DELETE: 'DeletePublicAccessBlock' }],
+];
 
 /** True when the query names none of S3's sub-resources (x-id and response-* overrides are fine). */
 function noSubresource(q: URLSearchParams): boolean {

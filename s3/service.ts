@@ -20,6 +20,14 @@ import type { S3Context, S3Result } from './context.ts';
 import { toS3Error } from './errors.ts';
 import { dispatch, requestClassOf, type Route } from './handlers/index.ts';
 import { addressOf, route, type Operation, type OperationName } from './router.ts';
+import { authorizeRequest, isAnonymous } from './access/authorize.ts';
+import { canonicalIdOf, encodeAcl } from './access/acl.ts';
+import type { RequestFacts } from './access/request-context.ts';
+import { actualCorsHeaders, requestedAcl } from './handlers/access.ts';
+
+type Facts = Omit<RequestFacts, 'account' | 'existingTags'>;
+/** Writes that may carry x-amz-acl / x-amz-grant-* for the object they make. */
+const ACL_ON_WRITE = new Set<OperationName>(['PutObject', 'CopyObject']);
 
 export interface RequestRecord {
   requestId: string;
@@ -81,19 +89,24 @@ async function* counted(source: AsyncIterable<Uint8Array>, add: (n: number) => v
 }
 
 export function createS3Service(deps: S3ServiceDeps) {
-  const authorize =
-    deps.authorizeBucket ??
-    ((account: string, bucket: BucketInfo) => {
-      if (bucket.owner !== account) throw new DomainError('AccessDenied', 'Access Denied');
-    });
-  const authorizeBucket = (account: string, name: string, access: AccessClass): BucketInfo => {
-    const bucket = deps.store.getBucket(name);
-    authorize(account, bucket, access);
-    return bucket;
+  /** Access to a bucket other than the operation's (a copy source), by access class. */
+  const AS_OPERATION: Record<AccessClass, string> = { read: 'GetObject', list: 'ListObjects', write: 'PutObject', owner: 'DeleteBucket' };
+  const authorizeBucket = (account: string, name: string, access: AccessClass, facts: Facts, key?: string): BucketInfo => {
+    if (deps.authorizeBucket) {
+      const bucket = deps.store.getBucket(name);
+      deps.authorizeBucket(account, bucket, access);
+      return bucket;
+    }
+    return authorizeRequest(deps.store, { account: account || undefined, operation: AS_OPERATION[access], bucket: name, ...(key === undefined ? {} : { key }), facts });
   };
-  /** The operation's own bucket, for its access class (none for ListBuckets and CreateBucket). */
-  const authorizeOperation = (account: string, op: Operation, r: Route<OperationName>): void => {
-    if (op.bucket !== undefined && !r.creates) authorizeBucket(account, op.bucket, r.access);
+  /**
+   * The operation's own bucket (none for ListBuckets and CreateBucket): bucket policy, ACLs,
+   * ownership controls and public access block, in AWS's order (s3/access/decide.ts).
+   */
+  const authorizeOperation = (account: string, op: Operation, r: Route<OperationName>, facts: Facts): BucketInfo | undefined => {
+    if (op.bucket === undefined || r.creates || r.anonymous) return undefined;
+    if (deps.authorizeBucket) return authorizeBucket(account, op.bucket, r.access, facts);
+    return authorizeRequest(deps.store, { account: account || undefined, operation: op.name, bucket: op.bucket, ...(op.key === undefined ? {} : { key: op.key }), facts });
   };
 
   return async function s3(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -125,17 +138,33 @@ export function createS3Service(deps: S3ServiceDeps) {
       record.key = op.key;
       leave = deps.limits?.enter();
       const byForm = op.name === 'PostObject';
-      const auth = byForm ? FORM_AUTH : deps.authenticate({ method, rawPath, rawQuery, headers });
+      const r0 = dispatch[op.name] as Route<OperationName>;
+      // no credentials at all: anonymous, allowed only where an ACL or a bucket policy says so
+      const anonymous = !byForm && (r0.anonymous === true || isAnonymous(headers, query));
+      if (anonymous && r0.anonymous !== true && (op.bucket === undefined || r0.creates)) throw new DomainError('AccessDenied', 'Access Denied');
+      const auth = byForm || anonymous ? FORM_AUTH : deps.authenticate({ method, rawPath, rawQuery, headers });
+      const facts: Facts = {
+        sourceIp: req.socket?.remoteAddress,
+        secure: (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
+        now: new Date(),
+        headers,
+        query,
+        ...(anonymous || byForm ? {} : { signatureVersion: 'AWS4-HMAC-SHA256', authType: auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER' }),
+      };
       const operation = op;
       // The table pairs each name with its handler; TypeScript cannot follow that pairing through
       // an index by a union, so the row is taken as one over any operation.
-      const r = dispatch[op.name] as Route<OperationName>;
+      const r = r0;
       const admission: Admission = { operation: op.name, requestClass: requestClassOf(r), transfersData: r.transfersData ?? true };
+      /** Bytes moved for another account or for nobody count against the bucket's owner. */
+      const meterOwner = (bucket: BucketInfo | undefined): void => {
+        if (bucket && record.account !== bucket.owner) record.account = bucket.owner;
+      };
       const admit = (account: string): void => {
         record.account = account;
         deps.admit?.(account, admission);
       };
-      if (!byForm) admit(auth.account);
+      if (!byForm && !anonymous) admit(auth.account);
       const body = bodyOf(req); // an early error leaves the request readable: discardRest() below
       const raw = counted(deps.limits ? deps.limits.guardBody(body) : body, (n) => (record.bytesIn += n));
       const ctx: S3Context = {
@@ -147,7 +176,7 @@ export function createS3Service(deps: S3ServiceDeps) {
         headers,
         body: requestBody(raw, auth, headers),
         signal: abort.signal,
-        authorizeBucket: (bucket, access) => authorizeBucket(ctx.account, bucket, access),
+        authorizeBucket: (bucket, access, key) => authorizeBucket(ctx.account, bucket, access, facts, key),
       };
       if (byForm) {
         ctx.postAuth = {
@@ -155,11 +184,17 @@ export function createS3Service(deps: S3ServiceDeps) {
           admit: (account) => {
             ctx.account = account;
             admit(account);
-            authorizeOperation(account, operation, r);
+            meterOwner(authorizeOperation(account, operation, r, facts));
           },
         };
-      } else authorizeOperation(auth.account, op, r);
+      } else meterOwner(authorizeOperation(auth.account, op, r, facts));
+      // An ACL asked for with a write is checked before any byte is taken, and set once it is stored.
+      const aclOnWrite = ACL_ON_WRITE.has(op.name) && op.bucket !== undefined ? await requestedAcl(ctx, canonicalIdOf(deps.store.getBucket(op.bucket).owner), { body: false }) : undefined;
       const result = await r.handler(ctx);
+      if (aclOnWrite && op.bucket !== undefined && op.key !== undefined) deps.store.putObjectAcl(op.bucket, op.key, encodeAcl(aclOnWrite));
+      if (headers.origin && op.bucket !== undefined && op.name !== 'OptionsObject') {
+        Object.assign((result.headers ??= {}), actualCorsHeaders(deps.store, op.bucket, headers.origin, method));
+      }
       await send(res, result, method, (n) => (record.bytesOut += n));
       record.status = result.status ?? 200;
     } catch (err) {

@@ -3,7 +3,7 @@
  * (x-amz-acl), by x-amz-grant-* headers, or by an AccessControlPolicy body. Pure: parsing,
  * rendering and the question "does this ACL give this principal this permission?".
  */
-import { createHash } from 'node:crypto';
+import { canonicalIdOf } from '../../src/core/canonical-id.ts';
 import { DomainError, Errors } from '../../src/core/errors.ts';
 import type { Principal } from './policy.ts';
 import { list, text, type XmlObject } from '../xml.ts';
@@ -30,8 +30,7 @@ export interface Acl {
 export const CANNED_ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control', 'log-delivery-write', 'aws-exec-read'] as const;
 export type CannedAcl = (typeof CANNED_ACLS)[number];
 
-/** An account's canonical id: 64 hex digits, derived from its name, so it is stable and needs no storage. */
-export const canonicalIdOf = (account: string): string => createHash('sha256').update(`datamesh canonical id\0${account}`).digest('hex');
+export { canonicalIdOf };
 
 const full = (id: string): Grant => ({ grantee: { type: 'CanonicalUser', id }, permission: 'FULL_CONTROL' });
 const group = (uri: string, permission: Permission): Grant => ({ grantee: { type: 'Group', uri }, permission });

@@ -4,6 +4,8 @@ import type { Handler } from '../context.ts';
 import { xmlResult } from '../context.ts';
 import { ownerXml, validateBucketName } from '../headers.ts';
 import { parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
+import { canonicalIdOf, encodeAcl } from '../access/acl.ts';
+import { ALL_BLOCKED, parseOwnership, requestedAcl } from './access.ts';
 
 
 export const listBuckets: Handler<'ListBuckets'> = ({ store, account, region, op }) => {
@@ -19,7 +21,8 @@ export const listBuckets: Handler<'ListBuckets'> = ({ store, account, region, op
   );
 };
 
-export const createBucket: Handler<'CreateBucket'> = async ({ store, account, region, op, body }) => {
+export const createBucket: Handler<'CreateBucket'> = async (ctx) => {
+  const { store, account, region, op, body, headers } = ctx;
   const name = op.bucket;
   validateBucketName(name);
   const xml = (await readSmallBody(body.source)).toString('utf8');
@@ -34,7 +37,17 @@ export const createBucket: Handler<'CreateBucket'> = async ({ store, account, re
       );
     }
   }
+  // AWS's defaults since 2023: ACLs off (BucketOwnerEnforced) unless x-amz-object-ownership says
+  // otherwise, and every public access block setting on.
+  const ownership = headers['x-amz-object-ownership'] === undefined ? 'BucketOwnerEnforced' : parseOwnership(headers['x-amz-object-ownership']);
+  const acl = await requestedAcl(ctx, canonicalIdOf(account), { body: false });
+  if (acl && ownership === 'BucketOwnerEnforced' && acl.grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== acl.owner)) {
+    throw new DomainError('InvalidBucketAclWithObjectOwnership', 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting; send x-amz-object-ownership: ObjectWriter (or BucketOwnerPreferred) with the ACL.');
+  }
   store.createBucket(name, account, region);
+  store.putBucketConfig(name, 'ownership', ownership);
+  store.putBucketConfig(name, 'public-access-block', JSON.stringify(ALL_BLOCKED));
+  if (acl) store.putBucketConfig(name, 'acl', encodeAcl(acl));
   return { status: 200, headers: { Location: `/${name}` } };
 };
 
@@ -57,19 +70,3 @@ export const getBucketVersioning: Handler<'GetBucketVersioning'> = ({ op }) => {
   return xmlResult(xmlDocument('VersioningConfiguration', {}));
 };
 
-export const aclResult = (account: string) =>
-  xmlResult(
-    xmlDocument('AccessControlPolicy', {
-      Owner: ownerXml(account),
-      AccessControlList: {
-        Grant: {
-          Grantee: { '@xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@xsi:type': 'CanonicalUser', ...ownerXml(account) },
-          Permission: 'FULL_CONTROL',
-        },
-      },
-    }),
-  );
-
-export const getBucketAcl: Handler<'GetBucketAcl'> = ({ op, account }) => {
-  return aclResult(account);
-};

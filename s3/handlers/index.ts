@@ -15,6 +15,7 @@ import { deleteObjects } from './delete-objects.ts';
 import * as tagging from './tagging.ts';
 import * as multipart from './multipart.ts';
 import { postObject } from './post-object.ts';
+import * as access from './access.ts';
 
 export type Route<N extends OperationName> = {
   handler: Handler<N>;
@@ -22,6 +23,8 @@ export type Route<N extends OperationName> = {
   transfersData?: false;
   /** CreateBucket: the bucket does not exist yet, nothing to authorize. */
   creates?: true;
+  /** A CORS preflight: never signed, answered from the bucket's CORS rules alone. */
+  anonymous?: true;
 } & ({ access: RequestClass } | { access: 'owner'; counts: RequestClass });
 
 export const dispatch: { [N in OperationName]: Route<N> } = {
@@ -31,7 +34,22 @@ export const dispatch: { [N in OperationName]: Route<N> } = {
   DeleteBucket: { handler: buckets.deleteBucket, access: 'owner', counts: 'write', transfersData: false },
   GetBucketLocation: { handler: buckets.getBucketLocation, access: 'read' },
   GetBucketVersioning: { handler: buckets.getBucketVersioning, access: 'owner', counts: 'read' },
-  GetBucketAcl: { handler: buckets.getBucketAcl, access: 'owner', counts: 'read' },
+  GetBucketAcl: { handler: access.getBucketAcl, access: 'owner', counts: 'read' },
+  PutBucketAcl: { handler: access.putBucketAcl, access: 'owner', counts: 'write' },
+  GetBucketPolicy: { handler: access.getBucketPolicy, access: 'owner', counts: 'read' },
+  PutBucketPolicy: { handler: access.putBucketPolicy, access: 'owner', counts: 'write' },
+  DeleteBucketPolicy: { handler: access.deleteBucketPolicy, access: 'owner', counts: 'write', transfersData: false },
+  GetBucketPolicyStatus: { handler: access.getBucketPolicyStatus, access: 'owner', counts: 'read' },
+  GetBucketCors: { handler: access.getBucketCors, access: 'owner', counts: 'read' },
+  PutBucketCors: { handler: access.putBucketCors, access: 'owner', counts: 'write' },
+  DeleteBucketCors: { handler: access.deleteBucketCors, access: 'owner', counts: 'write', transfersData: false },
+  GetBucketOwnershipControls: { handler: access.getBucketOwnershipControls, access: 'owner', counts: 'read' },
+  PutBucketOwnershipControls: { handler: access.putBucketOwnershipControls, access: 'owner', counts: 'write' },
+  DeleteBucketOwnershipControls: { handler: access.deleteBucketOwnershipControls, access: 'owner', counts: 'write', transfersData: false },
+  GetPublicAccessBlock: { handler: access.getPublicAccessBlock, access: 'owner', counts: 'read' },
+  PutPublicAccessBlock: { handler: access.putPublicAccessBlock, access: 'owner', counts: 'write' },
+  DeletePublicAccessBlock: { handler: access.deletePublicAccessBlock, access: 'owner', counts: 'write', transfersData: false },
+  OptionsObject: { handler: access.optionsObject, access: 'read', anonymous: true },
   ListObjects: { handler: listObjects, access: 'list' },
   ListObjectsV2: { handler: listObjectsV2, access: 'list' },
   ListMultipartUploads: { handler: multipart.listMultipartUploads, access: 'list' },
@@ -42,7 +60,8 @@ export const dispatch: { [N in OperationName]: Route<N> } = {
   GetObject: { handler: objects.getObject, access: 'read' },
   HeadObject: { handler: objects.headObject, access: 'read' },
   DeleteObject: { handler: objects.deleteObject, access: 'write', transfersData: false },
-  GetObjectAcl: { handler: objects.getObjectAcl, access: 'owner', counts: 'read' },
+  GetObjectAcl: { handler: access.getObjectAcl, access: 'owner', counts: 'read' },
+  PutObjectAcl: { handler: access.putObjectAcl, access: 'owner', counts: 'write' },
   GetObjectTagging: { handler: tagging.getObjectTagging, access: 'read' },
   PutObjectTagging: { handler: tagging.putObjectTagging, access: 'write' },
   DeleteObjectTagging: { handler: tagging.deleteObjectTagging, access: 'write', transfersData: false },

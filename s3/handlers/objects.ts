@@ -14,7 +14,6 @@ import {
   validateKey,
   writeConditions,
 } from '../headers.ts';
-import { aclResult } from './buckets.ts';
 import { resolveRange } from '../../src/core/range.ts';
 
 export const putObject: Handler<'PutObject'> = async ({ store, op, headers, body, signal }) => {
@@ -93,7 +92,3 @@ export const deleteObject: Handler<'DeleteObject'> = async ({ store, op }) => {
   return { status: 204 };
 };
 
-export const getObjectAcl: Handler<'GetObjectAcl'> = ({ store, op, account }) => {
-  store.headObject(op.bucket, op.key);
-  return aclResult(account);
-};
