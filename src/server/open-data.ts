@@ -183,5 +183,7 @@ export async function openDataStore(opts: {
     for (const p of mesh ? mesh.peers() : [{ state: 'up' as const }]) counts[p.state] = (counts[p.state] ?? 0) + 1;
     return counts;
   });
+  // Redundancy (and the repair queue gauge, which view() refreshes) at every scrape.
+  metrics?.setSegmentSource(() => opened.view().redundancy);
   return opened;
 }
