@@ -98,6 +98,7 @@ describe('validation names the setting and what is allowed', () => {
     );
     expect(problem(['--config', file('unknown.toml', '# settings\ncolour = "blue"\n')])).toMatch(/unknown\.toml:2:1: unknown setting 'colour'; known settings: listen, data, region/);
     expect(problem(['--config', file('broken.toml', 'region = "x"\nlisten = \n')])).toMatch(/broken\.toml:2:\d+: not valid TOML/);
+    expect(problem(['--config', file('broken.json', '{"region": "x",\n "listen": }')])).toMatch(/broken\.json:2:12: not valid JSON/);
     expect(problem(['--config', join(dir, 'missing.toml')])).toMatch(/cannot read it \(ENOENT\); give the path of a \.toml or \.json file/);
   });
 });

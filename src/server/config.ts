@@ -229,6 +229,24 @@ function whereIs(file: string, text: string, key: string): string {
   return file;
 }
 
+/**
+ * Where JSON.parse gives up, for the engines whose message names no position (Node 20): the first
+ * prefix of the text that fails for a reason other than ending too soon ends at the bad character.
+ */
+function jsonErrorOffset(text: string): number | undefined {
+  for (let i = 1; i <= Math.min(text.length, 65_536); i++) {
+    try {
+      JSON.parse(text.slice(0, i));
+    } catch (e) {
+      const m = (e as Error).message;
+      const at = /position (\d+)/.exec(m)?.[1];
+      const ranOut = /end of JSON input|Unterminated string/i.test(m) || (at !== undefined && Number(at) >= i);
+      if (!ranOut) return at !== undefined ? Number(at) : i - 1;
+    }
+  }
+  return undefined;
+}
+
 /** line:column of a character offset. */
 function lineColumn(text: string, offset: number): string {
   const before = text.slice(0, offset).split('\n');
@@ -251,7 +269,7 @@ export function readConfigFile(configFile: string, known: Set<string>, knownList
     let at = configFile;
     if (typeof err.line === 'number') at = `${configFile}:${err.line}:${err.column ?? 1}`;
     else {
-      const pos = /position (\d+)/.exec(err.message)?.[1];
+      const pos = /position (\d+)/.exec(err.message)?.[1] ?? (json ? jsonErrorOffset(text) : undefined);
       if (pos !== undefined) at = `${configFile}:${lineColumn(text, Number(pos))}`;
     }
     const what = (err.message.split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '').replace(/ in JSON at position \d+.*$/, '');
