@@ -57,6 +57,7 @@ describe('help and version', () => {
       }
     }
     expect((await cli(['help', 'admin'])).out).toMatch(/datamesh admin scrub +verify every shard/);
+    expect((await cli(['admin', 'help'])).out).toBe((await cli(['help', 'admin'])).out);
   });
 
   it('`datamesh serve -h` prints help and exits 0 without binding a port (a real process)', async () => {

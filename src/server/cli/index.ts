@@ -99,7 +99,7 @@ export async function dispatch(argv: string[], io: CliIo): Promise<number> {
     while (positionals.length > 0 && nextWords(path).includes(positionals[0]!)) path.push(positionals.shift()!);
     const command = COMMANDS.find((c) => key(c.path) === key(path));
     if (!command) {
-      if (values.help) return print(io, groupHelp(path));
+      if (values.help || positionals[0] === 'help') return print(io, groupHelp(path)); // `datamesh admin help` too
       const words = nextWords(path);
       if (positionals.length > 0) throw new Usage(`unknown command '${key([...path, positionals[0]!])}': use one of ${words.join(', ')} (run 'datamesh help ${key(path)}')`);
       throw new Usage(`'datamesh ${key(path)}' needs a command: one of ${words.join(', ')} (run 'datamesh help ${key(path)}')`);
