@@ -68,7 +68,7 @@ export function formatUserInfo(u: AccountInfo & { keys: KeyInfo[] }): string {
       ['Status', u.status],
       ['Created', day(u.created)],
       ['Canonical ID', u.canonicalId],
-      ['Storage', `${formatBytes(u.usage.bytes)} (${u.usage.bytes} B)`],
+      ['Storage', `${formatBytes(u.usage.bytes)} (exactly ${u.usage.bytes} bytes: live objects plus open multipart parts)`],
       ['Objects', formatCount(u.usage.objects)],
       ['Buckets', formatCount(u.usage.buckets)],
     ]) +

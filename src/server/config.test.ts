@@ -82,6 +82,8 @@ describe('validation names the setting and what is allowed', () => {
     [['--listen', '9000'], /^--listen: '9000': use HOST:PORT, e\.g\. 127\.0\.0\.1:9000/],
     [['--log-level', 'loud'], /^--log-level: 'loud': use one of trace, debug, info/],
     [['--colour', 'blue'], /^unknown option --colour: run 'datamesh help'/],
+    [['--listen'], /^option --listen needs a value/],
+    [['stray'], /^unexpected argument 'stray'/],
   ])('%s', (argv, message) => {
     expect(problem(argv)).toMatch(message);
   });
@@ -91,11 +93,12 @@ describe('validation names the setting and what is allowed', () => {
   });
 
   test('from the file, the key is named; unknown keys and broken files are refused', () => {
-    expect(problem(['--config', file('bad-size.toml', 'max_header_size = "huge"\n')])).toMatch(
-      /^'maxHeaderSize' in the configuration file: 'huge' is not a size/,
+    expect(problem(['--config', file('bad-size.toml', 'region = "x"\n  max_header_size = "huge"\n')])).toMatch(
+      /^--config \S+bad-size\.toml:2:3: max_header_size: 'huge' is not a size/,
     );
-    expect(problem(['--config', file('unknown.toml', 'colour = "blue"\n')])).toMatch(/unknown setting 'colour'; known settings: listen, data, region/);
-    expect(problem(['--config', file('broken.toml', 'region = \n')])).toMatch(/not valid TOML/);
+    expect(problem(['--config', file('unknown.toml', '# settings\ncolour = "blue"\n')])).toMatch(/unknown\.toml:2:1: unknown setting 'colour'; known settings: listen, data, region/);
+    expect(problem(['--config', file('broken.toml', 'region = "x"\nlisten = \n')])).toMatch(/broken\.toml:2:\d+: not valid TOML/);
+    expect(problem(['--config', file('broken.json', '{"region": "x",\n "listen": }')])).toMatch(/broken\.json:2:12: not valid JSON/);
     expect(problem(['--config', join(dir, 'missing.toml')])).toMatch(/cannot read it \(ENOENT\); give the path of a \.toml or \.json file/);
   });
 });

@@ -29,6 +29,8 @@ export interface RunningServer {
   port: number;
   config: Config;
   rootCredentials: { accessKey: string; secretKey: string; generated: boolean };
+  /** Set when this start generated DIR/master.key (the first start without DATAMESH_MASTER_KEY). */
+  masterKeyGenerated: boolean;
   store: Store;
   metrics: Metrics;
   /** Graceful stop: in-flight requests get `graceMs` (default: --shutdown-grace) to finish. */
@@ -36,11 +38,12 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEnv; log?: Logger } = {}): Promise<RunningServer> {
+  const startedAt = Date.now();
   const env = opts.env ?? process.env;
-  const log = opts.log ?? createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel, config.logFormat);
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // keys, secrets and shards: owner only
-  const { key: masterKey } = loadMasterKey(dataDir, env);
+  const { key: masterKey, generated: masterKeyGenerated } = loadMasterKey(dataDir, env);
   const db = openDatabase(join(dataDir, 'datamesh.db'));
 
   // Metrics come first (the data path reports into them); their sources are read at scrape time.
@@ -80,7 +83,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
   const interruptedUploads = countOpenUploads(store);
   log.info(
     { recovered: { ...recovered, interruptedUploads } },
-    `recovered: collected ${recovered.manifests} unreferenced manifests and ${recovered.shards} orphaned shards; ${interruptedUploads} multipart uploads are open (clients complete or abort them)`,
+    `start-up collection (normal): freed ${recovered.manifests} manifests of deleted or overwritten objects and ${recovered.shards} shards no object refers to; ${interruptedUploads} multipart uploads are open (clients complete or abort them)`,
   );
   const rootCredentials = accounts.bootstrap();
   limits = createRequestLimits(config, { onReject: (l) => metrics.rejected(l) });
@@ -119,7 +122,19 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
       const admin = createAdminApi(accounts, {
         authenticate: auth,
         log,
-        extend: (api) => mountOpsApi(api, { store, data: data.store, view: () => data.view() }),
+        extend: (api) =>
+          mountOpsApi(api, {
+            store,
+            data: data.store,
+            view: () => data.view(),
+            about: {
+              dataDir,
+              capacity: config.capacity,
+              startedAt,
+              role: data.mesh ? 'gateway' : 'single',
+              accounts: () => accounts.listAccounts().map((a) => a.name),
+            },
+          }),
       });
       app.route('/_datamesh/admin/v1', admin);
     },
@@ -142,6 +157,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     port,
     config,
     rootCredentials,
+    masterKeyGenerated,
     store,
     metrics,
     close(graceMs = config.shutdownGrace) {

@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RequestRecord } from '../../s3/service.ts';
 import type { Usage } from '../core/quota.ts';
 import type { ShardNetwork } from '../../mesh/shards.ts';
+import { packageInfo } from './version.ts';
 
 /** The erasure-coded data store's counters (EcDataStore.counters). */
 export interface EcCountersView {
@@ -19,6 +20,13 @@ export interface EcCountersView {
 
 /** Mesh peers by state ('up', 'suspect', 'down'). */
 export type PeerCounts = Record<string, number>;
+
+/** Stored segments by redundancy: all n shards on up peers, fewer but readable, unrecoverable. */
+export interface SegmentCounts {
+  full: number;
+  degraded: number;
+  lost: number;
+}
 
 /** A request a server limit turned away (src/limits.ts). */
 export type LimitName = 'concurrency' | 'body_idle_timeout' | 'header_size' | 'header_timeout';
@@ -56,6 +64,8 @@ export interface Metrics {
   readonly shards: ShardMetrics;
   readonly repair: RepairMetrics;
   setPeerSource(fn: () => PeerCounts): void;
+  /** Segments by redundancy, read at scrape time (one aggregate query over the manifests). */
+  setSegmentSource(fn: () => SegmentCounts): void;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
   close(): void;
@@ -70,6 +80,25 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
   let peers: () => PeerCounts = sources.peers ?? (() => ({ up: 1 }));
+  let segments: (() => SegmentCounts) | undefined;
+  const { version } = packageInfo();
+  new Gauge({
+    name: 'datamesh_build_info',
+    help: 'Always 1: the datamesh version and the Node.js version that runs it',
+    labelNames: ['version', 'node'] as const,
+    registers,
+  }).set({ version, node: process.version }, 1);
+  new Gauge({
+    name: 'datamesh_segments',
+    help: 'Stored segments by redundancy: full (all n shards on up peers), degraded (fewer, still readable), lost (fewer than k)',
+    labelNames: ['redundancy'] as const,
+    registers,
+    collect() {
+      if (!segments) return;
+      const c = segments();
+      for (const redundancy of ['full', 'degraded', 'lost'] as const) this.set({ redundancy }, c[redundancy]);
+    },
+  });
 
   const requests = new Counter({
     name: 'datamesh_s3_requests_total',
@@ -164,6 +193,9 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     },
     setPeerSource(fn) {
       peers = fn;
+    },
+    setSegmentSource(fn) {
+      segments = fn;
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

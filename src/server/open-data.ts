@@ -13,8 +13,8 @@ import type { EcDataStore } from '../data/types.ts';
 import { LocalShardStore } from '../../mesh/local-shards.ts';
 import { LocalNetwork } from '../../mesh/local-network.ts';
 import { parseEc } from '../codec/erasure.ts';
-import { loadOrCreatePeerKey, peerIdOf } from '../../mesh/identity.ts';
-import { createMeshNode, type MeshNode, type PeerStatus } from '../../mesh/node.ts';
+// libp2p (and its crypto) is loaded only when it is needed: a single node starts without it.
+import type { MeshNode, PeerStatus } from '../../mesh/node.ts';
 import { instrumentNetwork, type Metrics } from './metrics.ts';
 
 export interface RepairState {
@@ -63,6 +63,7 @@ export async function openDataStore(opts: {
   let mesh: MeshNode | undefined;
   let nodeId: string;
   if (meshed) {
+    const { createMeshNode } = await import('../../mesh/node.ts');
     mesh = await createMeshNode({
       dataDir,
       listen: config.listenMesh.length > 0 ? config.listenMesh : ['/ip4/127.0.0.1/tcp/0'],
@@ -79,6 +80,7 @@ export async function openDataStore(opts: {
     nodeId = mesh.peerId;
     log.info({ peerId: mesh.peerId, multiaddrs: mesh.multiaddrs }, `mesh peer ${mesh.peerId} listening on ${mesh.multiaddrs.join(' ')}`);
   } else {
+    const { loadOrCreatePeerKey, peerIdOf } = await import('../../mesh/identity.ts');
     nodeId = peerIdOf(await loadOrCreatePeerKey(dataDir));
   }
   const base = mesh ? mesh.network : new LocalNetwork(nodeId, shards);
@@ -181,5 +183,7 @@ export async function openDataStore(opts: {
     for (const p of mesh ? mesh.peers() : [{ state: 'up' as const }]) counts[p.state] = (counts[p.state] ?? 0) + 1;
     return counts;
   });
+  // Redundancy (and the repair queue gauge, which view() refreshes) at every scrape.
+  metrics?.setSegmentSource(() => opened.view().redundancy);
   return opened;
 }
