@@ -29,6 +29,8 @@ export interface RunningServer {
   port: number;
   config: Config;
   rootCredentials: { accessKey: string; secretKey: string; generated: boolean };
+  /** True when this start generated DIR/master.key: tell the operator to export the recovery kit. */
+  masterKeyGenerated: boolean;
   store: Store;
   metrics: Metrics;
   /** Graceful stop: in-flight requests get `graceMs` (default: --shutdown-grace) to finish. */
@@ -40,7 +42,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
   const log = opts.log ?? createLogger(config.logLevel);
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // keys, secrets and shards: owner only
-  const { key: masterKey } = loadMasterKey(dataDir, env);
+  const { key: masterKey, generated: masterKeyGenerated } = loadMasterKey(dataDir, env);
   const db = openDatabase(join(dataDir, 'datamesh.db'));
 
   // Metrics come first (the data path reports into them); their sources are read at scrape time.
@@ -143,6 +145,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     port,
     config,
     rootCredentials,
+    masterKeyGenerated,
     store,
     metrics,
     close(graceMs = config.shutdownGrace) {

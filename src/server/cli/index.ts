@@ -16,6 +16,10 @@ Usage:
   datamesh admin scrub                            verify every shard and rebuild what is missing
   datamesh admin user|key|quota|usage ...         accounts (see README)
   datamesh config print [flags]                   the effective configuration, secrets masked
+  datamesh key export --data DIR [--shares K/N]   the master key's recovery kit: 24 words, or N shares (any K restore it)
+  datamesh key import --data DIR [--force]        writes DIR/master.key from the kit (standard input, --key-words or --key-shares)
+  datamesh recover --data NEWDIR --bootstrap MULTIADDR [--swarm-key FILE] (--key-words W | --key-shares S)... [--json]
+                                                  rebuilds a lost gateway's catalog from the mesh (README "Disaster recovery")
 
 Operations (README "Operations"): --metrics-token T, --max-concurrent-requests N, --max-header-size SIZE,
   --header-timeout DUR, --body-idle-timeout DUR, --idle-timeout DUR, --shutdown-grace DUR.
@@ -38,6 +42,10 @@ export async function run(argv: string[]): Promise<void> {
         const { runAdmin } = await import('./admin.ts');
         process.exitCode = await runAdmin(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
         return;
+      }
+      case 'key': {
+        const { keyCommand, readStdin } = await import('./key.ts');
+        return await keyCommand(rest, { stdout: process.stdout, stdin: readStdin, env: process.env });
       }
       case 'config':
         if (rest[0] !== 'print') return usage(`unknown config command '${rest[0] ?? ''}': use 'datamesh config print'`);
@@ -77,6 +85,14 @@ async function serveCommand(argv: string[]): Promise<void> {
     process.stderr.write(`datamesh: cannot start: ${err.message}\n`);
     process.exitCode = 1;
     return;
+  }
+  if (server.masterKeyGenerated) {
+    process.stderr.write(
+      `\nGenerated a new master key in ${config.data}/master.key. Every object, secret and catalog copy is sealed under it:\n` +
+        `export its recovery kit now and keep it off this machine (README "Backup"):\n` +
+        `  datamesh key export --data ${config.data}                 (24 words)\n` +
+        `  datamesh key export --data ${config.data} --shares 3/5    (5 shares, any 3 restore it)\n\n`,
+    );
   }
   const creds = server.rootCredentials;
   if (creds.generated) {
