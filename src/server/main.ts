@@ -122,7 +122,8 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
       const admin = createAdminApi(accounts, {
         authenticate: auth,
         log,
-        extend: (api) => mountOpsApi(api, { store, data: data.store, view: () => data.view() }),
+        extend: (api) =>
+          mountOpsApi(api, { store, data: data.store, view: () => data.view(), ...(data.catalog ? { syncCatalog: () => data.catalog!.syncNow(true) } : {}) }),
       });
       app.route('/_datamesh/admin/v1', admin);
     },

@@ -56,6 +56,8 @@ export interface Metrics {
   readonly shards: ShardMetrics;
   readonly repair: RepairMetrics;
   setPeerSource(fn: () => PeerCounts): void;
+  /** The catalog's copy in the mesh: lag and last durable copy (a gateway on a mesh). */
+  setCatalogSource(fn: () => { lagSeconds: number; lastSync?: number } | undefined): void;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
   close(): void;
@@ -130,6 +132,28 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     },
   });
 
+  let catalog: () => { lagSeconds: number; lastSync?: number } | undefined = () => undefined;
+  new Gauge({
+    name: 'datamesh_catalog_sync_lag_seconds',
+    help: 'Seconds the oldest catalog change not yet durable in the mesh has waited (0: all shipped); absent without catalog sync',
+    registers,
+    collect() {
+      this.reset();
+      const s = catalog();
+      if (s) this.set(s.lagSeconds);
+    },
+  });
+  new Gauge({
+    name: 'datamesh_catalog_last_sync_timestamp_seconds',
+    help: 'When the newest durable catalog copy in the mesh was taken (Unix time)',
+    registers,
+    collect() {
+      this.reset();
+      const s = catalog();
+      if (s?.lastSync !== undefined) this.set(s.lastSync / 1000);
+    },
+  });
+
   return {
     registry,
     observeRequest(r) {
@@ -164,6 +188,9 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     },
     setPeerSource(fn) {
       peers = fn;
+    },
+    setCatalogSource(fn) {
+      catalog = fn;
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -3,9 +3,11 @@
  *   GET  /objects/:bucket/:key+   the object's manifest, as `datamesh admin inspect` prints it
  *   POST /scrub                   verify every shard, rebuild what is missing; answers the summary
  *   GET  /scrub                   progress of the running (or last) scrub
- *   GET  /mesh                    peers, redundancy of the stored data, the repair queue
+ *   GET  /mesh                    peers, redundancy of the stored data, the repair queue, the catalog's copy
+ *   POST /catalog/sync            ship the catalog to the mesh now; answers the catalog state once it is durable
  */
 import type { Hono } from 'hono';
+import { Errors } from '../core/errors.ts';
 import type { AdminEnv } from './admin-api.ts';
 import type { EcDataStore, ScrubResult } from '../data/types.ts';
 import type { Store } from '../store/store.ts';
@@ -50,7 +52,10 @@ export interface ScrubState {
   last?: ScrubResult & { finished: string };
 }
 
-export function mountOpsApi(app: Hono<AdminEnv>, deps: { store: Store; data: EcDataStore; view: () => MeshView }): void {
+export function mountOpsApi(
+  app: Hono<AdminEnv>,
+  deps: { store: Store; data: EcDataStore; view: () => MeshView; syncCatalog?: () => Promise<boolean> },
+): void {
   const state: ScrubState = { running: false, done: 0, total: 0 };
   let current: Promise<ScrubResult> | undefined;
 
@@ -80,4 +85,14 @@ export function mountOpsApi(app: Hono<AdminEnv>, deps: { store: Store; data: EcD
   app.get('/scrub', (c) => c.json(state));
 
   app.get('/mesh', (c) => c.json(deps.view()));
+
+  app.post('/catalog/sync', async (c) => {
+    if (!deps.syncCatalog) {
+      throw Errors.invalidArgument('this node keeps no catalog copy in the mesh: it runs without --listen-mesh/--bootstrap, or with --catalog-sync-interval 0');
+    }
+    const durable = await deps.syncCatalog();
+    const catalog = deps.view().catalog;
+    if (!durable) throw Errors.serviceUnavailable(`the catalog copy is not durable in the mesh: ${catalog?.lastError ?? 'see the server log'}; check the storage peers with datamesh admin mesh`);
+    return c.json(catalog);
+  });
 }

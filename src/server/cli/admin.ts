@@ -5,7 +5,7 @@
 import { AdminUsageError, runAdminCommand, type AdminIo, type ExtraCommand } from '../../../accounts/cli.ts';
 import { renderTable } from '../../../accounts/tables.ts';
 import type { InspectResult, ScrubState } from '../ops-api.ts';
-import type { MeshView } from '../open-data.ts';
+import type { CatalogView, MeshView } from '../open-data.ts';
 import { formatBytes } from '../../core/sizes.ts';
 import type { ScrubResult } from '../../data/types.ts';
 
@@ -65,10 +65,23 @@ const mesh: ExtraCommand = async (args, client, { json }) => {
     `\nsegments: ${r.full} with all shards, ${r.degraded} with fewer (readable), ${r.lost} unrecoverable\n` +
     `repair: ${q.queue} segments waiting${q.running ? ', a round is running' : ''}; ${q.shardsRebuilt} shards rebuilt so far` +
     (q.lastThroughputMBs !== undefined ? ` (last round ${q.lastThroughputMBs.toFixed(1)} MB/s)` : '') +
-    '\n'
+    '\n' +
+    (v.catalog
+      ? `catalog: copy #${v.catalog.seq} in the mesh, taken ${v.catalog.lastSync ?? 'never'}; ${v.catalog.lagSeconds} s of changes not yet there` +
+        (v.catalog.stale ? ' (STALE: the mesh holds a newer catalog; run datamesh recover)' : '') +
+        (v.catalog.lastError ? `; last error: ${v.catalog.lastError}` : '') +
+        '\n'
+      : '')
   );
 };
 
+const catalog: ExtraCommand = async (args, client, { json }) => {
+  if (args.length !== 1 || args[0] !== 'sync') throw new AdminUsageError("'catalog' takes 'sync': datamesh admin catalog sync [--json]");
+  const c = await client.request<CatalogView>('POST', '/catalog/sync');
+  if (json) return JSON.stringify(c, null, 2) + '\n';
+  return `catalog copy #${c.seq} taken ${c.lastSync} is durable in the mesh\n`;
+};
+
 export function runAdmin(argv: string[], io: AdminIo): Promise<number> {
-  return runAdminCommand(argv, io, { inspect, scrub, mesh });
+  return runAdminCommand(argv, io, { inspect, scrub, mesh, catalog });
 }
