@@ -34,8 +34,8 @@ export interface HeadFields {
 
 export const HEAD_SIGNATURE_DOMAIN = 'datamesh-catalog-head:';
 
-type HeadRequest = { op: 'put'; head: SignedHead } | { op: 'get'; gateway?: string };
-type HeadResponse = { ok: true; heads?: SignedHead[] } | { ok: false; code: 'Stale' | 'Denied' | 'BadRequest' | 'Internal'; reason: string; seq?: number };
+type HeadRequest = { op: 'put'; head: SignedHead } | { op: 'get'; gateway?: string } | { op: 'owned'; gateway: string; since: number };
+type HeadResponse = { ok: true; heads?: SignedHead[]; ids?: string[] } | { ok: false; code: 'Stale' | 'Denied' | 'BadRequest' | 'Internal'; reason: string; seq?: number };
 
 const encoder = new TextEncoder();
 const signingBytes = (body: string): Uint8Array => encoder.encode(HEAD_SIGNATURE_DOMAIN + body);
@@ -117,9 +117,14 @@ export class HeadStore {
   }
 }
 
+/** The most shard ids one 'owned' answer lists. */
+export const MAX_OWNED_IDS = 50_000;
+
 export interface CatalogHeadsInit {
   /** Where this peer keeps heads (DIR/catalog-heads). */
   dir: string;
+  /** Ids of the shards `gateway` stored on this peer since `since` (recovery finds writes newer than its copy). */
+  owned?: (gateway: string, since: number, limit: number) => string[];
   inboundTimeoutMs?: number;
 }
 
@@ -136,12 +141,14 @@ export class CatalogHeadsService implements Startable {
   readonly store: HeadStore;
   private readonly log: Logger;
   private readonly inboundTimeoutMs: number;
+  private readonly owned: CatalogHeadsInit['owned'];
   private started = false;
 
   constructor(
     private readonly components: CatalogHeadsComponents,
     init: CatalogHeadsInit,
   ) {
+    this.owned = init.owned;
     this.store = new HeadStore(init.dir);
     this.log = components.logger.forComponent('datamesh:catalog-heads');
     this.inboundTimeoutMs = init.inboundTimeoutMs ?? DEFAULT_INBOUND_TIMEOUT_MS;
@@ -180,6 +187,10 @@ export class CatalogHeadsService implements Startable {
 
   private async serve(req: HeadRequest, remote: PeerId): Promise<HeadResponse> {
     if (typeof req !== 'object' || req === null) throw new ProtocolViolation('request is not an object');
+    if (req.op === 'owned') {
+      if (typeof req.gateway !== 'string' || !Number.isFinite(req.since)) throw new ProtocolViolation('owned needs gateway and since');
+      return { ok: true, ids: this.owned?.(req.gateway, req.since, MAX_OWNED_IDS) ?? [] };
+    }
     if (req.op === 'get') {
       if (req.gateway !== undefined) {
         const head = await this.store.get(String(req.gateway));
@@ -212,6 +223,13 @@ export class CatalogHeadsService implements Startable {
   async publish(peer: string, head: SignedHead, options: AbortOptions = {}): Promise<void> {
     const res = await this.request(peerIdFromString(peer), { op: 'put', head }, options);
     if (!res.ok) throw Object.assign(new Error(`peer ${peer} refused the catalog head: ${res.reason}`), { code: res.code, seq: res.seq });
+  }
+
+  /** Ids of the shards `gateway` stored on `peer` since `since` (ms, the peer's clock). */
+  async ownedSince(peer: string, gateway: string, since: number, options: AbortOptions = {}): Promise<string[]> {
+    const res = await this.request(peerIdFromString(peer), { op: 'owned', gateway, since }, options);
+    if (!res.ok) throw new Error(`peer ${peer} could not list shards: ${res.reason}`);
+    return Array.isArray(res.ids) ? res.ids.filter((id) => typeof id === 'string') : [];
   }
 
   /** The heads `peer` keeps (of one gateway, or of all); each still to be verified (verifyHead). */

@@ -9,11 +9,13 @@ const HELP = `datamesh: an S3-compatible object store on encrypted, erasure-code
 Usage:
   datamesh serve [--listen HOST:PORT] [--data DIR] [--region R] [--domain D] [--log-level L] [--ec K+M] [--config FILE]
                  [--listen-mesh MULTIADDR] [--bootstrap MULTIADDR]... [--repair-after 10m] [--fsync false]
+                 [--catalog-sync-interval 10s]   on a mesh: how often the catalog is shipped to the peers
   datamesh node --data DIR --listen-mesh MULTIADDR --bootstrap MULTIADDR... [--capacity 100GiB]
                                                   a storage-only mesh peer
   datamesh admin inspect BUCKET KEY [--json]      where the shards of an object live
   datamesh admin mesh [--json]                    peers, redundancy, repair queue
   datamesh admin scrub                            verify every shard and rebuild what is missing
+  datamesh admin catalog sync [--json]            ship the catalog to the mesh now; answers once it is durable
   datamesh admin user|key|quota|usage ...         accounts (see README)
   datamesh config print [flags]                   the effective configuration, secrets masked
   datamesh key export --data DIR [--shares K/N]   the master key's recovery kit: 24 words, or N shares (any K restore it)
@@ -46,6 +48,11 @@ export async function run(argv: string[]): Promise<void> {
       case 'key': {
         const { keyCommand, readStdin } = await import('./key.ts');
         return await keyCommand(rest, { stdout: process.stdout, stdin: readStdin, env: process.env });
+      }
+      case 'recover': {
+        const { recoverCommand } = await import('./recover.ts');
+        process.exitCode = await recoverCommand(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+        return;
       }
       case 'config':
         if (rest[0] !== 'print') return usage(`unknown config command '${rest[0] ?? ''}': use 'datamesh config print'`);
