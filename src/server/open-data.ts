@@ -229,6 +229,8 @@ export async function openDataStore(opts: {
       stopCollector();
       if (repairTimer) clearInterval(repairTimer);
       await repairing;
+      // A graceful stop leaves the mesh with the newest catalog (bounded: peers may be gone too).
+      if (catalog) await Promise.race([catalog.syncNow().catch(() => false), new Promise((r) => setTimeout(r, 10_000).unref())]);
       await catalog?.stop();
       await store.close();
       await mesh?.stop();

@@ -60,7 +60,7 @@ const admin = async (endpoint: string, ...args: string[]) => {
 };
 const storage = () => cluster.members.filter((m) => m.role === 'storage');
 const bootstrapFlags = () => storage().flatMap((m) => ['--bootstrap', m.multiaddrs[0]!]);
-const FLAGS = ['--ec', '2+1', '--segment-size', '64KiB', '--catalog-sync-interval', '1h', '--collect-interval', '100ms'];
+const FLAGS = ['--ec', '2+1', '--segment-size', '1MiB', '--catalog-sync-interval', '1h', '--collect-interval', '100ms'];
 
 function datamesh(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   return new Promise((ok) => {
@@ -105,7 +105,7 @@ beforeAll(async () => {
   await client(gw, alice!).send(new CreateBucketCommand({ Bucket: 'alice-a' }));
   await client(gw, bob!).send(new CreateBucketCommand({ Bucket: 'bob-b' }));
   await put(gw, alice!, 'alice-a', 'inline.txt', Buffer.from('small enough to live in the manifest'), { type: 'text/plain' });
-  await put(gw, alice2!, 'alice-a', 'dir/multi-segment.bin', randomBytes(200 * KiB + 17));
+  await put(gw, alice2!, 'alice-a', 'dir/multi-segment.bin', randomBytes(2 * MiB + 200 * KiB + 17));
   await put(gw, alice!, 'alice-a', 'tagged.bin', randomBytes(70 * KiB), { tags: 'team=blue&tier=gold', meta: { owner: 'alice', purpose: 'test' } });
   await put(gw, bob!, 'bob-b', 'overwritten.bin', randomBytes(90 * KiB));
   await put(gw, bob2!, 'bob-b', 'deleted.bin', randomBytes(80 * KiB));
@@ -151,7 +151,7 @@ beforeAll(async () => {
     gateway.kill('SIGKILL');
   });
   rmSync(gwDir, { recursive: true, force: true });
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   for (const s of servers) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
@@ -217,7 +217,7 @@ describe('losing the gateway disk loses nothing', () => {
     expect(await admin(server.url, 'catalog', 'sync', '--json')).toMatchObject({ stale: false });
     server.proc.kill('SIGTERM');
     await server.exited;
-  }, 300_000);
+  }, 600_000);
 
   it('a directory restored from an old backup meets the newer heads: it refuses to serve, and recover --force brings the newer catalog', async () => {
     const refused = await spawnServer(backupDir, ['--listen-mesh', '/ip4/127.0.0.1/tcp/0', ...bootstrapFlags(), ...FLAGS]).then(
@@ -238,5 +238,5 @@ describe('losing the gateway disk loses nothing', () => {
     await checkEverything(server.url);
     server.proc.kill('SIGTERM');
     await server.exited;
-  }, 300_000);
+  }, 600_000);
 });
