@@ -26,6 +26,7 @@ import {
   MAX_MESSAGE_BYTES,
   SHARD_PROTOCOL,
 } from './constants.ts';
+import { catalogHeads } from './catalog-heads.ts';
 import { Dialer } from './dialer.ts';
 import { PeerTable, type DownListener, type PeerHealth, type PeerState, type UpListener } from './health.ts';
 import { loadOrCreatePeerKey, peerIdOf } from './identity.ts';
@@ -110,7 +111,14 @@ export interface MeshNode {
 const THIRTY_DAYS = 30 * 24 * 3600 * 1000;
 const silent: MeshLog = { debug() {}, info() {}, warn() {} };
 
-function startLibp2p(opts: { privateKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>; datastore: PeerCachingDatastore; listen: string[]; host: ShardHost }) {
+function startLibp2p(opts: {
+  privateKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>;
+  datastore: PeerCachingDatastore;
+  listen: string[];
+  host: ShardHost;
+  dataDir: string;
+  owners: OwnerIndex;
+}) {
   return createLibp2p({
     privateKey: opts.privateKey,
     datastore: opts.datastore,
@@ -129,6 +137,7 @@ function startLibp2p(opts: { privateKey: Awaited<ReturnType<typeof loadOrCreateP
       ping: ping(),
       dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
       shards: shardProtocol({ host: opts.host }),
+      heads: catalogHeads({ dir: join(opts.dataDir, 'catalog-heads'), owned: (gw, since, limit) => opts.owners.ownedSince(gw, since, limit) }),
     },
   });
 }
@@ -151,7 +160,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
   const datastore = new PeerCachingDatastore(join(opts.dataDir, 'libp2p'));
   await datastore.open();
 
-  const libp2p = await startLibp2p({ privateKey, datastore, listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], host });
+  const libp2p = await startLibp2p({ privateKey, datastore, listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], host, dataDir: opts.dataDir, owners });
   const service: ShardProtocolService = libp2p.services.shards;
 
   // The mesh peers this node knows: remembered in the peer store, or learnt through identify.

@@ -62,6 +62,7 @@ export function createEcDataStore(opts: EcDataStoreOptions): EcDataStore {
     codec: opts.codec ?? codecPool(),
     buffers: new StripeBufferPool(segmentSize, opts.ec.k, opts.ec.m),
     hedgeAfterMs: opts.hedgeAfterMs ?? 2000,
+    ...(opts.collectGate ? { collectGate: opts.collectGate } : {}),
   };
 
   let closed = false;

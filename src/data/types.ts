@@ -40,6 +40,11 @@ export interface EcDataStoreOptions {
   codec?: CodecPool;
   /** A read asks for parity in place of data shards still outstanding after this long (default 2000 ms). */
   hedgeAfterMs?: number;
+  /**
+   * What collection may take while the catalog is kept in the mesh (CatalogSync.gate): 'hold' for
+   * nothing, or released manifests up to a catalog generation. Without it everything garbage goes.
+   */
+  collectGate?: () => { releasedUpTo: number } | 'hold';
 }
 
 export interface EcCounters {
@@ -68,6 +73,7 @@ export interface EcContext {
   codec: CodecPool;
   buffers: StripeBufferPool;
   hedgeAfterMs: number;
+  collectGate?: () => { releasedUpTo: number } | 'hold';
 }
 
 export interface ShardDescription {

@@ -68,6 +68,9 @@ export const SETTINGS: Setting[] = [
   { key: 'listenMesh', flag: 'listen-mesh', kind: 'list', default: [], help: 'libp2p multiaddr(s) to listen on' },
   { key: 'bootstrap', flag: 'bootstrap', kind: 'list', default: [], help: 'libp2p multiaddr(s) of peers to join (repeatable)' },
   { key: 'capacity', flag: 'capacity', kind: 'size', help: 'bytes of shards this node accepts' },
+  { key: 'catalogSyncInterval', flag: 'catalog-sync-interval', kind: 'duration', default: 10_000,
+    help: 'on a mesh, how often the catalog is shipped to the storage peers (a write acknowledged longer ago survives losing this disk; 0 disables)',
+    check: (v) => ((v as number) === 0 || (v as number) >= 100 ? undefined : 'use 0 or at least 100ms, e.g. 10s') },
   { key: 'repairAfter', flag: 'repair-after', kind: 'duration', default: 600_000, help: 'rebuild the shards of a peer unreachable this long' },
   { key: 'metricsToken', flag: 'metrics-token', kind: 'string', secret: true, help: 'bearer token required to read /_datamesh/metrics' },
   { key: 'maxConcurrentRequests', flag: 'max-concurrent-requests', kind: 'int', default: 256, help: 'S3 requests served at once; more get 503 SlowDown',
@@ -100,6 +103,7 @@ export interface Config {
   bootstrap: string[];
   capacity?: number;
   repairAfter: number;
+  catalogSyncInterval: number;
   metricsToken?: string;
   maxConcurrentRequests: number;
   maxHeaderSize: number;

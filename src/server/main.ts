@@ -29,7 +29,7 @@ export interface RunningServer {
   port: number;
   config: Config;
   rootCredentials: { accessKey: string; secretKey: string; generated: boolean };
-  /** Set when this start generated DIR/master.key (the first start without DATAMESH_MASTER_KEY). */
+  /** True when this start generated DIR/master.key: tell the operator to export the recovery kit. */
   masterKeyGenerated: boolean;
   store: Store;
   metrics: Metrics;
@@ -127,6 +127,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
             store,
             data: data.store,
             view: () => data.view(),
+            ...(data.catalog ? { syncCatalog: () => data.catalog!.syncNow(true) } : {}),
             about: {
               dataDir,
               capacity: config.capacity,

@@ -66,6 +66,8 @@ export interface Metrics {
   setPeerSource(fn: () => PeerCounts): void;
   /** Segments by redundancy, read at scrape time (one aggregate query over the manifests). */
   setSegmentSource(fn: () => SegmentCounts): void;
+  /** The catalog's copy in the mesh: lag and last durable copy (a gateway on a mesh). */
+  setCatalogSource(fn: () => { lagSeconds: number; lastSync?: number } | undefined): void;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
   close(): void;
@@ -159,6 +161,28 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     },
   });
 
+  let catalog: () => { lagSeconds: number; lastSync?: number } | undefined = () => undefined;
+  new Gauge({
+    name: 'datamesh_catalog_sync_lag_seconds',
+    help: 'Seconds the oldest catalog change not yet durable in the mesh has waited (0: all shipped); absent without catalog sync',
+    registers,
+    collect() {
+      this.reset();
+      const s = catalog();
+      if (s) this.set(s.lagSeconds);
+    },
+  });
+  new Gauge({
+    name: 'datamesh_catalog_last_sync_timestamp_seconds',
+    help: 'When the newest durable catalog copy in the mesh was taken (Unix time)',
+    registers,
+    collect() {
+      this.reset();
+      const s = catalog();
+      if (s?.lastSync !== undefined) this.set(s.lastSync / 1000);
+    },
+  });
+
   return {
     registry,
     observeRequest(r) {
@@ -196,6 +220,9 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     },
     setSegmentSource(fn) {
       segments = fn;
+    },
+    setCatalogSource(fn) {
+      catalog = fn;
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

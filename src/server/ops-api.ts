@@ -11,6 +11,7 @@
  *
  * A job belongs to the server, not to the request that started it: a client that disconnects
  * (Ctrl-C, a dropped network, an HTTP timeout) never stops it, and any client can follow it again.
+ *   POST /catalog/sync            ship the catalog to the mesh now; answers the catalog state once it is durable
  */
 import { randomBytes } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
@@ -104,6 +105,7 @@ export interface OpsDeps {
   store: Store;
   data: EcDataStore;
   view: () => MeshView;
+  syncCatalog?: () => Promise<boolean>;
   about?: { dataDir: string; capacity?: number; startedAt: number; role: 'single' | 'gateway'; accounts: () => string[] };
 }
 
@@ -175,6 +177,16 @@ export function mountOpsApi(app: Hono<AdminEnv>, deps: OpsDeps): void {
   app.get('/scrub', (c) => c.json(state));
 
   app.get('/mesh', (c) => c.json(deps.view()));
+
+  app.post('/catalog/sync', async (c) => {
+    if (!deps.syncCatalog) {
+      throw Errors.invalidArgument('this node keeps no catalog copy in the mesh: it runs without --listen-mesh/--bootstrap, or with --catalog-sync-interval 0');
+    }
+    const durable = await deps.syncCatalog();
+    const catalog = deps.view().catalog;
+    if (!durable) throw Errors.serviceUnavailable(`the catalog copy is not durable in the mesh: ${catalog?.lastError ?? 'see the server log'}; check the storage peers with datamesh admin mesh`);
+    return c.json(catalog);
+  });
 
   app.get('/info', async (c) => c.json(await info(deps, jobs)));
 }

@@ -13,7 +13,7 @@ import { AdminUsageError, runAdminCommand, type AdminIo, type ExtraCommand, type
 import { AdminApiError, type AdminClient } from '../../../accounts/client.ts';
 import { renderTable } from '../../../accounts/tables.ts';
 import type { InfoView, InspectResult, JobView } from '../ops-api.ts';
-import type { MeshView } from '../open-data.ts';
+import type { CatalogView, MeshView } from '../open-data.ts';
 import { formatBytes } from '../../core/sizes.ts';
 import { readConfigFile } from '../config.ts';
 import type { CliIo, CommandContext } from './types.ts';
@@ -133,11 +133,24 @@ const mesh: ExtraCommand = async (_args, client, { json }) => {
     `\nsegments: ${r.full} with all shards, ${r.degraded} with fewer (readable), ${r.lost} unrecoverable\n` +
     `repair: ${q.queue} segments waiting${q.running ? ', a round is running' : ''}; ${q.shardsRebuilt} shards rebuilt so far` +
     (q.lastThroughputMBs !== undefined ? ` (last round ${q.lastThroughputMBs.toFixed(1)} MB/s)` : '') +
-    '\n'
+    '\n' +
+    (v.catalog
+      ? `catalog: copy #${v.catalog.seq} in the mesh, taken ${v.catalog.lastSync ?? 'never'}; ${v.catalog.lagSeconds} s of changes not yet there` +
+        (v.catalog.stale ? ' (STALE: the mesh holds a newer catalog; run datamesh recover)' : '') +
+        (v.catalog.lastError ? `; last error: ${v.catalog.lastError}` : '') +
+        '\n'
+      : '')
   );
 };
 
-export const EXTRA: Record<string, ExtraCommand> = { info, inspect, scrub, jobs, mesh };
+const catalog: ExtraCommand = async (args, client, { json }) => {
+  if (args.length !== 1 || args[0] !== 'sync') throw new AdminUsageError("'catalog' takes 'sync': datamesh admin catalog sync [--json]");
+  const c = await client.request<CatalogView>('POST', '/catalog/sync');
+  if (json) return JSON.stringify(c, null, 2) + '\n';
+  return `catalog copy #${c.seq} taken ${c.lastSync} is durable in the mesh\n`;
+};
+
+export const EXTRA: Record<string, ExtraCommand> = { info, inspect, scrub, jobs, mesh, catalog };
 
 /** Keys of the admin configuration file ($XDG_CONFIG_HOME/datamesh/config.toml). */
 const ADMIN_FILE_KEYS = ['endpoint', 'region', 'data', 'access_key', 'secret_key'];

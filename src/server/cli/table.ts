@@ -122,7 +122,46 @@ export const COMMANDS: CommandSpec[] = [
   }),
   adminCommand(['jobs'], 'background jobs; with an ID, follow that job to its end', { args: '[ID]', positionals: [0, 1] }),
   adminCommand(['inspect'], "where an object's shards live (its manifest)", { args: 'BUCKET KEY', positionals: [2, 2] }),
-  adminCommand(['mesh'], 'peers, redundancy of the stored data, repair queue'),
+  adminCommand(['mesh'], 'peers, redundancy of the stored data, repair queue, the catalog copy in the mesh'),
+  adminCommand(['catalog', 'sync'], 'ship the catalog to the mesh now; answers once the copy is durable'),
+  {
+    path: ['key', 'export'],
+    summary: "the master key's recovery kit: 24 words, or with --shares K/N, N shares of which any K restore it",
+    options: {
+      data: { type: 'string', arg: 'DIR', help: 'the data directory holding master.key [DATAMESH_DATA, default ./data]' },
+      shares: { type: 'string', arg: 'K/N', help: 'split the key into N Shamir shares, any K of which restore it' },
+    },
+    run: async (ctx) => keyKit('export', ctx),
+  },
+  {
+    path: ['key', 'import'],
+    summary: 'write DIR/master.key from the kit (standard input, --key-words or --key-shares)',
+    options: {
+      data: { type: 'string', arg: 'DIR', help: 'the data directory to write master.key into [DATAMESH_DATA, default ./data]' },
+      'key-words': { type: 'string', arg: 'WORDS', help: 'the 24 words' },
+      'key-shares': { type: 'string', multiple: true, arg: 'SHARE', help: 'one share (repeat for K of them)' },
+      force: { type: 'boolean', help: 'replace a different existing key' },
+    },
+    run: async (ctx) => keyKit('import', ctx),
+  },
+  {
+    path: ['recover'],
+    summary: "rebuild a lost gateway's catalog from the mesh into a new data directory (README \"Disaster recovery\")",
+    options: {
+      data: { type: 'string', arg: 'NEWDIR', help: 'the directory the recovered gateway will serve from' },
+      bootstrap: { type: 'string', multiple: true, arg: 'MULTIADDR', help: 'a storage peer to recover from (repeatable)' },
+      'swarm-key': { type: 'string', arg: 'FILE', help: "the mesh's network secret" },
+      'key-words': { type: 'string', arg: 'WORDS', help: "the master key's 24 words" },
+      'key-shares': { type: 'string', multiple: true, arg: 'SHARE', help: 'one share of the master key (repeat for K of them)' },
+      timeout: { type: 'string', arg: 'DUR', help: 'how long to look for peers and heads [default 30s]' },
+      force: { type: 'boolean', help: 'write into a directory that already holds a catalog' },
+      json: { type: 'boolean', help: 'print the report as JSON' },
+    },
+    run: async (ctx) => {
+      const { recoverCommand } = await import('./recover.ts');
+      return recoverCommand(argvOf(ctx.values), { stdout: ctx.io.stdout, stderr: ctx.io.stderr, env: ctx.io.env });
+    },
+  },
   adminCommand(['user', 'create'], "create an account; prints its first key once", {
     args: 'NAME',
     positionals: [1, 1],
@@ -145,12 +184,27 @@ export const COMMANDS: CommandSpec[] = [
   }),
 ];
 
+/** Parsed flags back into the argv the key and recover commands read (they take --flag value pairs). */
+function argvOf(values: CommandContext['values']): string[] {
+  return Object.entries(values).flatMap(([k, v]) =>
+    v === undefined || v === false ? [] : v === true ? [`--${k}`] : (Array.isArray(v) ? v : [v]).flatMap((x) => [`--${k}`, String(x)]),
+  );
+}
+
+async function keyKit(sub: 'export' | 'import', ctx: CommandContext): Promise<number> {
+  const { keyCommand, readStdin } = await import('./key.ts');
+  await keyCommand([sub, ...argvOf(ctx.values)], { stdout: ctx.io.stdout, stdin: readStdin, env: ctx.io.env });
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
 /** What a group of commands is for, in the help. */
 export const GROUPS: Record<string, string> = {
   admin: 'operate a running server through its signed admin API',
   'admin user': 'user accounts',
   'admin key': 'access keys of an account',
   'admin quota': 'quotas of an account',
+  'admin catalog': "the catalog's copy in the mesh",
+  key: "the master key's recovery kit",
   config: 'the configuration',
 };
 
