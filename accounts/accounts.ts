@@ -94,9 +94,6 @@ export interface UsageReport {
   current?: Usage;
 }
 
-/** An error thrown by admit() for the request rate: `retryAfter` seconds go in the Retry-After header. */
-export type SlowDownError = DomainError & { retryAfter: number };
-
 export interface Accounts {
   lookup: SecretLookup;
   limits: LimitsLookup;
@@ -258,11 +255,10 @@ export function createAccounts(opts: AccountsOptions): Accounts {
       if (rpm !== undefined) {
         const r = limiter.take(c.row.id, rpm);
         if (!r.ok) {
-          const err = Errors.slowDown(
+          throw Errors.slowDown(
             `account '${account}' is over its request rate quota of ${rpm} requests a minute; retry in ${r.retryAfterSeconds} s or ask the operator to raise --max-requests-per-minute.`,
-          ) as SlowDownError;
-          err.retryAfter = r.retryAfterSeconds;
-          throw err;
+            r.retryAfterSeconds,
+          );
         }
       }
       const maxTransfer = c.quota.maxMonthlyTransfer;
