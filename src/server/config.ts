@@ -7,24 +7,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { parseEc } from '../codec/erasure.ts';
+import { parseDuration, parseSize } from '../core/sizes.ts';
+
+/** Sizes and durations have one syntax everywhere (src/core/sizes.ts). */
+export { parseDuration, parseSize };
 
 export class ConfigError extends Error {}
-
-export const parseSize = (v: string): number => {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?i?B?)?\s*$/i.exec(v);
-  if (!m) throw new ConfigError(`'${v}' is not a size: use bytes or a unit such as 4MiB, 500MB, 5GiB`);
-  const unit = (m[2] ?? '').toUpperCase().replace(/B$/, '');
-  const pow = ' KMGTP'.indexOf(unit.replace('I', '') || ' ');
-  const base = unit.includes('I') ? 1024 : 1000;
-  return Math.round(Number(m[1]) * base ** Math.max(pow, 0));
-};
-
-export const parseDuration = (v: string): number => {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(v);
-  if (!m) throw new ConfigError(`'${v}' is not a duration: use e.g. 500ms, 30s, 10m, 1h`);
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms'];
-  return Math.round(Number(m[1]) * mult);
-};
 
 type Kind = 'string' | 'size' | 'duration' | 'int' | 'list' | 'bool';
 
