@@ -9,6 +9,7 @@
 import { Errors, type DomainError } from '../src/core/errors.ts';
 import type { LimitsLookup, Usage } from '../src/core/quota.ts';
 import type { DB } from '../src/core/db.ts';
+import type { Logger } from '../src/core/log.ts';
 import { bootstrapRoot, ROOT_ACCOUNT, type RootCredentials } from './bootstrap.ts';
 import { AccountErrors, isValidAccountName } from './errors.ts';
 import {
@@ -24,20 +25,14 @@ import {
   type Role,
 } from './limits.ts';
 import { createMeter, isMonth, monthOf, nextMonthStart, type MeteringRow } from './metering.ts';
-import type { RequestClass } from '../src/core/access.ts';
+import type { RequestClass, SecretLookup } from '../src/core/access.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { createRepo, type AccountRow, type AccountStatus } from './repo.ts';
 import { migrateAccounts } from './schema.ts';
 import { generateAccessKey, generateSecret, openSecret, sealSecret, secretsKey } from './secrets.ts';
 import { formatBytes } from '../src/core/sizes.ts';
 
-/** What SigV4 needs (s3/auth's SecretLookup). */
-export type SecretLookup = (accessKey: string) => { secret: string; account: string } | undefined;
 
-export interface AccountsLog {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
 
 export interface AccountsOptions {
   db: DB;
@@ -49,7 +44,7 @@ export interface AccountsOptions {
   root?: { accessKey: string; secretKey: string };
   /** The catalog's usage of an account (src/core/quota.ts). */
   usage: (account: string) => Usage;
-  log?: AccountsLog;
+  log?: Pick<Logger, 'info' | 'warn'>;
   now?: () => Date;
   /** How often pending metering is written (default 1000 ms). 0 disables the timer (tests call flush()). */
   flushIntervalMs?: number;

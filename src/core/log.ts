@@ -1,9 +1,22 @@
-/** Structured logs (pino): JSON lines on stdout. */
-import { pino, type Logger } from 'pino';
+/**
+ * The one logger interface every floor takes, and the process's logger: pino, JSON lines on stdout.
+ * A module that needs only some levels takes Pick<Logger, ...>, so a test can hand it a small fake.
+ */
+import { pino, type Logger as PinoLogger } from 'pino';
 
-export type { Logger };
+/** The levels datamesh logs at, pino's way: the fields first, then the message. A pino logger is one. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
 
-export function createLogger(level = 'info'): Logger {
+/** Logs nothing: the default of modules whose caller passes no logger. */
+export const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The process's logger (pino; it also takes a message alone). */
+export function createLogger(level = 'info'): PinoLogger {
   return pino({
     level,
     base: { svc: 'datamesh' },

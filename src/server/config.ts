@@ -46,6 +46,8 @@ export const SETTINGS: Setting[] = [
   { key: 'segmentSize', flag: 'segment-size', kind: 'size', default: 4 * 1024 * 1024, help: 'plaintext bytes per segment',
     check: (v) => ((v as number) >= 64 * 1024 && (v as number) <= 64 * 1024 * 1024 ? undefined : 'use 64KiB to 64MiB') },
   { key: 'inlineThreshold', flag: 'inline-threshold', kind: 'size', default: 4096, help: 'objects up to this size are kept (encrypted) in the metadata' },
+  { key: 'segmentsInFlight', flag: 'segments-in-flight', kind: 'int', default: 4, help: 'segments of one upload sealed and written at once (memory per upload: this many segments)',
+    check: (v) => ((v as number) >= 1 ? undefined : 'use a whole number of at least 1') },
   { key: 'scrubInterval', flag: 'scrub-interval', kind: 'duration', default: 24 * 3_600_000, help: 'background scrub interval (0 disables)' },
   { key: 'fsync', flag: 'fsync', kind: 'bool', default: true, help: 'fsync every shard before it counts as stored (false: faster, relies on the mesh for power-loss safety)' },
   { key: 'collectInterval', flag: 'collect-interval', kind: 'duration', default: 60_000, help: 'how often the data of deleted objects is collected (it waits one interval first)',
@@ -76,6 +78,7 @@ export interface Config {
   ec: string;
   segmentSize: number;
   inlineThreshold: number;
+  segmentsInFlight: number;
   scrubInterval: number;
   collectInterval: number;
   fsync: boolean;
