@@ -3,7 +3,7 @@
  * ownership controls, public access blocks, CORS rules and preflight requests. The decisions
  * themselves are made in s3/access/decide.ts; these handlers read and write the settings.
  */
-import { DomainError, Errors } from '../../src/core/errors.ts';
+import { DomainError, Errors, type ErrorCode } from '../../src/core/errors.ts';
 import type { Handler, S3Context } from '../context.ts';
 import { xmlResult } from '../context.ts';
 import {
@@ -38,7 +38,7 @@ const OWNERSHIPS: readonly ObjectOwnership[] = ['BucketOwnerEnforced', 'BucketOw
 const PAB_FIELDS = ['BlockPublicAcls', 'IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const;
 export const ALL_BLOCKED: PublicAccessBlock = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
 
-const notFound = (code: string, message: string, bucket: string) => new DomainError(code, message, { BucketName: bucket });
+const notFound = (code: ErrorCode, message: string, bucket: string) => new DomainError(code, message, { BucketName: bucket });
 
 /** An ACL that gives nothing beyond the owners' full control: what BucketOwnerEnforced still accepts. */
 const ownerOnly = (acl: Acl, bucketOwner: string): boolean =>

@@ -21,3 +21,6 @@ export interface Admission {
   /** False for deletes and aborts: they free space, so they stay allowed over a transfer quota. */
   transfersData: boolean;
 }
+
+/** The seam between SigV4 and accounts: an access key's secret and account, if the key is active. */
+export type SecretLookup = (accessKey: string) => { secret: string; account: string } | undefined;

@@ -1,10 +1,22 @@
 /**
- * Structured logs (pino) on stdout: JSON lines by default on a pipe or a file (for journald, Docker,
- * Loki...), one readable line per record on a terminal (`--log-format json|pretty` chooses).
+ * The one logger interface every floor takes, and the process's logger: pino on stdout, JSON lines
+ * by default on a pipe or a file (journald, Docker, Loki...), one readable line per record on a
+ * terminal (`--log-format json|pretty` chooses).
+ * A module that needs only some levels takes Pick<Logger, ...>, so a test can hand it a small fake.
  */
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 
-export type { Logger };
+/** The levels datamesh logs at, pino's way: the fields first, then the message. A pino logger is one. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Logs nothing: the default of modules whose caller passes no logger. */
+export const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
 export type LogFormat = 'json' | 'pretty';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -41,7 +53,8 @@ function prettyStream(out: NodeJS.WriteStream): DestinationStream {
   };
 }
 
-export function createLogger(level = 'info', format?: LogFormat): Logger {
+/** The process's logger (pino; it also takes a message alone). */
+export function createLogger(level = 'info', format?: LogFormat): PinoLogger {
   const chosen = format ?? (process.stdout.isTTY ? 'pretty' : 'json');
   const options = {
     level,

@@ -12,7 +12,7 @@ import { CatalogSync, StaleCatalogError, type HeadsTransport } from './catalog-s
 import { openHead, readSnapshot } from './catalog-snapshot.ts';
 import { placeShards } from '../../mesh/placement.ts';
 import { HEAD_SIGNATURE_DOMAIN, headFields, type SignedHead } from '../../mesh/catalog-heads.ts';
-import { silentLog } from './types.ts';
+import { silentLog } from '../core/log.ts';
 
 let f: EcFixture | undefined;
 afterEach(async () => {

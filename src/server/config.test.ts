@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadConfig, parseDuration, parseSize, printable } from './config.ts';
+import { quotaSettingsFromConfig } from '../../accounts/limits.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'datamesh-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,6 +87,15 @@ describe('validation names the setting and what is allowed', () => {
     [['stray'], /^unexpected argument 'stray'/],
   ])('%s', (argv, message) => {
     expect(problem(argv)).toMatch(message);
+  });
+
+  test('one size syntax: a flag, a variable and a quota key refuse the same ambiguous unit', () => {
+    expect(problem(['--capacity', '4Ki'])).toMatch(/^--capacity: '4Ki' has an unknown unit 'Ki'/);
+    expect(problem(['--capacity', '4M'])).toMatch(/^--capacity: '4M' has an unknown unit 'M'/);
+    expect(problem([], { DATAMESH_CAPACITY: '4M' })).toMatch(/^DATAMESH_CAPACITY: '4M' has an unknown unit 'M'/);
+    expect(() => quotaSettingsFromConfig({ max_storage: '4M' })).toThrow(/'4M' has an unknown unit 'M'/);
+    expect(loadConfig(['--capacity', '4KiB'], {}).capacity).toBe(4096);
+    expect(quotaSettingsFromConfig({ max_storage: '4KiB' }).maxStorage).toBe(4096);
   });
 
   test('from the environment, the variable is named', () => {

@@ -8,24 +8,12 @@ import { resolve } from 'node:path';
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import { parseEc } from '../codec/erasure.ts';
+import { parseDuration, parseSize } from '../core/sizes.ts';
+
+/** Sizes and durations have one syntax everywhere (src/core/sizes.ts). */
+export { parseDuration, parseSize };
 
 export class ConfigError extends Error {}
-
-export const parseSize = (v: string): number => {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?i?B?)?\s*$/i.exec(v);
-  if (!m) throw new ConfigError(`'${v}' is not a size: use bytes or a unit such as 4MiB, 500MB, 5GiB`);
-  const unit = (m[2] ?? '').toUpperCase().replace(/B$/, '');
-  const pow = ' KMGTP'.indexOf(unit.replace('I', '') || ' ');
-  const base = unit.includes('I') ? 1024 : 1000;
-  return Math.round(Number(m[1]) * base ** Math.max(pow, 0));
-};
-
-export const parseDuration = (v: string): number => {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(v);
-  if (!m) throw new ConfigError(`'${v}' is not a duration: use e.g. 500ms, 30s, 10m, 1h`);
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms'];
-  return Math.round(Number(m[1]) * mult);
-};
 
 export type Kind = 'string' | 'size' | 'duration' | 'int' | 'list' | 'bool';
 
@@ -61,6 +49,8 @@ export const SETTINGS: Setting[] = [
   { key: 'segmentSize', flag: 'segment-size', kind: 'size', default: 4 * 1024 * 1024, help: 'plaintext bytes per segment',
     check: (v) => ((v as number) >= 64 * 1024 && (v as number) <= 64 * 1024 * 1024 ? undefined : 'use 64KiB to 64MiB') },
   { key: 'inlineThreshold', flag: 'inline-threshold', kind: 'size', default: 4096, help: 'objects up to this size are kept (encrypted) in the metadata' },
+  { key: 'segmentsInFlight', flag: 'segments-in-flight', kind: 'int', default: 4, help: 'segments of one upload sealed and written at once (memory per upload: this many segments)',
+    check: (v) => ((v as number) >= 1 ? undefined : 'use a whole number of at least 1') },
   { key: 'scrubInterval', flag: 'scrub-interval', kind: 'duration', default: 24 * 3_600_000, help: 'background scrub interval (0 disables)' },
   { key: 'fsync', flag: 'fsync', kind: 'bool', default: true, help: 'fsync every shard before it counts as stored (false: faster, relies on the mesh for power-loss safety)' },
   { key: 'collectInterval', flag: 'collect-interval', kind: 'duration', default: 60_000, help: 'how often the data of deleted objects is collected (it waits one interval first)',
@@ -96,6 +86,7 @@ export interface Config {
   ec: string;
   segmentSize: number;
   inlineThreshold: number;
+  segmentsInFlight: number;
   scrubInterval: number;
   collectInterval: number;
   fsync: boolean;

@@ -137,6 +137,7 @@ export async function openDataStore(opts: {
     ec,
     segmentSize: config.segmentSize,
     inlineThreshold: config.inlineThreshold,
+    segmentsInFlight: config.segmentsInFlight,
     log,
     // On a mesh this node's disk also holds other gateways' shards: never sweep it as orphans.
     ...(mesh ? {} : { localShards: shards }),

@@ -25,7 +25,7 @@ export async function nodeCommand({ values, io }: CommandContext, flags: readonl
     ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
     shards,
     role: 'storage',
-    log: { debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m) },
+    log,
   });
   log.info({ peerId: node.peerId, multiaddrs: node.multiaddrs, data: dataDir }, `datamesh storage node ${node.peerId} listening on ${node.multiaddrs.join(' ')}`);
   let signals = 0;
