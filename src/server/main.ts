@@ -22,6 +22,7 @@ import { quotaSettingsFromConfig } from '../../accounts/limits.ts';
 import { createMetrics, metricsResponse, type Metrics } from './metrics.ts';
 import { applyServerLimits, createRequestLimits, serverOptions } from './limits.ts';
 import { countOpenUploads, trackServer } from './shutdown.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
 export interface RunningServer {
   /** http://host:port */
@@ -40,6 +41,17 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
   const log = opts.log ?? createLogger(config.logLevel);
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // keys, secrets and shards: owner only
+  // One process per data directory, before anything in it is read or collected.
+  const lock = lockDataDir(dataDir, 'serve');
+  try {
+    return await startLocked(config, env, log, dataDir, lock);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, dataDir: string, lock: DataDirLock): Promise<RunningServer> {
   const { key: masterKey } = loadMasterKey(dataDir, env);
   const db = openDatabase(join(dataDir, 'datamesh.db'));
 
@@ -158,6 +170,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
         await data.close();
         db.close();
         metrics.close();
+        lock.release();
         log.info({}, 'stopped: database and data store closed');
       })();
       return closing;

@@ -3,6 +3,7 @@
  * one line naming the problem and the fix, and exit code 2.
  */
 import { ConfigError, loadConfig, printable } from '../config.ts';
+import { DataDirLockedError } from '../data-dir-lock.ts';
 
 const HELP = `datamesh: an S3-compatible object store on encrypted, erasure-coded shards
 
@@ -74,6 +75,11 @@ async function serveCommand(argv: string[]): Promise<void> {
     if (err.code === 'EADDRINUSE') return usage(`--listen ${config.listen}: the address is in use; stop the other server or pick another port`);
     if (err.code === 'EACCES') return usage(`--listen ${config.listen}: permission denied; use a port above 1023`);
     if (e instanceof ConfigError) return usage(e.message);
+    if (e instanceof DataDirLockedError) {
+      process.stderr.write(`datamesh: ${e.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
     process.stderr.write(`datamesh: cannot start: ${err.message}\n`);
     process.exitCode = 1;
     return;

@@ -9,6 +9,7 @@ import { loadConfig } from '../config.ts';
 import { createLogger } from '../../core/log.ts';
 import { LocalShardStore } from '../../../mesh/local-shards.ts';
 import { createMeshNode } from '../../../mesh/node.ts';
+import { DataDirLockedError, lockDataDir } from '../data-dir-lock.ts';
 
 export const NODE_FLAGS = ['data', 'listen-mesh', 'bootstrap', 'capacity', 'log-level', 'fsync'];
 
@@ -17,6 +18,16 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   const log = createLogger(config.logLevel);
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // One process per data directory, before the shard store is opened (or migrated). The kernel
+  // releases it when this process exits.
+  try {
+    lockDataDir(dataDir, 'node');
+  } catch (e) {
+    if (!(e instanceof DataDirLockedError)) throw e;
+    process.stderr.write(`datamesh: ${e.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   const shards = new LocalShardStore(join(dataDir, 'shards'), { fsync: config.fsync });
   if (shards.migrated > 0) log.info({ shards: shards.migrated }, `moved ${shards.migrated} shards to the one-level layout DIR/shards/xx/<id>`);
   const node = await createMeshNode({
