@@ -13,6 +13,7 @@ import { openDatabase } from '../core/db.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { loadMasterKey } from '../core/master-key.ts';
 import { Store } from '../store/store.ts';
+import { mapDiskFull } from '../store/disk-full.ts';
 import { openDataStore } from './open-data.ts';
 import { authenticate } from '../../s3/auth/index.ts';
 import { createAccounts } from '../../accounts/accounts.ts';
@@ -86,7 +87,8 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
     usage: (account) => accountsRef.usage!(account),
     log,
   });
-  store = new Store({ db, data: data.store, limits: accounts.limits, log });
+  // a full disk under the catalog is a clean 503 SlowDown, not an InternalError
+  store = mapDiskFull(new Store({ db, data: data.store, limits: accounts.limits, log }), `the disk holding the catalog ${dataDir}`);
   accountsRef.usage = (account) => store.usage(account);
   const recovered = await data.store.collect();
   const interruptedUploads = countOpenUploads(store);
