@@ -10,10 +10,12 @@ export interface FuzzTarget {
   parser: string;
   name: string;
   property: () => fc.IRawProperty<unknown>;
+  /** Cases in `npm test` when the default would take more than a few seconds. */
+  testRuns?: number;
 }
 
 /** Runs in `npm test`: a few hundred cases per property keep each parser at a few seconds. */
-export async function checkTarget(t: FuzzTarget, numRuns = Number(process.env.FUZZ_RUNS ?? 150)): Promise<void> {
+export async function checkTarget(t: FuzzTarget, numRuns = Number(process.env.FUZZ_RUNS ?? t.testRuns ?? 150)): Promise<void> {
   await fc.assert(t.property(), { numRuns, interruptAfterTimeLimit: 20_000, markInterruptAsFailure: false });
 }
 
