@@ -6,6 +6,7 @@
  *
  *   npm run fuzz -- --minutes 10 [--parser sigv4,xml] [--seed S]
  */
+import '../src/core/polyfill.ts'; // libp2p's streams (the shard-frames properties) need Promise.withResolvers
 import fc from 'fast-check';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
