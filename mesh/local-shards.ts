@@ -12,7 +12,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { mkdir, open, opendir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { Errors } from '../src/core/errors.ts';
+import { Errors, diskFull } from '../src/core/errors.ts';
 import type { Logger } from '../src/core/log.ts';
 import { isShardId } from '../src/codec/cid.ts';
 import { codecPool, type CodecPool } from '../src/codec/codec-pool.ts';
@@ -151,6 +151,9 @@ export class LocalShardStore {
       opts.signal?.throwIfAborted();
       await rename(temp, final);
       done = true;
+    } catch (e) {
+      // a full disk: the temp file goes (below) and the caller gets a clean, retryable error
+      throw diskFull(e, `the disk holding the shard store ${this.dir}`) ?? e;
     } finally {
       if (!done) {
         await unlink(temp).catch(() => undefined);

@@ -182,3 +182,26 @@ export const Errors = {
 } as const;
 
 export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
+
+/**
+ * A disk (or the catalog's file system) is full. S3's SlowDown (503): every AWS SDK, aws-cli,
+ * boto3 and rclone retry a 503 with backoff, so a moment of full disk (until collection frees
+ * space) is invisible, and a lasting one reaches the user with this message; a 507 would fail at
+ * once in all of them. Nothing is committed when it is thrown.
+ */
+export class DiskFullError extends DomainError {
+  constructor(message: string) {
+    super('SlowDown', message);
+  }
+}
+
+/** The error codes of a full disk: the file system's (ENOSPC, EDQUOT) and SQLite's. */
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** A DiskFullError for `err` when it says a disk is full (naming `where`), else undefined. */
+export function diskFull(err: unknown, where: string): DiskFullError | undefined {
+  if (err instanceof DiskFullError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !DISK_FULL_CODES.has(code)) return undefined;
+  return new DiskFullError(`insufficient storage: ${where} is full (${code}); nothing was stored. Free space there (or raise the quota); the service resumes as soon as space returns`);
+}

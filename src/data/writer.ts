@@ -7,7 +7,7 @@
  * collect() can find.
  */
 import { randomUUID } from 'node:crypto';
-import { Errors } from '../core/errors.ts';
+import { DiskFullError, Errors } from '../core/errors.ts';
 import type { WrittenData } from './data-store.ts';
 import type { EcContext } from './types.ts';
 import type { StripeBufferPool, StripeBuffers } from './buffers.ts';
@@ -115,10 +115,10 @@ export async function storeSegment(
   const stored = n - failed.length;
   const quorum = new Set(peers).size <= 1 ? n : Math.min(n, k + 1);
   if (stored < quorum) {
-    const first = failed[0]?.err;
-    throw Errors.serviceUnavailable(
-      `could not store segment ${index}: ${stored} of ${n} shards written, ${quorum} needed (${first instanceof Error ? first.message : String(first)}); retry when the peers or disks are back`,
-    );
+    // a full disk says so (SlowDown); other causes are the peers being unavailable
+    const first = failed.find((f) => f.err instanceof DiskFullError)?.err ?? failed[0]?.err;
+    const message = `could not store segment ${index}: ${stored} of ${n} shards written, ${quorum} needed (${first instanceof Error ? first.message : String(first)}); retry when the peers or disks are back`;
+    throw first instanceof DiskFullError ? new DiskFullError(message) : Errors.serviceUnavailable(message);
   }
   if (failed.length > 0) {
     ctx.log.warn({ manifest, segment: index, failed }, 'segment stored with a write quorum; the missing shards are completed in the background');

@@ -13,6 +13,7 @@ import { openDatabase } from '../core/db.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { loadMasterKey } from '../core/master-key.ts';
 import { Store } from '../store/store.ts';
+import { mapDiskFull } from '../store/disk-full.ts';
 import { openDataStore } from './open-data.ts';
 import { authenticate } from '../../s3/auth/index.ts';
 import { createAccounts } from '../../accounts/accounts.ts';
@@ -22,6 +23,7 @@ import { quotaSettingsFromConfig } from '../../accounts/limits.ts';
 import { createMetrics, metricsResponse, type Metrics } from './metrics.ts';
 import { applyServerLimits, createRequestLimits, serverOptions } from './limits.ts';
 import { countOpenUploads, trackServer } from './shutdown.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
 export interface RunningServer {
   /** http://host:port */
@@ -38,11 +40,22 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEnv; log?: Logger } = {}): Promise<RunningServer> {
-  const startedAt = Date.now();
   const env = opts.env ?? process.env;
   const log = opts.log ?? createLogger(config.logLevel, config.logFormat);
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // keys, secrets and shards: owner only
+  // One process per data directory, before anything in it is read or collected.
+  const lock = lockDataDir(dataDir, 'serve');
+  try {
+    return await startLocked(config, env, log, dataDir, lock);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, dataDir: string, lock: DataDirLock): Promise<RunningServer> {
+  const startedAt = Date.now();
   const { key: masterKey, generated: masterKeyGenerated } = loadMasterKey(dataDir, env);
   const db = openDatabase(join(dataDir, 'datamesh.db'));
 
@@ -77,7 +90,8 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     usage: (account) => accountsRef.usage!(account),
     log,
   });
-  store = new Store({ db, data: data.store, limits: accounts.limits, log });
+  // a full disk under the catalog is a clean 503 SlowDown, not an InternalError
+  store = mapDiskFull(new Store({ db, data: data.store, limits: accounts.limits, log }), `the disk holding the catalog ${dataDir}`);
   accountsRef.usage = (account) => store.usage(account);
   const recovered = await data.store.collect();
   const interruptedUploads = countOpenUploads(store);
@@ -174,6 +188,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
         await data.close();
         db.close();
         metrics.close();
+        lock.release();
         log.info({}, 'stopped: database and data store closed');
       })();
       return closing;

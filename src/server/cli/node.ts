@@ -9,6 +9,7 @@ import { configFromArgs, SETTINGS } from '../config.ts';
 import { createLogger } from '../../core/log.ts';
 import { LocalShardStore } from '../../../mesh/local-shards.ts';
 import type { CommandContext } from './types.ts';
+import { DataDirLockedError, lockDataDir } from '../data-dir-lock.ts';
 
 export async function nodeCommand({ values, io }: CommandContext, flags: readonly string[]): Promise<number> {
   const config = configFromArgs(values, io.env, SETTINGS.filter((s) => flags.includes(s.flag)));
@@ -16,6 +17,15 @@ export async function nodeCommand({ values, io }: CommandContext, flags: readonl
   const { createMeshNode } = await import('../../../mesh/node.ts');
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // One process per data directory, before the shard store is opened (or migrated). The kernel
+  // releases it when this process exits.
+  try {
+    lockDataDir(dataDir, 'node');
+  } catch (e) {
+    if (!(e instanceof DataDirLockedError)) throw e;
+    io.stderr.write(`datamesh: ${e.message}\n`);
+    return 1;
+  }
   const shards = new LocalShardStore(join(dataDir, 'shards'), { fsync: config.fsync });
   if (shards.migrated > 0) log.info({ shards: shards.migrated }, `moved ${shards.migrated} shards to the one-level layout DIR/shards/xx/<id>`);
   const node = await createMeshNode({

@@ -2,6 +2,7 @@
  * `datamesh serve`: the S3 server (and the admin API) in this process, stopped gracefully by
  * SIGTERM / SIGINT; `datamesh config print`: the configuration serve would use.
  */
+import { DataDirLockedError } from '../data-dir-lock.ts';
 import { ConfigError, configFromArgs, printable } from '../config.ts';
 import type { CommandContext } from './types.ts';
 
@@ -25,6 +26,7 @@ export async function serveCommand({ values, io }: CommandContext): Promise<numb
     if (err.code === 'EADDRINUSE') return fail(`--listen ${config.listen}: the address is in use; stop the other server or pick another port`, 2);
     if (err.code === 'EACCES') return fail(`--listen ${config.listen}: permission denied; use a port above 1023`, 2);
     if (e instanceof ConfigError) return fail(e.message, 2);
+    if (e instanceof DataDirLockedError) return fail(e.message, 1);
     return fail(`cannot start: ${err.message}`, 1);
   }
   const creds = server.rootCredentials;
