@@ -18,6 +18,7 @@ import { authenticate } from '../../s3/auth/index.ts';
 import { createAccounts } from '../../accounts/accounts.ts';
 import { createAdminApi } from './admin-api.ts';
 import { mountOpsApi } from './ops-api.ts';
+import { mountConsole } from './console/index.ts';
 import { quotaSettingsFromConfig } from '../../accounts/limits.ts';
 import { createMetrics, metricsResponse, type Metrics } from './metrics.ts';
 import { applyServerLimits, createRequestLimits, serverOptions } from './limits.ts';
@@ -123,6 +124,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
         extend: (api) => mountOpsApi(api, { store, data: data.store, view: () => data.view() }),
       });
       app.route('/_datamesh/admin/v1', admin);
+      mountConsole(app, { accounts, region: config.region, self: () => url, log });
     },
   });
 
