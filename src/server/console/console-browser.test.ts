@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { chromium, type Browser, type Page, type Route } from 'playwright-core';
 import { ROOT, outcome, startTestServer, type TestServer } from '../testing/server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -23,6 +23,13 @@ if (!hasChromium) console.warn(`console browser tests skipped: ${CHROMIUM} is ab
 let server: TestServer;
 let browser: Browser;
 let files: string;
+
+/** A fresh browser profile; waits are generous (the machine is shared), assertions never timed. */
+async function newContext() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  context.setDefaultTimeout(120_000);
+  return context;
+}
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
@@ -49,8 +56,8 @@ describe.skipIf(!hasChromium)('console in a browser', () => {
     if (files) rmSync(files, { recursive: true, force: true });
   });
 
-  it('signs in, creates a bucket, uploads, browses, downloads, shares, deletes and signs out', { timeout: 240_000 }, async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  it('signs in, creates a bucket, uploads, browses, downloads, shares, deletes and signs out', { timeout: 360_000 }, async () => {
+    const context = await newContext();
     const page = await context.newPage();
     page.on('dialog', (d) => void d.accept());
 
@@ -76,12 +83,12 @@ describe.skipIf(!hasChromium)('console in a browser', () => {
 
     // Two files, one above the multipart threshold, each with its progress bar and a total.
     const small = Buffer.from('datamesh console notes\n');
-    const big = Buffer.alloc(20 * 1024 * 1024 + 123);
+    const big = Buffer.alloc(16 * 1024 * 1024 + 123); // just over the multipart threshold: two parts
     for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
-    await page.getByLabel('Upload files').setInputFiles([
-      { name: 'notes.txt', mimeType: 'text/plain', buffer: small },
-      { name: 'big.bin', mimeType: 'application/octet-stream', buffer: big },
-    ]);
+    // From files on disk: the browser reads them itself (a buffer would travel through the protocol).
+    writeFileSync(join(files, 'notes.txt'), small);
+    writeFileSync(join(files, 'big.bin'), big);
+    await page.getByLabel('Upload files').setInputFiles([join(files, 'notes.txt'), join(files, 'big.bin')]);
     await page.locator('#uploads[data-state="finished"]').waitFor();
     expect(await progressOf(page, 'Upload of notes.txt')).toBe(100);
     expect(await progressOf(page, 'Upload of big.bin')).toBe(100);
@@ -96,6 +103,22 @@ describe.skipIf(!hasChromium)('console in a browser', () => {
     await page.getByLabel('Upload a folder').setInputFiles(folder);
     await page.locator('#uploads[data-state="finished"]').waitFor();
     await shot(page, 'upload');
+
+    // A multipart upload cancelled while a part is on its way is aborted: no object, no open upload.
+    const held: Route[] = [];
+    await page.route((url) => url.searchParams.has('partNumber'), (route) => void held.push(route));
+    const partSent = page.waitForRequest((r) => r.url().includes('partNumber='));
+    writeFileSync(join(files, 'cancelled.bin'), Buffer.alloc(16 * 1024 * 1024 + 1));
+    await page.getByLabel('Upload files').setInputFiles(join(files, 'cancelled.bin'));
+    await partSent;
+    await page.getByRole('button', { name: 'Cancel upload of cancelled.bin' }).click();
+    await page.locator('#upload-list li[data-state="cancelled"]').waitFor();
+    await page.unroute(() => true);
+    for (const r of held) await r.abort().catch(() => {});
+    const open = await server.client().send(new ListMultipartUploadsCommand({ Bucket: 'holiday' }));
+    expect(open.Uploads ?? []).toEqual([]);
+    expect(await outcome(server.client().send(new HeadObjectCommand({ Bucket: 'holiday', Key: 'cancelled.bin' })))).toBe('404 NotFound');
+
     await page.getByRole('link', { name: 'Show the new objects' }).click();
 
     const keys = async () => page.locator('table.objects tbody tr td:first-child').allTextContents();
@@ -156,8 +179,8 @@ describe.skipIf(!hasChromium)('console in a browser', () => {
     await context.close();
   });
 
-  it('lets an admin create a user and set a quota that the user then sees; keeps the user out of admin pages', { timeout: 240_000 }, async () => {
-    const admin = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  it('lets an admin create a user and set a quota that the user then sees; keeps the user out of admin pages', { timeout: 360_000 }, async () => {
+    const admin = await (await newContext()).newPage();
     await signIn(admin, ROOT);
     await admin.getByRole('link', { name: 'Users', exact: true }).click();
     await admin.getByLabel('User name').fill('alice');
@@ -179,7 +202,7 @@ describe.skipIf(!hasChromium)('console in a browser', () => {
     await admin.waitForURL('**/console/admin/mesh');
     await shot(admin, 'mesh');
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await newContext();
     const user = await context.newPage();
     await signIn(user, { accessKeyId, secretAccessKey });
     expect(await user.getByRole('link', { name: 'Users', exact: true }).count()).toBe(0);
@@ -216,7 +239,7 @@ describe.skipIf(!hasChromium)('console in a browser', () => {
   });
 
   it('refuses a cross-site form post', { timeout: 120_000 }, async () => {
-    const context = await browser.newContext();
+    const context = await newContext();
     const page = await context.newPage();
     await signIn(page, ROOT);
     // Another site (localhost is not 127.0.0.1) with a form that posts to the console.

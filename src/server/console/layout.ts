@@ -67,6 +67,8 @@ export function notice(text: string | undefined, kind: 'ok' | 'error' = 'ok'): H
 }
 
 export const bytes = (n: number): string => formatBytes(n);
+/** "1 key", "2 keys". */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function when(iso: string): string {
   const d = new Date(iso);

@@ -91,7 +91,7 @@
     const done = jobs.filter((j) => j.state === 'done').length;
     const failed = jobs.filter((j) => j.state === 'failed' || j.state === 'cancelled').length;
     totalText.textContent = `${done} of ${jobs.length} files, ${fmt(sent)} of ${fmt(size)}${failed ? `, ${failed} failed or cancelled` : ''}`;
-    if (jobs.every((j) => j.state !== 'queued' && j.state !== 'uploading')) {
+    if (jobs.every((j) => j.state === 'done' || j.state === 'failed' || j.state === 'cancelled')) {
       refresh.hidden = false;
       refresh.href = location.href;
       box.dataset.state = 'finished';
@@ -142,13 +142,15 @@
         updateTotal();
       },
       cancel() {
-        if (job.state !== 'queued' && job.state !== 'uploading') return;
-        const wasQueued = job.state === 'queued';
-        job.state = 'cancelled';
-        for (const x of job.xhrs) x.abort();
-        if (job.uploadId) api('abort', { bucket, key, uploadId: job.uploadId }).catch(() => {});
-        job.finish('cancelled', 'cancelled');
-        if (wasQueued) queue = queue.filter((j) => j !== job);
+        if (job.state === 'queued') {
+          queue = queue.filter((j) => j !== job);
+          job.finish('cancelled', 'cancelled');
+        } else if (job.state === 'uploading') {
+          // run() sees the state, aborts the multipart upload and marks the row cancelled.
+          job.state = 'cancelling';
+          status.textContent = 'cancelling…';
+          for (const x of job.xhrs) x.abort();
+        }
       },
     };
     cancel.addEventListener('click', () => job.cancel());
@@ -164,6 +166,7 @@
   async function uploadMultipart(job) {
     const { uploadId, partSize } = await api('create', { bucket, key: job.key, size: job.file.size, contentType: job.file.type || undefined });
     job.uploadId = uploadId;
+    if (job.state !== 'uploading') throw new Error('cancelled');
     const count = Math.max(1, Math.ceil(job.file.size / partSize));
     const etags = new Array(count);
     let next = 1;
@@ -190,9 +193,10 @@
       await (job.file.size > PART_THRESHOLD ? uploadMultipart(job) : uploadSmall(job));
       job.finish('done', `uploaded, ${fmt(job.file.size)}`);
     } catch (e) {
-      if (job.state === 'cancelled') return;
-      if (job.uploadId) api('abort', { bucket, key: job.key, uploadId: job.uploadId }).catch(() => {});
-      job.finish('failed', `failed: ${e.message}`);
+      // A multipart upload that will not complete is aborted, so its parts do not linger.
+      if (job.uploadId) await api('abort', { bucket, key: job.key, uploadId: job.uploadId }).catch(() => {});
+      if (job.state === 'cancelling') job.finish('cancelled', 'cancelled');
+      else job.finish('failed', `failed: ${e.message}`);
     }
   }
 

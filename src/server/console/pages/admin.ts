@@ -10,7 +10,7 @@ import { AdminApiError } from '../../../../accounts/client.ts';
 import { parseQuotaValue, QUOTA_FIELDS, SIZE_FIELDS, type QuotaField, type QuotaPatch } from '../../../../accounts/limits.ts';
 import { formatCount } from '../../../core/sizes.ts';
 import type { ConsoleContext, ConsoleEnv } from '../context.ts';
-import { bar, bytes, csrfField, notice, page, when, type Html } from '../layout.ts';
+import { bar, bytes, csrfField, plural, notice, page, when, type Html } from '../layout.ts';
 import type { MeshView } from '../../open-data.ts';
 import type { ScrubState } from '../../ops-api.ts';
 import { formValue } from './forms.ts';
@@ -66,7 +66,7 @@ ${created ? newKeyBox(created) : ''}
   </form>
 </section>
 <table class="list">
-  <caption>${users.length} accounts</caption>
+  <caption>${plural(users.length, 'account')}</caption>
   <thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col" class="num">Keys</th><th scope="col" class="num">Storage</th><th scope="col" class="num">Objects</th><th scope="col" class="num">Buckets</th></tr></thead>
   <tbody>${users.map(
     (u) => html`<tr><td><a href="${userHref(u.name)}">${u.name}</a></td><td>${u.role}</td><td><span class="pill ${u.status}">${u.status}</span></td><td class="num">${u.accessKeys}</td>
@@ -115,7 +115,7 @@ ${created ? newKeyBox(created) : ''}
 </div>
 <section class="card">
   <h2>Access keys</h2>
-  <table class="list"><caption>${u.keys.length} keys</caption>
+  <table class="list"><caption>${plural(u.keys.length, 'key')}</caption>
     <thead><tr><th scope="col">Access key ID</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
     <tbody>${u.keys.map(
       (k) => html`<tr><td><code>${k.accessKeyId}</code></td><td>${k.status}</td><td>${when(k.created)}</td><td>
@@ -169,7 +169,7 @@ ${notice(msg?.text, msg?.kind)}
   </section>
 </div>
 <table class="list">
-  <caption>${mesh.peers.length} peers</caption>
+  <caption>${plural(mesh.peers.length, 'peer')}</caption>
   <thead><tr><th scope="col">Peer</th><th scope="col">State</th><th scope="col">Since</th><th scope="col" class="num">Shards</th><th scope="col">Capacity</th><th scope="col" class="num">Health</th><th scope="col" class="num">Latency</th></tr></thead>
   <tbody>${mesh.peers.map(
     (p) => html`<tr><td><code title="${p.id}">${p.id.slice(0, 16)}…</code>${p.self ? ' (this node)' : ''}</td><td><span class="pill ${p.state}">${p.state}</span></td><td>${p.since ? when(new Date(p.since).toISOString()) : ''}</td>
@@ -186,7 +186,7 @@ export function mountAdmin(app: Hono<ConsoleEnv>, log?: { warn(obj: object, msg?
   const adminOnly: MiddlewareHandler<ConsoleEnv> = async function adminOnly(c, next) {
     if (!c.get('viewer').admin) {
       return c.html(
-        page('Not allowed', c.get('viewer'), 'buckets', notice('Admin pages need an admin account; this key belongs to a user account.', 'error')),
+        page('Not allowed', c.get('viewer'), 'buckets', html`<h1>Not allowed</h1>${notice('Admin pages need an admin account; this key belongs to a user account.', 'error')}`),
         403,
       );
     }

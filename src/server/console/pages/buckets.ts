@@ -2,7 +2,7 @@
 import { html } from 'hono/html';
 import type { Hono } from 'hono';
 import type { ConsoleContext, ConsoleEnv } from '../context.ts';
-import { csrfField, notice, page, when, type Html } from '../layout.ts';
+import { csrfField, notice, plural, page, when, type Html } from '../layout.ts';
 import { objectPath, S3CallError } from '../s3-client.ts';
 import { formValue } from './forms.ts';
 
@@ -34,7 +34,7 @@ ${msg ? notice(msg.text, msg.kind) : notice(done)}
   </form>
 </section>
 <table class="list">
-  <caption>${buckets.length} bucket${buckets.length === 1 ? '' : 's'} of ${v.account}</caption>
+  <caption>${plural(buckets.length, 'bucket')} of ${v.account}</caption>
   <thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
   <tbody>
   ${buckets.map(

@@ -5,7 +5,7 @@
 import { html } from 'hono/html';
 import type { Hono } from 'hono';
 import type { ConsoleContext, ConsoleEnv } from '../context.ts';
-import { bytes, csrfField, notice, page, when, type Html } from '../layout.ts';
+import { bytes, csrfField, plural, notice, page, when, type Html } from '../layout.ts';
 import { S3CallError, type Listing } from '../s3-client.ts';
 import { bucketHref } from './buckets.ts';
 import { formValue, formValues } from './forms.ts';
@@ -37,7 +37,7 @@ export function objectTable(v: { csrf: string }, bucket: string, prefix: string,
   <input type="hidden" name="csrf" value="${v.csrf}">
   <input type="hidden" name="prefix" value="${prefix}">
   <table class="list objects">
-    <caption>${n === 0 ? 'No objects' : `${n} entries`}${prefix ? ` under ${prefix}` : ''}${after ? ' (continued)' : ''}</caption>
+    <caption>${n === 0 ? 'No objects' : n === 1 ? '1 entry' : `${n} entries`}${prefix ? ` under ${prefix}` : ''}${after ? ' (continued)' : ''}</caption>
     <thead><tr><th scope="col">Key</th><th scope="col" class="num">Size</th><th scope="col">Last modified</th><th scope="col"><span class="sr-only">Select</span></th></tr></thead>
     <tbody>
     ${listing.prefixes.map(
