@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { createAdminClient, type AdminClient } from '../../../accounts/client.ts';
 import type { NewKey } from '../../../accounts/accounts.ts';
 import { bytesOf, ROOT, startTestServer, type TestServer } from '../testing/server.ts';
@@ -189,6 +190,15 @@ describe('console over HTTP', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'console', Key: 'sign-in', Body: 'not a page' }));
     const got = await s3.send(new GetObjectCommand({ Bucket: 'console', Key: 'sign-in' }));
     expect((await bytesOf(got.Body)).toString()).toBe('not a page');
+    // A browser form upload (PostObject) to the bucket is signed inside its form: S3 too.
+    const form = await createPresignedPost(s3, { Bucket: 'console', Key: 'posted.txt', Expires: 600 });
+    const fd = new FormData();
+    for (const [k, v] of Object.entries(form.fields)) fd.append(k, v);
+    fd.append('file', new Blob(['by form']), 'posted.txt');
+    expect(form.url).toBe(`${server.url}/console`);
+    expect((await fetch(form.url, { method: 'POST', body: fd })).status).toBe(204);
+    const posted = await s3.send(new GetObjectCommand({ Bucket: 'console', Key: 'posted.txt' }));
+    expect((await bytesOf(posted.Body)).toString()).toBe('by form');
     // The browser (unsigned) still gets the console.
     expect(await (await fetch(`${server.url}/console/sign-in`)).text()).toContain('Secret access key');
   });

@@ -32,9 +32,12 @@ const ASSETS: Record<string, string> = {
 };
 
 /** True for a request that S3 must answer (it is signed), not the console. */
-export function isS3Request(headers: Headers, url: string): boolean {
+export function isS3Request(method: string, headers: Headers, url: string): boolean {
   if (headers.has('authorization')) return true;
-  const q = new URL(url).searchParams;
+  const u = new URL(url);
+  // PostObject (a browser form upload to a bucket named "console") is signed inside its form.
+  if (method === 'POST' && /^\/console\/?$/.test(u.pathname) && (headers.get('content-type') ?? '').startsWith('multipart/form-data')) return true;
+  const q = u.searchParams;
   return q.has('X-Amz-Signature') || q.has('Signature') || q.has('X-Amz-Credential');
 }
 
@@ -172,7 +175,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
 export function mountConsole(app: Hono<any>, deps: ConsoleDeps): void {
   const console = createConsole(deps);
   const handler: MiddlewareHandler = async (c, next) => {
-    if (isS3Request(c.req.raw.headers, c.req.url)) return next();
+    if (isS3Request(c.req.method, c.req.raw.headers, c.req.url)) return next();
     return console.fetch(c.req.raw, c.env);
   };
   app.all('/console', handler);
