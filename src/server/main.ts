@@ -19,6 +19,7 @@ import { authenticate } from '../../s3/auth/index.ts';
 import { createAccounts } from '../../accounts/accounts.ts';
 import { createAdminApi } from './admin-api.ts';
 import { mountOpsApi } from './ops-api.ts';
+import { mountConsole } from './console/index.ts';
 import { quotaSettingsFromConfig } from '../../accounts/limits.ts';
 import { createMetrics, metricsResponse, type Metrics } from './metrics.ts';
 import { applyServerLimits, createRequestLimits, serverOptions } from './limits.ts';
@@ -152,6 +153,7 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
           }),
       });
       app.route('/_datamesh/admin/v1', admin);
+      mountConsole(app, { accounts, region: config.region, self: () => url, log });
     },
   });
 
