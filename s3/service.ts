@@ -17,7 +17,8 @@ import { withHoistedHeaders } from './hoisted.ts';
 import type { S3Context, S3Result } from './context.ts';
 import { toS3Error } from './errors.ts';
 import { handlers } from './handlers/index.ts';
-import { addressOf, requestClass, route, type Operation } from './router.ts';
+import { addressOf, requestClass, route, type Operation, type RouteInput } from './router.ts';
+import { literalPlusInput } from './query-plus.ts';
 
 export interface RequestRecord {
   requestId: string;
@@ -47,7 +48,12 @@ export interface S3ServiceDeps {
   /** Unexpected errors (they become InternalError on the wire). */
   onInternalError?: (err: unknown, r: { requestId: string; operation?: string }) => void;
   /** Request limits (src/limits.ts): enter() throws SlowDown when full; guardBody() cuts an idle body with RequestTimeout. */
-  limits?: { enter(): () => void; guardBody(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> };
+  limits?: {
+    enter(): () => void;
+    /** For a PostObject until its form's signature is verified: a pool apart from the signed requests'. */
+    enterUnauthenticated(): () => void;
+    guardBody(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array>;
+  };
   /** Access key -> secret and account: PostObject verifies its form's policy signature with it. */
   lookup?: SecretLookup;
 }
@@ -89,9 +95,9 @@ export function createS3Service(deps: S3ServiceDeps) {
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
-    const query = new URLSearchParams(rawQuery);
-    const headers = withHoistedHeaders(lowerHeaders(req), query);
-    const input = { method, host: headers.host, rawPath, query, headers };
+    const rawHeaders = lowerHeaders(req);
+    let input: RouteInput = { method, host: rawHeaders.host, rawPath, query: new URLSearchParams(rawQuery), headers: rawHeaders };
+    input.headers = withHoistedHeaders(rawHeaders, input.query);
     const record: RequestRecord = { requestId, method, status: 0, bytesIn: 0, bytesOut: 0, durationMs: 0 };
     const abort = new AbortController();
     res.on('close', () => {
@@ -108,9 +114,11 @@ export function createS3Service(deps: S3ServiceDeps) {
       record.operation = op.name;
       record.bucket = op.bucket;
       record.key = op.key;
-      leave = deps.limits?.enter();
       const byForm = op.name === 'PostObject';
-      const auth = byForm ? FORM_AUTH : deps.authenticate({ method, rawPath, rawQuery, headers });
+      leave = byForm ? deps.limits?.enterUnauthenticated() : deps.limits?.enter();
+      const auth = byForm ? FORM_AUTH : deps.authenticate({ method, rawPath, rawQuery, headers: rawHeaders });
+      if (auth.literalPlus) op = route((input = literalPlusInput(input, rawQuery, rawHeaders)), deps.domain);
+      const headers = input.headers;
       const name = op.name;
       const admit = (account: string): void => {
         record.account = account;
@@ -130,7 +138,15 @@ export function createS3Service(deps: S3ServiceDeps) {
         signal: abort.signal,
         authorizeBucket: (bucket) => authorizeBucket(ctx.account, bucket),
       };
-      if (byForm) ctx.postAuth = { lookup: deps.lookup, admit: (account) => ((ctx.account = account), admit(account)) };
+      if (byForm) {
+        const authenticated = (account: string): void => {
+          ctx.account = account;
+          admit(account);
+          leave?.(); // the form is signed: its file part takes a slot of the signed requests
+          leave = deps.limits?.enter();
+        };
+        ctx.postAuth = { lookup: deps.lookup, admit: authenticated };
+      }
       const result = await handlers[op.name](ctx);
       await send(res, result, method, (n) => (record.bytesOut += n));
       record.status = result.status ?? 200;
