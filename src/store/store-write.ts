@@ -5,7 +5,7 @@
  * reservation are given back. Also the write conditions (If-Match / If-None-Match).
  */
 import type { Logger } from '../core/log.ts';
-import type { Checksums, PutBody, WriteConditions } from '../core/object-store.ts';
+import type { BucketInfo, Checksums, PutBody, WriteConditions } from '../core/object-store.ts';
 import type { Limits, LimitsLookup } from '../core/quota.ts';
 import { Errors, type DomainError } from '../core/errors.ts';
 import type { DataStore } from '../data/data-store.ts';
@@ -137,6 +137,17 @@ function releaseQuietly(ctx: StoreContext, manifestId: string): void {
 /** Releases, inside the caller's transaction, the manifests among `dropped` that nothing references. */
 export function releaseOrphans(ctx: StoreContext, dropped: Iterable<string>): void {
   for (const id of ctx.catalog.orphans(dropped)) ctx.data.release(id);
+}
+
+/**
+ * Inside a commit: the bucket is still the one the write started in. A bucket deleted while an
+ * upload streamed and re-created (by another account, even) is another bucket: its name is not its
+ * identity, its owner and creation time are (a re-creation by the same owner within the same
+ * millisecond is the only one taken for the same bucket, and it harms no one).
+ */
+export function checkSameBucket(ctx: StoreContext, b: BucketInfo): void {
+  const now = ctx.catalog.getBucket(b.name);
+  if (!now || now.owner !== b.owner || now.created.getTime() !== b.created.getTime()) throw Errors.noSuchBucket(b.name);
 }
 
 /** Strips quotes and W/ and lower-cases an ETag from a request. */
