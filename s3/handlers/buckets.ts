@@ -22,7 +22,7 @@ export const listBuckets: Handler = ({ store, account, region, op }) => {
 export const createBucket: Handler = async ({ store, account, region, op, body }) => {
   const name = op.bucket!;
   validateBucketName(name);
-  const xml = (await readSmallBody(body.source)).toString('utf8');
+  const xml = (await readSmallBody(body.source, 64 * 1024)).toString('utf8');
   if (xml.trim() !== '') {
     const conf = parseXml(xml, 'CreateBucketConfiguration');
     const constraint = text(conf, 'LocationConstraint');
