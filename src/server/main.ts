@@ -53,6 +53,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     usage: (account) => store.usage(account),
     ec: () => data.store.counters,
     inFlight: () => limits.inFlight,
+    accountSeries: config.metricsToken !== undefined,
   });
   data = await openDataStore({ config, db, masterKey, dataDir, log, metrics });
   const accountsRef: { usage?: Store['usage'] } = {};
