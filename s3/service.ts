@@ -31,6 +31,9 @@ export interface RequestRecord {
   errorCode?: string;
   bytesIn: number;
   bytesOut: number;
+  /** Of bytesIn and bytesOut, what chargeTransfer already counted as the bytes flowed. */
+  chargedIn?: number;
+  chargedOut?: number;
   durationMs: number;
 }
 
@@ -54,6 +57,11 @@ export interface S3ServiceDeps {
     enterUnauthenticated(): () => void;
     guardBody(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array>;
   };
+  /**
+   * Counts an authenticated request's body bytes as they flow, in and out, throwing (QuotaExceeded)
+   * once the account's monthly transfer is used up: a transfer stops within one chunk of the quota.
+   */
+  chargeTransfer?: (account: string, operation: string, t: { ingress?: number; egress?: number }) => void;
   /** Access key -> secret and account: PostObject verifies its form's policy signature with it. */
   lookup?: SecretLookup;
 }
@@ -126,7 +134,10 @@ export function createS3Service(deps: S3ServiceDeps) {
       };
       if (!byForm) admit(auth.account);
       const body = bodyOf(req); // an early error leaves the request readable: discardRest() below
-      const raw = counted(deps.limits ? deps.limits.guardBody(body) : body, (n) => (record.bytesIn += n));
+      const raw = counted(deps.limits ? deps.limits.guardBody(body) : body, (n) => {
+        record.bytesIn += n;
+        charge(deps, record, 'ingress', n);
+      });
       const ctx: S3Context = {
         op,
         store: deps.store,
@@ -148,7 +159,10 @@ export function createS3Service(deps: S3ServiceDeps) {
         ctx.postAuth = { lookup: deps.lookup, admit: authenticated };
       }
       const result = await handlers[op.name](ctx);
-      await send(res, result, method, (n) => (record.bytesOut += n));
+      await send(res, result, method, (n) => {
+        if (!res.writableEnded) charge(deps, record, 'egress', n); // a whole small answer is recorded at the end
+        record.bytesOut += n;
+      });
       record.status = result.status ?? 200;
     } catch (err) {
       if (op === undefined) {
@@ -183,6 +197,14 @@ export function createS3Service(deps: S3ServiceDeps) {
       deps.onDone?.(record);
     }
   };
+}
+
+/** Charges `n` bytes to the request's account (once it is known) as they flow; throws when over the transfer quota. */
+function charge(deps: S3ServiceDeps, record: RequestRecord, direction: 'ingress' | 'egress', n: number): void {
+  if (!deps.chargeTransfer || record.account === undefined || record.operation === undefined) return;
+  deps.chargeTransfer(record.account, record.operation, direction === 'ingress' ? { ingress: n } : { egress: n });
+  if (direction === 'ingress') record.chargedIn = (record.chargedIn ?? 0) + n;
+  else record.chargedOut = (record.chargedOut ?? 0) + n;
 }
 
 function decodeSafe(p: string): string {

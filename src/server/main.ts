@@ -94,11 +94,12 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     authenticate: auth,
     lookup: accounts.lookup,
     // Deletes free space: they stay allowed over the monthly transfer quota.
-    admit: (account, kind, op) => accounts.admit(account, kind, { transfersData: !op.startsWith('Delete') && op !== 'AbortMultipartUpload' }),
+    admit: (account, kind, op) => accounts.admit(account, kind, { transfersData: transfersData(op) }),
+    chargeTransfer: (account, op, t) => accounts.chargeTransfer(account, t, transfersData(op) && requestClassOf(op) !== 'list'),
     limits,
     onDone: (r) => {
       metrics.observeRequest(r);
-      if (r.account) accounts.recordTransfer(r.account, { ingress: r.bytesIn, egress: r.bytesOut });
+      if (r.account) accounts.recordTransfer(r.account, { ingress: r.bytesIn - (r.chargedIn ?? 0), egress: r.bytesOut - (r.chargedOut ?? 0) });
       log.info(
         {
           reqId: r.requestId,
@@ -165,6 +166,10 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     },
   };
 }
+
+/** Deletes free space: they stay allowed over the monthly transfer quota. */
+const transfersData = (op: string): boolean => !op.startsWith('Delete') && op !== 'AbortMultipartUpload';
+const requestClassOf = (op: string): string => (op.startsWith('List') ? 'list' : 'other');
 
 export function splitHostPort(listen: string): [string, string] {
   const i = listen.lastIndexOf(':');
