@@ -103,6 +103,11 @@ export interface Accounts {
    */
   admit(account: string, kind: RequestClass, opts?: { transfersData?: boolean }): void;
   recordTransfer(account: string, t: { ingress?: number; egress?: number }): void;
+  /**
+   * Counts bytes of a request as they flow; with `enforce`, first throws QuotaExceeded when the
+   * account's monthly transfer is already used up (so a transfer overshoots by one chunk at most).
+   */
+  chargeTransfer(account: string, t: { ingress?: number; egress?: number }, enforce: boolean): void;
   /** True for an active account with the admin role. */
   isAdmin(account: string): boolean;
   accountOfKey(accessKey: string): string | undefined;
@@ -230,6 +235,20 @@ export function createAccounts(opts: AccountsOptions): Accounts {
   timer?.unref();
   let closed = false;
 
+  /** QuotaExceeded when the account has used its monthly transfer (ingress + egress). */
+  const checkTransfer = (c: CachedAccount, account: string): void => {
+    const maxTransfer = c.quota.maxMonthlyTransfer;
+    if (maxTransfer === undefined) return;
+    const t = nowMs();
+    const used = meter.monthTransfer(c.row.id, t);
+    if (used >= maxTransfer) {
+      const month = monthOf(t);
+      throw Errors.quotaExceeded(
+        `account '${account}' has used its monthly transfer quota: limit ${formatBytes(maxTransfer)} (${maxTransfer} bytes) of ingress + egress a month, used ${formatBytes(used)} (${used} bytes) in ${month}. It resets on ${new Date(nextMonthStart(month)).toISOString().slice(0, 10)} (UTC); ask the operator to raise --max-monthly-transfer.`,
+      );
+    }
+  };
+
   const service: Accounts = {
     lookup(accessKey) {
       const hit = secrets.get(accessKey);
@@ -260,23 +279,20 @@ export function createAccounts(opts: AccountsOptions): Accounts {
           );
         }
       }
-      const maxTransfer = c.quota.maxMonthlyTransfer;
-      if (maxTransfer !== undefined && kind !== 'list' && (o?.transfersData ?? true)) {
-        const t = nowMs();
-        const used = meter.monthTransfer(c.row.id, t);
-        if (used >= maxTransfer) {
-          const month = monthOf(t);
-          throw Errors.quotaExceeded(
-            `account '${account}' has used its monthly transfer quota: limit ${formatBytes(maxTransfer)} (${maxTransfer} bytes) of ingress + egress a month, used ${formatBytes(used)} (${used} bytes) in ${month}. It resets on ${new Date(nextMonthStart(month)).toISOString().slice(0, 10)} (UTC); ask the operator to raise --max-monthly-transfer.`,
-          );
-        }
-      }
+      if (kind !== 'list' && (o?.transfersData ?? true)) checkTransfer(c, account);
       meter.countRequest(c.row.id, c.row.name, kind, nowMs());
     },
 
     recordTransfer(account, t) {
       const c = cached(account);
       if (c) meter.addTransfer(c.row.id, c.row.name, t, nowMs());
+    },
+
+    chargeTransfer(account, t, enforce) {
+      const c = cached(account);
+      if (!c) return;
+      if (enforce) checkTransfer(c, account);
+      meter.addTransfer(c.row.id, c.row.name, t, nowMs());
     },
 
     isAdmin(account) {

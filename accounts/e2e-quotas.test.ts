@@ -32,7 +32,7 @@ const MiB = 1024 * KiB;
 let server: E2eServer;
 
 beforeAll(async () => {
-  server = await startE2eServer();
+  server = await startE2eServer(['--segment-size', '64KiB']);
 });
 afterAll(() => server.stop());
 
@@ -287,7 +287,9 @@ describe('max-requests-per-minute', () => {
 describe('max-monthly-transfer', () => {
   it('refuses data transfer over the monthly quota with QuotaExceeded; listings and deletes stay allowed', async () => {
     const { s3, bucket } = await account('xfer', '--max-monthly-transfer', '100KiB');
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a', Body: bytes(150 * KiB, 15) })); // admitted under the quota
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a', Body: bytes(60 * KiB, 15) }));
+    // Admitted under the quota, but stopped as its bytes pass it: nothing stored.
+    expect(await failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'a2', Body: bytes(150 * KiB, 16) })))).toBe('403 QuotaExceeded');
     const get = await refusal(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'a' })));
     expect(`${get.status} ${get.code}`).toBe('403 QuotaExceeded');
     expect(get.message).toMatch(/monthly transfer quota: limit 100 KiB \(102400 bytes\)/);
@@ -299,5 +301,19 @@ describe('max-monthly-transfer', () => {
 
     await admin(server, 'quota', 'set', 'xfer', '--max-monthly-transfer', '1MiB');
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'b', Body: 'x' }));
+  });
+
+  it('is enforced as bytes flow: concurrent GETs admitted under the quota stop within one segment of it', async () => {
+    const { s3, bucket } = await account('xfer-flow', '--max-monthly-transfer', '3MiB');
+    const object = bytes(2 * MiB, 17);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'big', Body: object })); // 1 MiB left
+    const gets = await Promise.allSettled(
+      Array.from({ length: 5 }, async () => bytesOf((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big' }))).Body)),
+    );
+    expect(gets.filter((g) => g.status === 'fulfilled').length).toBe(0);
+    const report = JSON.parse(await admin(server, 'usage', 'xfer-flow', '--json')) as { usage: Array<{ ingressBytes: number; egressBytes: number }> };
+    const moved = report.usage[0]!.ingressBytes + report.usage[0]!.egressBytes;
+    // Each of the five stops within one segment (64 KiB here) past the quota; before, they moved 10 MiB.
+    expect(moved).toBeLessThanOrEqual(3 * MiB + 5 * 64 * KiB + 64 * KiB);
   });
 });

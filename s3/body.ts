@@ -18,6 +18,8 @@ export function requestBody(raw: AsyncIterable<Uint8Array>, auth: AuthResult, he
   let source: AsyncIterable<Uint8Array> = raw;
   let trailers: (() => Record<string, string>) | undefined;
   let size: number | undefined;
+  // A signed hex payload hash covers the bytes as sent, whatever an (unsigned) Content-Encoding says.
+  if (auth.mode === 'hash' && auth.payloadHash !== undefined) raw = verifyPayloadHash(raw, auth.payloadHash);
 
   if (isAwsChunked(auth, headers)) {
     const decoded = headers['x-amz-decoded-content-length'];
@@ -31,7 +33,7 @@ export function requestBody(raw: AsyncIterable<Uint8Array>, auth: AuthResult, he
   } else {
     const length = headers['content-length'];
     size = length === undefined ? undefined : Number(length);
-    if (auth.mode === 'hash' && auth.payloadHash !== undefined) source = verifyPayloadHash(raw, auth.payloadHash);
+    source = raw;
   }
 
   return {

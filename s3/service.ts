@@ -19,7 +19,8 @@ import { withHoistedHeaders } from './hoisted.ts';
 import type { S3Context, S3Result } from './context.ts';
 import { toS3Error } from './errors.ts';
 import { dispatch, requestClassOf, type Route } from './handlers/index.ts';
-import { addressOf, route, type Operation, type OperationName } from './router.ts';
+import { addressOf, route, type Operation, type OperationName, type RouteInput } from './router.ts';
+import { literalPlusInput } from './query-plus.ts';
 import { authorizeRequest, isAnonymous } from './access/authorize.ts';
 import { canonicalIdOf, encodeAcl } from './access/acl.ts';
 import type { RequestFacts } from './access/request-context.ts';
@@ -40,6 +41,9 @@ export interface RequestRecord {
   errorCode?: string;
   bytesIn: number;
   bytesOut: number;
+  /** Of bytesIn and bytesOut, what chargeTransfer already counted as the bytes flowed. */
+  chargedIn?: number;
+  chargedOut?: number;
   durationMs: number;
 }
 
@@ -61,7 +65,17 @@ export interface S3ServiceDeps {
   /** Unexpected errors (they become InternalError on the wire). */
   onInternalError?: (err: unknown, r: { requestId: string; operation?: string }) => void;
   /** Request limits (src/limits.ts): enter() throws SlowDown when full; guardBody() cuts an idle body with RequestTimeout. */
-  limits?: { enter(): () => void; guardBody(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> };
+  limits?: {
+    enter(): () => void;
+    /** For a PostObject until its form's signature is verified: a pool apart from the signed requests'. */
+    enterUnauthenticated(): () => void;
+    guardBody(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array>;
+  };
+  /**
+   * Counts an authenticated request's body bytes as they flow, in and out, throwing (QuotaExceeded)
+   * once the account's monthly transfer is used up: a transfer stops within one chunk of the quota.
+   */
+  chargeTransfer?: (account: string, operation: string, t: { ingress?: number; egress?: number }) => void;
   /** Access key -> secret and account: PostObject verifies its form's policy signature with it. */
   lookup?: SecretLookup;
 }
@@ -117,9 +131,9 @@ export function createS3Service(deps: S3ServiceDeps) {
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
     const rawQuery = q < 0 ? '' : url.slice(q + 1);
-    const query = new URLSearchParams(rawQuery);
-    const headers = withHoistedHeaders(lowerHeaders(req), query);
-    const input = { method, host: headers.host, rawPath, query, headers };
+    const rawHeaders = lowerHeaders(req);
+    let input: RouteInput = { method, host: rawHeaders.host, rawPath, query: new URLSearchParams(rawQuery), headers: rawHeaders };
+    input.headers = withHoistedHeaders(rawHeaders, input.query);
     const record: RequestRecord = { requestId, method, status: 0, bytesIn: 0, bytesOut: 0, durationMs: 0 };
     const abort = new AbortController();
     res.on('close', () => {
@@ -136,13 +150,19 @@ export function createS3Service(deps: S3ServiceDeps) {
       record.operation = op.name;
       record.bucket = op.bucket;
       record.key = op.key;
-      leave = deps.limits?.enter();
       const byForm = op.name === 'PostObject';
-      const r0 = dispatch[op.name] as Route<OperationName>;
+      leave = byForm ? deps.limits?.enterUnauthenticated() : deps.limits?.enter();
+      let r0 = dispatch[op.name] as Route<OperationName>;
       // no credentials at all: anonymous, allowed only where an ACL or a bucket policy says so
-      const anonymous = !byForm && (r0.anonymous === true || isAnonymous(headers, query));
+      const anonymous = !byForm && (r0.anonymous === true || isAnonymous(input.headers, input.query));
       if (anonymous && r0.anonymous !== true && (op.bucket === undefined || r0.creates)) throw new DomainError('AccessDenied', 'Access Denied');
-      const auth = byForm || anonymous ? FORM_AUTH : deps.authenticate({ method, rawPath, rawQuery, headers });
+      const auth = byForm || anonymous ? FORM_AUTH : deps.authenticate({ method, rawPath, rawQuery, headers: rawHeaders });
+      // a literal '+' was signed: route by the reading the signature matched
+      if (auth.literalPlus) {
+        op = route((input = literalPlusInput(input, rawQuery, rawHeaders)), deps.domain);
+        r0 = dispatch[op.name] as Route<OperationName>;
+      }
+      const { headers, query } = input;
       const facts: Facts = {
         sourceIp: req.socket?.remoteAddress,
         secure: (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
@@ -166,7 +186,10 @@ export function createS3Service(deps: S3ServiceDeps) {
       };
       if (!byForm && !anonymous) admit(auth.account);
       const body = bodyOf(req); // an early error leaves the request readable: discardRest() below
-      const raw = counted(deps.limits ? deps.limits.guardBody(body) : body, (n) => (record.bytesIn += n));
+      const raw = counted(deps.limits ? deps.limits.guardBody(body) : body, (n) => {
+        record.bytesIn += n;
+        charge(deps, record, 'ingress', n);
+      });
       const ctx: S3Context = {
         op,
         store: deps.store,
@@ -185,6 +208,8 @@ export function createS3Service(deps: S3ServiceDeps) {
             ctx.account = account;
             admit(account);
             meterOwner(authorizeOperation(account, operation, r, facts));
+            leave?.(); // the form is signed: its file part takes a slot of the signed requests
+            leave = deps.limits?.enter();
           },
         };
       } else meterOwner(authorizeOperation(auth.account, op, r, facts));
@@ -195,7 +220,10 @@ export function createS3Service(deps: S3ServiceDeps) {
       if (headers.origin && op.bucket !== undefined && op.name !== 'OptionsObject') {
         Object.assign((result.headers ??= {}), actualCorsHeaders(deps.store, op.bucket, headers.origin, method));
       }
-      await send(res, result, method, (n) => (record.bytesOut += n));
+      await send(res, result, method, (n) => {
+        if (!res.writableEnded) charge(deps, record, 'egress', n); // a whole small answer is recorded at the end
+        record.bytesOut += n;
+      });
       record.status = result.status ?? 200;
     } catch (err) {
       if (op === undefined) {
@@ -230,6 +258,14 @@ export function createS3Service(deps: S3ServiceDeps) {
       deps.onDone?.(record);
     }
   };
+}
+
+/** Charges `n` bytes to the request's account (once it is known) as they flow; throws when over the transfer quota. */
+function charge(deps: S3ServiceDeps, record: RequestRecord, direction: 'ingress' | 'egress', n: number): void {
+  if (!deps.chargeTransfer || record.account === undefined || record.operation === undefined) return;
+  deps.chargeTransfer(record.account, record.operation, direction === 'ingress' ? { ingress: n } : { egress: n });
+  if (direction === 'ingress') record.chargedIn = (record.chargedIn ?? 0) + n;
+  else record.chargedOut = (record.chargedOut ?? 0) + n;
 }
 
 function decodeSafe(p: string): string {

@@ -31,3 +31,33 @@ describe('response XML', () => {
     expect(xmlDocument('Error', { Code: 'X' })).toContain('<Error><Code>X</Code></Error>');
   });
 });
+
+describe('request XML limits', () => {
+  const objects = (n: number, keyLength = 10) =>
+    '<Delete>' + Array.from({ length: n }, (_, i) => `<Object><Key>${String(i).padEnd(keyLength, 'k')}</Key></Object>`).join('') + '</Delete>';
+  const parts = (n: number) =>
+    '<CompleteMultipartUpload>' +
+    Array.from({ length: n }, (_, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>"0123456789abcdef0123456789abcdef"</ETag><ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part>`).join('') +
+    '</CompleteMultipartUpload>';
+
+  it('parses the largest legitimate documents and refuses one element more', () => {
+    expect(list(parseXml(objects(1000, 1024), 'Delete'), 'Object')).toHaveLength(1000);
+    expect(() => parseXml(objects(1001), 'Delete')).toThrow(expect.objectContaining({ code: 'MalformedXML', message: expect.stringContaining('1000') }));
+    expect(list(parseXml(parts(10000), 'CompleteMultipartUpload'), 'Part')).toHaveLength(10000);
+    expect(() => parseXml(parts(10001), 'CompleteMultipartUpload')).toThrow(expect.objectContaining({ message: expect.stringContaining('10000') }));
+  });
+
+  it('reads namespaces, CDATA, comments, self-closing and repeated elements; refuses DOCTYPE and mismatched tags', () => {
+    const doc = parseXml(
+      '<?xml version="1.0"?><!-- c --><s3:Delete xmlns:s3="x"><s3:Quiet>true</s3:Quiet><Object><Key><![CDATA[a&amp;<b>]]>&amp;c</Key><VersionId/></Object></s3:Delete>',
+      'Delete',
+    );
+    expect(text(doc, 'Quiet')).toBe('true');
+    expect(text(list(doc, 'Object')[0], 'Key')).toBe('a&amp;<b>&c');
+    expect(text(list(doc, 'Object')[0], 'VersionId')).toBe('');
+    expect(() => parseXml('<!DOCTYPE x [<!ENTITY a "b">]><Delete/>', 'Delete')).toThrow(expect.objectContaining({ code: 'MalformedXML' }));
+    expect(() => parseXml('<Delete><Object></Delete></Object>', 'Delete')).toThrow(expect.objectContaining({ code: 'MalformedXML' }));
+    expect(() => parseXml('<Delete></Delete><Delete></Delete>', 'Delete')).toThrow(expect.objectContaining({ code: 'MalformedXML' }));
+    expect(() => parseXml('<Delete>' + '<a>'.repeat(100) + '</a>'.repeat(100) + '</Delete>', 'Delete')).toThrow(expect.objectContaining({ code: 'MalformedXML' }));
+  });
+});

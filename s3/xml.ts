@@ -3,7 +3,8 @@
  * become repeated elements, undefined fields are left out. Request bodies are parsed with a size
  * limit and always as strings (no number guessing: an ETag of digits stays a string).
  */
-import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { XMLBuilder } from 'fast-xml-parser';
+import { readXmlDocument } from './xml-read.ts';
 import { Errors, DomainError } from '../src/core/errors.ts';
 
 export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -34,32 +35,42 @@ export function xmlDocument(root: string, body: XmlObject, ns: boolean = root !=
   return '<?xml version="1.0" encoding="UTF-8"?>\n' + builder.build({ [root]: rootNode });
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  processEntities: true,
-  // numeric references such as &#34; (Go's encoder writes ETag quotes so: rclone)
-  htmlEntities: true,
-  removeNSPrefix: true,
-  isArray: (name) => ['Part', 'Object', 'Tag', 'CORSRule'].includes(name),
-});
+/** Per request document: its largest body and the most of each repeated element (S3's limits). */
+const DOCUMENTS: Record<string, { maxBytes: number; maxElements?: Record<string, number>; tooMany?: (name: string, max: number) => DomainError }> = {
+  // 1000 keys of up to 1024 bytes each, with room for escaping.
+  Delete: {
+    maxBytes: MAX_XML_BODY,
+    maxElements: { Object: 1000 },
+    tooMany: () => new DomainError('MalformedXML', 'The Delete document names more than 1000 objects; the limit is 1000 per request.'),
+  },
+  CompleteMultipartUpload: {
+    maxBytes: MAX_XML_BODY,
+    maxElements: { Part: 10000 },
+    tooMany: () => new DomainError('MalformedXML', 'The CompleteMultipartUpload document lists more than 10000 parts, the most an upload can have.'),
+  },
+  // 10 tags on an object (50 on a bucket), keys of 128 and values of 256 characters.
+  Tagging: { maxBytes: 64 * 1024, maxElements: { Tag: 50 } },
+  CreateBucketConfiguration: { maxBytes: 64 * 1024 },
+};
+
+const ARRAYS = ['Part', 'Object', 'Tag', 'CORSRule'];
 
 /** Parses an XML request body; anything malformed or with the wrong root is MalformedXML. */
 export function parseXml(text: string, root: string): Record<string, unknown> {
   if (text.trim() === '') throw new DomainError('MalformedXML', `The request body is empty; expected a <${root}> XML document.`);
-  let doc: Record<string, unknown>;
-  try {
-    doc = parser.parse(text, true) as Record<string, unknown>;
-  } catch (e) {
-    throw new DomainError('MalformedXML', `The XML you provided was not well-formed: ${(e as Error).message.split('\n')[0]}`);
-  }
-  const node = doc[root];
-  if (node === undefined) throw new DomainError('MalformedXML', `The XML you provided did not have the expected root element <${root}>.`);
-  if (node === '' || node === null) return {};
-  if (typeof node !== 'object') throw new DomainError('MalformedXML', `<${root}> must contain elements.`);
-  return node as Record<string, unknown>;
+  const d = DOCUMENTS[root];
+  const doc = readXmlDocument(text, { arrays: ARRAYS, ...(d?.maxElements ? { maxElements: d.maxElements } : {}) }, d?.tooMany);
+  if (doc.root !== root) throw new DomainError('MalformedXML', `The XML you provided did not have the expected root element <${root}>.`);
+  const node = doc.node;
+  if (node === '') return {};
+  if (typeof node !== 'object' || Array.isArray(node)) throw new DomainError('MalformedXML', `<${root}> must contain elements.`);
+  return node;
+}
+
+/** Reads a request document within its size limit (before any parsing) and parses it within its element limits. */
+export async function readXml(source: AsyncIterable<Uint8Array>, root: string): Promise<Record<string, unknown>> {
+  const limit = DOCUMENTS[root]?.maxBytes ?? MAX_XML_BODY;
+  return parseXml((await readSmallBody(source, limit)).toString('utf8'), root);
 }
 
 /** Reads a small request body (XML) with the size limit. */

@@ -50,13 +50,11 @@ function headerAuth(req: AuthRequest, authorization: string, lookup: SecretLooku
   if (contentSha256 === undefined) throw AuthErrors.missingContentSha256();
   const payload = parsePayloadMode(contentSha256.trim());
 
-  const signed = new Set(sig.signedHeaders);
-  const unsigned = Object.keys(req.headers).filter((h) => h.startsWith('x-amz-') && !signed.has(h));
-  if (unsigned.length > 0) throw AuthErrors.headersNotSigned(unsigned.sort());
+  requireSigned(req, sig.signedHeaders, NONE_EXEMPT);
 
   const key = signingKey(account.secret, credential.date, region, service);
-  verifySignature(req, sig, key, datetime, contentSha256.trim(), canonicalQueries(req.rawQuery));
-  return result(credential.accessKey, account.account, payload, false, key, credential.scope, datetime, sig.signature);
+  const plus = verifySignature(req, sig, key, datetime, contentSha256.trim(), canonicalQueries(req.rawQuery));
+  return result(credential.accessKey, account.account, payload, false, key, credential.scope, datetime, sig.signature, plus);
 }
 
 function queryAuth(req: AuthRequest, params: QueryParam[], lookup: SecretLookup, region: string, service: string, now: Date): AuthResult {
@@ -76,10 +74,31 @@ function queryAuth(req: AuthRequest, params: QueryParam[], lookup: SecretLookup,
 
   const contentSha256 = (get('X-Amz-Content-Sha256') ?? req.headers['x-amz-content-sha256'] ?? 'UNSIGNED-PAYLOAD').trim();
   const payload = parsePayloadMode(contentSha256);
+  requireSigned(req, sig.signedHeaders, PRESIGNED_EXEMPT);
   const key = signingKey(account.secret, credential.date, region, service);
   const queries = canonicalQueries(req.rawQuery, (p) => p.name.toLowerCase() === 'x-amz-signature');
-  verifySignature(req, sig, key, sig.datetime, contentSha256, queries);
-  return result(credential.accessKey, account.account, payload, true, key, credential.scope, sig.datetime, sig.signature);
+  const plus = verifySignature(req, sig, key, sig.datetime, contentSha256, queries);
+  return result(credential.accessKey, account.account, payload, true, key, credential.scope, sig.datetime, sig.signature, plus);
+}
+
+const NONE_EXEMPT: ReadonlySet<string> = new Set();
+/**
+ * A presigned request's x-amz-content-sha256 header need not be listed: its value is the payload
+ * hash of the canonical request, so a changed value breaks the signature anyway.
+ */
+const PRESIGNED_EXEMPT: ReadonlySet<string> = new Set(['x-amz-content-sha256']);
+
+/**
+ * As S3: `host` must be signed (else the bucket of a virtual-hosted request comes from an unsigned
+ * header), and so must every x-amz-* header that was sent (else a holder of a presigned URL adds
+ * x-amz-copy-source, metadata or tagging the signer never agreed to). `headers` are the request's
+ * own headers, not the ones hoisted from a presigned query (those are signed with the query).
+ */
+function requireSigned(req: AuthRequest, signedHeaders: readonly string[], exempt: ReadonlySet<string>): void {
+  const signed = new Set(signedHeaders);
+  const unsigned = Object.keys(req.headers).filter((h) => h.startsWith('x-amz-') && !signed.has(h) && !exempt.has(h));
+  if (!signed.has('host')) unsigned.push('host');
+  if (unsigned.length > 0) throw AuthErrors.headersNotSigned(unsigned.sort());
 }
 
 function lookupKey(lookup: SecretLookup, accessKey: string): { secret: string; account: string } {
@@ -95,7 +114,8 @@ function parseHttpDate(value: string): Date | undefined {
 
 /**
  * Tries the canonical URI and query candidates (the request as sent first); throws
- * SignatureDoesNotMatch, with the first candidate's canonical request, when none matches.
+ * SignatureDoesNotMatch, with the first candidate's canonical request, when none matches. Returns
+ * true when the query matched with '+' read as itself rather than as a space (canonicalQueries).
  */
 function verifySignature(
   req: AuthRequest,
@@ -104,14 +124,14 @@ function verifySignature(
   datetime: string,
   payloadHash: string,
   queries: string[],
-): void {
+): boolean {
   const headers = canonicalHeaders(req.headers, sig.signedHeaders);
   let first: { canonical: string; toSign: string } | undefined;
   for (const uri of canonicalUris(req.rawPath)) {
-    for (const query of queries) {
+    for (const [i, query] of queries.entries()) {
       const canonical = canonicalRequest({ method: req.method.toUpperCase(), uri, query, headers, signedHeaders: sig.signedHeaders, payloadHash });
       const toSign = stringToSign(datetime, sig.credential.scope, canonical);
-      if (signaturesEqual(hmacHex(key, toSign), sig.signature)) return;
+      if (signaturesEqual(hmacHex(key, toSign), sig.signature)) return i > 0;
       first ??= { canonical, toSign };
     }
   }
@@ -132,8 +152,10 @@ function result(
   scope: string,
   datetime: string,
   signature: string,
+  literalPlus: boolean,
 ): AuthResult {
   const out: AuthResult = { accessKey, account, mode: payload.mode, presigned };
+  if (literalPlus) out.literalPlus = true;
   if (payload.payloadHash !== undefined) out.payloadHash = payload.payloadHash;
   if (payload.mode === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' || payload.mode === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER') {
     out.chunkSigning = { signingKey: key, scope, datetime, seedSignature: signature.toLowerCase() };

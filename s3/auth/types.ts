@@ -36,6 +36,11 @@ export interface AuthResult {
   /** Lower-case hex SHA-256 of the body, when mode is 'hash'. */
   payloadHash?: string;
   presigned: boolean;
+  /**
+   * True when the signature matched the query with '+' read as a literal '+' (signed as %2B) rather
+   * than as a space: the request must then be routed with that reading (s3/query-plus.ts).
+   */
+  literalPlus?: boolean;
   /** Present for the STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER] modes. */
   chunkSigning?: ChunkSigning;
 }

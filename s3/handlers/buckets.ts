@@ -25,7 +25,7 @@ export const createBucket: Handler<'CreateBucket'> = async (ctx) => {
   const { store, account, region, op, body, headers } = ctx;
   const name = op.bucket;
   validateBucketName(name);
-  const xml = (await readSmallBody(body.source)).toString('utf8');
+  const xml = (await readSmallBody(body.source, 64 * 1024)).toString('utf8');
   if (xml.trim() !== '') {
     const conf = parseXml(xml, 'CreateBucketConfiguration');
     const constraint = text(conf, 'LocationConstraint');

@@ -3,11 +3,11 @@ import { DomainError, isDomainError } from '../../src/core/errors.ts';
 import type { Handler } from '../context.ts';
 import { xmlResult } from '../context.ts';
 import { validateKey } from '../headers.ts';
-import { list, parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
+import { list, readXml, text, xmlDocument } from '../xml.ts';
 
 export const deleteObjects: Handler<'DeleteObjects'> = async ({ store, op, body }) => {
   // putBody verifies Content-MD5 and any x-amz-checksum-* the client sent over the XML document.
-  const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'Delete');
+  const doc = await readXml(body.putBody(), 'Delete');
   const quiet = text(doc, 'Quiet')?.toLowerCase() === 'true';
   const objects = list(doc, 'Object');
   if (objects.length === 0) throw new DomainError('MalformedXML', 'The Delete document names no <Object>; list the keys to delete.');

@@ -18,7 +18,7 @@ import {
   validateKey,
   writeConditions,
 } from '../headers.ts';
-import { list, parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
+import { list, readXml, text, xmlDocument } from '../xml.ts';
 import { parseCopySource } from './copy.ts';
 import { maxKeysOf } from './list.ts';
 import { resolveRange } from '../../src/core/range.ts';
@@ -102,7 +102,7 @@ function partChecksums(node: unknown): Checksums | undefined {
 
 export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async (ctx) => {
   const { store, op, headers, body } = ctx;
-  const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'CompleteMultipartUpload');
+  const doc = await readXml(body.putBody(), 'CompleteMultipartUpload');
   const parts: CompletePart[] = list(doc, 'Part').map((p) => {
     const n = Number(text(p, 'PartNumber'));
     const etag = text(p, 'ETag');

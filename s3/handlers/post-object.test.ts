@@ -95,6 +95,15 @@ describe('PostObject', () => {
     expect(await outcome(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'late.txt' })))).toBe('404 NotFound');
   });
 
+  it('caps a policy lifetime at 7 days, as presigned URLs', async () => {
+    const week = 7 * 24 * 3600;
+    expect((await post(await presign({ Key: 'week.txt', Expires: week }), 'x')).status).toBe(204);
+    const e = await errorOf(await post(await presign({ Key: 'month.txt', Expires: 30 * 24 * 3600 }), 'x'));
+    expect(e).toMatchObject({ status: 400, code: 'InvalidPolicyDocument' });
+    expect(e.message).toContain('more than 7 days');
+    expect(await outcome(s3.send(new HeadObjectCommand({ Bucket: B, Key: 'month.txt' })))).toBe('404 NotFound');
+  });
+
   it('refuses a tampered policy or signature', async () => {
     const form = await presign({ Key: 'locked/${filename}' });
     const policy = JSON.parse(Buffer.from(form.fields.Policy!, 'base64').toString()) as { conditions: unknown[] };

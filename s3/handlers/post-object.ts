@@ -10,7 +10,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DomainError, Errors } from '../../src/core/errors.ts';
 import { createPutBody } from '../../src/core/digest.ts';
 import { AuthErrors } from '../auth/auth-errors.ts';
-import { parseCredential } from '../auth/credentials.ts';
+import { MAX_EXPIRES, parseCredential } from '../auth/credentials.ts';
 import { ALGORITHM, hmacHex, parseAmzDate, signaturesEqual, signingKey } from '../auth/signing.ts';
 import type { SecretLookup } from '../auth/index.ts';
 import type { Handler, S3Result } from '../context.ts';
@@ -260,6 +260,19 @@ async function* withinRange(
   }
 }
 
+/**
+ * A form lives at most as long as a presigned URL (7 days): from its X-Amz-Date to the policy's
+ * expiration, or from now for SigV2 forms (they carry no date).
+ */
+function checkLifetime(policy: Policy, signed: Date | undefined): void {
+  const from = signed?.getTime() ?? Date.now();
+  if (policy.expiration.getTime() - from > MAX_EXPIRES * 1000) {
+    throw invalidPolicy(
+      `the policy expires ${policy.expiration.toISOString()}, more than 7 days (${MAX_EXPIRES} seconds) after ${signed ? 'its X-Amz-Date' : 'now'}; sign a form that expires sooner.`,
+    );
+  }
+}
+
 type Account = { secret: string; account: string };
 
 function verifyV4(
@@ -358,6 +371,7 @@ export const postObject: Handler<'PostObject'> = async ({ store, op, headers, bo
   // The policy.
   const policy = parsePolicy(policyB64);
   if (policy.expiration.getTime() < Date.now()) throw policyError('Policy expired.');
+  checkLifetime(policy, v2 ? undefined : parseAmzDate(fields.get('x-amz-date')!));
   const rawKey = fields.get('key');
   if (rawKey === undefined) throw Errors.invalidArgument("Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", 'key', '');
   const key = rawKey.replaceAll('${filename}', file.filename);

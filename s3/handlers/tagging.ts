@@ -2,7 +2,7 @@
 import type { Handler } from '../context.ts';
 import { xmlResult } from '../context.ts';
 import { validateTags } from '../headers.ts';
-import { list, parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
+import { list, readXml, text, xmlDocument } from '../xml.ts';
 import { DomainError } from '../../src/core/errors.ts';
 
 export const getObjectTagging: Handler<'GetObjectTagging'> = ({ store, op }) => {
@@ -13,7 +13,7 @@ export const getObjectTagging: Handler<'GetObjectTagging'> = ({ store, op }) => 
 };
 
 export const putObjectTagging: Handler<'PutObjectTagging'> = async ({ store, op, body }) => {
-  const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'Tagging');
+  const doc = await readXml(body.putBody(), 'Tagging');
   const set = doc.TagSet;
   if (set === undefined) throw new DomainError('MalformedXML', 'The Tagging document needs a <TagSet>.');
   const entries = list(set, 'Tag').map((t): [string, string] => {

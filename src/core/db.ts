@@ -5,13 +5,16 @@
  */
 import Database from 'better-sqlite3';
 import type { Database as DB } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type { DB };
 
 export function openDatabase(file: string): DB {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true });
+    ownerOnly(file);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -19,6 +22,22 @@ export function openDatabase(file: string): DB {
   db.pragma('busy_timeout = 5000');
   db.exec('CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)');
   return db;
+}
+
+/**
+ * The database holds account secrets (sealed) and every object's metadata: its files are the
+ * owner's only. Created 0600 (SQLite gives its -wal and -shm files the database file's mode), and
+ * an existing file from an older version is narrowed to 0600.
+ */
+function ownerOnly(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if (existsSync(f)) chmodSync(f, 0o600);
+    } catch {
+      // not ours to change (another owner): SQLite reports what it cannot open
+    }
+  }
 }
 
 /** Applies the migrations of `module` that this database has not seen yet, each in a transaction. */

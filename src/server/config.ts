@@ -65,6 +65,8 @@ export const SETTINGS: Setting[] = [
   { key: 'metricsToken', flag: 'metrics-token', kind: 'string', secret: true, help: 'bearer token required to read /_datamesh/metrics' },
   { key: 'maxConcurrentRequests', flag: 'max-concurrent-requests', kind: 'int', default: 256, help: 'S3 requests served at once; more get 503 SlowDown',
     check: (v) => ((v as number) >= 1 ? undefined : 'use a whole number of at least 1, e.g. 256') },
+  { key: 'maxUnauthenticatedRequests', flag: 'max-unauthenticated-requests', kind: 'int', default: 32, help: 'requests not yet authenticated (POST forms before their signature is checked) served at once, apart from the signed ones; more get 503 SlowDown',
+    check: (v) => ((v as number) >= 1 ? undefined : 'use a whole number of at least 1, e.g. 32') },
   { key: 'maxHeaderSize', flag: 'max-header-size', kind: 'size', default: 16 * 1024, help: 'bytes of request line and headers; more get 400 RequestHeaderSectionTooLarge',
     check: (v) => ((v as number) >= 4096 && (v as number) <= 1024 * 1024 ? undefined : 'use 4KiB to 1MiB, e.g. 16KiB') },
   { key: 'headerTimeout', flag: 'header-timeout', kind: 'duration', default: 60_000, help: 'time a client has to send the request headers',
@@ -97,6 +99,7 @@ export interface Config {
   catalogSyncInterval: number;
   metricsToken?: string;
   maxConcurrentRequests: number;
+  maxUnauthenticatedRequests: number;
   maxHeaderSize: number;
   headerTimeout: number;
   bodyIdleTimeout: number;

@@ -137,7 +137,7 @@ describe('limits on a real server', () => {
       expect((await signedFetch(s, { method: 'HEAD', path: '/stalled/obj' })).status).toBe(404);
       const m = await scrape(s);
       expect(metricValue(m, 'datamesh_limit_rejections_total', { limit: 'body_idle_timeout' })).toBe(1);
-      expect(metricValue(m, 'datamesh_account_objects', { account: 'root' })).toBe(0);
+      expect(s.store.usage('root').objects).toBe(0);
       expect(metricValue(m, 'datamesh_s3_requests_in_flight')).toBe(0);
     } finally {
       await s.stop();

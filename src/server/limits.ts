@@ -13,6 +13,12 @@ import type { LimitName } from './metrics.ts';
 export interface LimitSettings {
   /** S3 requests served at once; more get 503 SlowDown. */
   maxConcurrentRequests: number;
+  /**
+   * Requests not yet authenticated that hold the server while they send (POST form uploads read
+   * their form before its signature can be checked); a separate pool, so that anonymous clients
+   * never take the slots of signed requests.
+   */
+  maxUnauthenticatedRequests?: number;
   /** A request body that sends no byte for this long is cut with 400 RequestTimeout. */
   bodyIdleTimeout: number;
   /** Bytes of request line plus headers. */
@@ -28,6 +34,8 @@ export interface LimitSettings {
 export interface RequestLimits {
   /** Admits one S3 request and returns its release function; throws SlowDown (Retry-After: 1) when full. */
   enter(): () => void;
+  /** The same for a request that is not authenticated yet, from its own pool (--max-unauthenticated-requests). */
+  enterUnauthenticated(): () => void;
   /** The request body, cut with RequestTimeout when no byte arrives for `bodyIdleTimeout`. */
   guardBody(source: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array>;
   readonly inFlight: number;
@@ -37,30 +45,45 @@ export interface RequestLimits {
 
 export const REQUEST_TIMEOUT_MESSAGE = 'Your socket connection to the server was not read from or written to within the timeout period.';
 
+export const DEFAULT_MAX_UNAUTHENTICATED_REQUESTS = 32;
+
 export function createRequestLimits(
-  settings: Pick<LimitSettings, 'maxConcurrentRequests' | 'bodyIdleTimeout'>,
+  settings: Pick<LimitSettings, 'maxConcurrentRequests' | 'bodyIdleTimeout' | 'maxUnauthenticatedRequests'>,
   hooks: { onReject?: (limit: LimitName) => void } = {},
 ): RequestLimits {
   let inFlight = 0;
   const waiters = new Set<() => void>();
-  return {
-    enter() {
-      if (inFlight >= settings.maxConcurrentRequests) {
+  const pool = (max: number, what: string, flag: string) => {
+    let used = 0;
+    return (): (() => void) => {
+      if (used >= max) {
         hooks.onReject?.('concurrency');
         throw Errors.slowDown(
-          `The server is serving its maximum of ${settings.maxConcurrentRequests} concurrent requests; retry in a second (the operator can raise --max-concurrent-requests).`,
+          `The server is serving its maximum of ${max} ${what}; retry in a second (the operator can raise --${flag}).`,
           1,
         );
       }
+      used++;
       inFlight++;
       let left = false;
       return () => {
         if (left) return;
         left = true;
+        used--;
         inFlight--;
         if (inFlight === 0) for (const w of [...waiters]) w();
       };
-    },
+    };
+  };
+  const signed = pool(settings.maxConcurrentRequests, 'concurrent requests', 'max-concurrent-requests');
+  const anonymous = pool(
+    settings.maxUnauthenticatedRequests ?? DEFAULT_MAX_UNAUTHENTICATED_REQUESTS,
+    'concurrent unauthenticated requests (POST forms not verified yet)',
+    'max-unauthenticated-requests',
+  );
+  return {
+    enter: signed,
+    enterUnauthenticated: anonymous,
     guardBody(source) {
       if (!(settings.bodyIdleTimeout > 0)) return source;
       return idleTimeout(source, settings.bodyIdleTimeout, () => {

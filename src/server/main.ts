@@ -16,6 +16,8 @@ import { Store } from '../store/store.ts';
 import { mapDiskFull } from '../store/disk-full.ts';
 import { openDataStore } from './open-data.ts';
 import { authenticate } from '../../s3/auth/index.ts';
+import { dispatch, requestClassOf, type Route } from '../../s3/handlers/index.ts';
+import type { OperationName } from '../../s3/router.ts';
 import { createAccounts } from '../../accounts/accounts.ts';
 import { createAdminApi } from './admin-api.ts';
 import { mountOpsApi } from './ops-api.ts';
@@ -70,6 +72,7 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
     usage: (account) => store.usage(account),
     ec: () => data.store.counters,
     inFlight: () => limits.inFlight,
+    accountSeries: config.metricsToken !== undefined,
   });
   data = await openDataStore({ config, db, masterKey, dataDir, log, metrics });
   const accountsRef: { usage?: Store['usage'] } = {};
@@ -111,10 +114,14 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
     authenticate: auth,
     lookup: accounts.lookup,
     admit: (account, a) => accounts.admit(account, a.requestClass, { transfersData: a.transfersData }),
+    chargeTransfer: (account, op, t) => {
+      const r = dispatch[op as OperationName] as Route<OperationName> | undefined;
+      accounts.chargeTransfer(account, t, r !== undefined && (r.transfersData ?? true) && requestClassOf(r) !== 'list');
+    },
     limits,
     onDone: (r) => {
       metrics.observeRequest(r);
-      if (r.account) accounts.recordTransfer(r.account, { ingress: r.bytesIn, egress: r.bytesOut });
+      if (r.account) accounts.recordTransfer(r.account, { ingress: r.bytesIn - (r.chargedIn ?? 0), egress: r.bytesOut - (r.chargedOut ?? 0) });
       log.info(
         {
           reqId: r.requestId,

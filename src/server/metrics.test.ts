@@ -5,15 +5,16 @@ import { createMetrics, instrumentNetwork, bearerMatches } from './metrics.ts';
 import { metricValue } from './testing/shutdown.ts';
 import type { ShardNetwork } from '../../mesh/shards.ts';
 
-const scrape = async (s: { url: string }, headers: Record<string, string> = {}) => {
+const TOKEN = 'scrape-me-please';
+const scrape = async (s: { url: string }, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) => {
   const r = await fetch(`${s.url}/_datamesh/metrics`, { headers });
   return { status: r.status, type: r.headers.get('content-type') ?? '', text: await r.text() };
 };
 
-describe('GET /_datamesh/metrics on a real server', () => {
+describe('GET /_datamesh/metrics on a real server (with a metrics token: per-account series)', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer(['--metrics-token', TOKEN]);
   });
   afterAll(() => s.stop());
 
@@ -87,7 +88,7 @@ describe('metrics token', () => {
   test('reading takes Authorization: Bearer TOKEN when a token is configured', async () => {
     const s = await startTestServer(['--metrics-token', 'scrape-me-please']);
     try {
-      const none = await scrape(s);
+      const none = await scrape(s, {});
       expect(none.status).toBe(401);
       expect(none.type).toMatch(/^text\/plain/);
       expect(none.text).toContain('Authorization: Bearer');
@@ -98,6 +99,20 @@ describe('metrics token', () => {
       expect(ok.text).toContain('# TYPE datamesh_s3_requests_total counter');
       // health stays open
       expect((await fetch(`${s.url}/_datamesh/health/live`)).status).toBe(200);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('without a token the metrics are open but name no account', async () => {
+    const s = await startTestServer();
+    try {
+      expect((await signedFetch(s, { method: 'PUT', path: '/open-metrics' })).status).toBe(200);
+      const m = await scrape(s, {});
+      expect(m.status).toBe(200);
+      expect(m.text).toContain('# TYPE datamesh_s3_requests_total counter');
+      expect(m.text).not.toMatch(/account="/);
+      expect(m.text).not.toContain('datamesh_account_');
     } finally {
       await s.stop();
     }
@@ -171,7 +186,7 @@ describe('createMetrics (unit)', () => {
   });
 
   test('observeRequest: unknown operations and quota codes', async () => {
-    const m = createMetrics();
+    const m = createMetrics({ accountSeries: true });
     const base = { requestId: 'R', method: 'GET', bytesIn: 0, bytesOut: 0, durationMs: 1 };
     m.observeRequest({ ...base, status: 400, errorCode: 'InvalidURI' });
     m.observeRequest({ ...base, operation: 'ListBuckets', account: 'bob', status: 503, errorCode: 'SlowDown' });

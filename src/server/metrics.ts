@@ -42,6 +42,12 @@ export interface MetricsSources {
   inFlight?: () => number;
   /** Mesh peers by state; a single node is one peer, up. */
   peers?: () => PeerCounts;
+  /**
+   * Series labelled by account (stored bytes, objects, buckets, quota rejections). Only when the
+   * metrics are behind a token (--metrics-token): open metrics would list every account's name and
+   * usage to anyone who can reach the port. Default false.
+   */
+  accountSeries?: boolean;
 }
 
 export interface ShardMetrics {
@@ -125,10 +131,11 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
       this.set(sources.inFlight?.() ?? 0);
     },
   });
-  const quota = new Counter({
+  const accountSeries = sources.accountSeries === true;
+  const quota = new Counter<'account' | 'code'>({
     name: 'datamesh_quota_rejections_total',
-    help: 'Requests refused by an account quota (QuotaExceeded) or its request rate (SlowDown)',
-    labelNames: ['account', 'code'] as const,
+    help: `Requests refused by an account quota (QuotaExceeded) or its request rate (SlowDown)${accountSeries ? '' : '; by account only with --metrics-token'}`,
+    labelNames: accountSeries ? ['account', 'code'] : ['code'],
     registers,
   });
   const limits = new Counter({
@@ -138,7 +145,7 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     registers,
   });
 
-  perAccount(registers, sources);
+  if (accountSeries) perAccount(registers, sources);
   ecCounters(registers, sources);
 
   const shardReads = new Counter({ name: 'datamesh_shard_reads_total', help: 'Shard reads by result (ok, missing, error)', labelNames: ['result'] as const, registers });
@@ -191,7 +198,9 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
       duration.observe({ operation }, r.durationMs / 1000);
       if (r.bytesIn > 0) bytesIn.inc({ operation }, r.bytesIn);
       if (r.bytesOut > 0) bytesOut.inc({ operation }, r.bytesOut);
-      if (r.account && r.errorCode && QUOTA_CODES.has(r.errorCode)) quota.inc({ account: r.account, code: r.errorCode });
+      if (r.account && r.errorCode && QUOTA_CODES.has(r.errorCode)) {
+        quota.inc(accountSeries ? { account: r.account, code: r.errorCode } : { code: r.errorCode });
+      }
     },
     rejected(limit) {
       limits.inc({ limit });

@@ -6,7 +6,7 @@
  */
 import { etagListMatches } from '../core/etag.ts';
 import type { Logger } from '../core/log.ts';
-import type { Checksums, PutBody, WriteConditions } from '../core/object-store.ts';
+import type { BucketInfo, Checksums, PutBody, WriteConditions } from '../core/object-store.ts';
 import type { Limits, LimitsLookup } from '../core/quota.ts';
 import { Errors, type DomainError } from '../core/errors.ts';
 import type { DataStore } from '../data/data-store.ts';
@@ -141,6 +141,17 @@ export function releaseOrphans(ctx: StoreContext, dropped: Iterable<string>): vo
 }
 
 export { normalizeEtag } from '../core/etag.ts';
+
+/**
+ * Inside a commit: the bucket is still the one the write started in. A bucket deleted while an
+ * upload streamed and re-created (by another account, even) is another bucket: its name is not its
+ * identity, its owner and creation time are (a re-creation by the same owner within the same
+ * millisecond is the only one taken for the same bucket, and it harms no one).
+ */
+export function checkSameBucket(ctx: StoreContext, b: BucketInfo): void {
+  const now = ctx.catalog.getBucket(b.name);
+  if (!now || now.owner !== b.owner || now.created.getTime() !== b.created.getTime()) throw Errors.noSuchBucket(b.name);
+}
 
 /**
  * Write conditions against the current object: If-None-Match '*' fails when it exists, If-Match

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { checksumOf } from '../core/digest.ts';
+import { checksumOf, createPutBody } from '../core/digest.ts';
 import { DomainError } from '../core/errors.ts';
 import type { ObjectMeta, PutBody } from '../core/object-store.ts';
 import { META, bodyOf, bytes, openTestStore, readAll, type TestStore } from './testing/fixtures.ts';
@@ -44,6 +44,27 @@ describe('buckets', () => {
     expect(t.store.listBuckets()).toEqual([]);
     expect(await code(t.store.deleteBucket('b'))).toBe('NoSuchBucket');
     expect(t.store.usage('alice').buckets).toBe(0);
+  });
+});
+
+describe('bucket identity', () => {
+  it('a PUT whose bucket is deleted and re-created by another account while it uploads does not commit into the new bucket', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((ok) => (release = ok));
+    async function* slow(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('first half ');
+      await gate;
+      yield Buffer.from('second half');
+    }
+    const put = t.store.putObject('b', 'k', createPutBody(slow()), { meta: META });
+    await new Promise((ok) => setImmediate(ok));
+    await t.store.deleteBucket('b');
+    t.store.createBucket('b', 'bob', 'us-east-1');
+    release();
+    expect(await code(put)).toBe('NoSuchBucket');
+    expect(await code(() => t.store.headObject('b', 'k'))).toBe('NoSuchKey');
+    expect(t.store.usage('alice')).toMatchObject({ bytes: 0, objects: 0, reservedBytes: 0 });
+    expect(t.store.usage('bob')).toMatchObject({ bytes: 0, objects: 0 });
   });
 });
 

@@ -39,6 +39,7 @@ import { Catalog } from './catalog.ts';
 import { toObjectInfo, type ObjectRecord, type Piece } from './catalog-schema.ts';
 import { bodyStream, partRange, servedRange } from './store-read.ts';
 import {
+  checkSameBucket,
   checkWriteConditions,
   maxObjectSizeFor,
   releaseOrphans,
@@ -152,7 +153,7 @@ export class Store implements ObjectStore {
     if (!existing) this.catalog.usage.checkObjects(b.owner, limits);
     const maxSize = maxObjectSizeFor(this.ctx, limits);
     return writeAndCommit(this.ctx, { owner: b.owner, limits, body, size: opts.size, maxSize, signal: opts.signal }, (w) => {
-      this.getBucket(bucket); // not deleted meanwhile
+      checkSameBucket(this.ctx, b); // not deleted (and re-created) meanwhile
       const current = this.catalog.getObject(bucket, key);
       checkWriteConditions(current, conditions, key); // a racing writer may have changed it
       if (!current) this.catalog.usage.checkObjects(b.owner, limits);

@@ -65,6 +65,8 @@ export interface SignedRequestInit {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   region?: string;
   signingDate?: Date;
+  /** Headers sent but left out of SignedHeaders (for tests of what must be signed). */
+  unsigned?: string[];
 }
 
 /** Signs a request with SigV4 as an SDK would, returning what to send (for raw-HTTP tests). */
@@ -96,7 +98,7 @@ export async function signRequest(server: { url: string }, init: SignedRequestIn
       },
       body,
     },
-    { signingDate: init.signingDate },
+    { signingDate: init.signingDate, ...(init.unsigned ? { unsignableHeaders: new Set(init.unsigned) } : {}) },
   );
   const qs = new URLSearchParams(init.query ?? {}).toString().replace(/\+/g, '%20');
   return { url: `${server.url}${init.path}${qs ? '?' + qs : ''}`, headers: signed.headers as Record<string, string>, body };
