@@ -67,7 +67,7 @@ describe('datamesh admin', () => {
     await admin(['user', 'create', 'alice']);
     const r = await admin(['quota', 'set', 'alice', '--max-storage', '1.5TB', '--max-object-size', '500MB', '--max-buckets', 'none']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/max-storage\s+1\.36 TiB \(1500000000000 B\)\s+set on the account/);
+    expect(r.stdout).toMatch(/max-storage\s+1\.4 TiB \(1500000000000 B\)\s+set on the account/);
     expect(f.accounts.limits('alice')).toEqual({ maxStorage: 1.5e12, maxObjectSize: 500e6 });
     await admin(['quota', 'set', 'alice', '--max-buckets', 'default', '--max-requests-per-minute', '600']);
     expect(f.accounts.limits('alice')).toEqual({ maxStorage: 1.5e12, maxObjectSize: 500e6, maxBuckets: 100 });
