@@ -60,7 +60,7 @@ describe('Dockerfile', () => {
   beforeAll(async () => {
     port = await freePort();
     // The image's environment, with the data volume and the port moved to this test's own.
-    env = { ...dockerEnv, DATAMESH_DATA: join(dir, 'data'), DATAMESH_LISTEN: `127.0.0.1:${port}`, DATAMESH_ROOT_ACCESS_KEY: ROOT.accessKeyId, DATAMESH_ROOT_SECRET_KEY: ROOT.secretAccessKey };
+    env = { ...dockerEnv, DATAMESH_DATA: join(dir, 'data'), DATAMESH_LISTEN: `127.0.0.1:${port}`, DATAMESH_ROOT_ACCESS_KEY: ROOT.accessKeyId, DATAMESH_ROOT_SECRET_KEY: ROOT.secretAccessKey, DATAMESH_METRICS_TOKEN: 'dashboard' };
   });
 
   it('passes the Dockerfile linter (dockerfile-utils; hadolint is not packaged for Debian)', () => {
@@ -92,7 +92,8 @@ describe('Dockerfile', () => {
 
     const after = await datamesh(health, env);
     expect(after).toMatchObject({ code: 0, stdout: `ready: http://127.0.0.1:${port}/_datamesh/health/ready\n` });
-    metricsText = await (await fetch(`http://127.0.0.1:${port}/_datamesh/metrics`)).text();
+    // with a metrics token, as the dashboard's Prometheus scrapes it: the per-account series exist only then
+    metricsText = await (await fetch(`http://127.0.0.1:${port}/_datamesh/metrics`, { headers: { Authorization: 'Bearer dashboard' } })).text();
   });
 });
 
