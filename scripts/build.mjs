@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run build` (and `prepare`, which `npm ci` and `npm pack` run): compiles the server to dist/
 // with tsc (tsconfig.build.json: src, s3, mesh, accounts; no tests, no testing/ folders) and copies
-// the plain JavaScript modules tsc does not emit (the codec worker and its core, *.mjs) beside the
-// compiled files, so `new URL('./codec-worker.mjs', import.meta.url)` resolves in dist/ too.
+// the plain JavaScript modules tsc does not emit (the codec worker and its core, *.mjs) and the
+// console's static assets (src/server/console/assets: its script and stylesheet) beside the compiled
+// files, so `new URL('./codec-worker.mjs', import.meta.url)` and the console's files resolve in dist/ too.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,7 +29,7 @@ function* modules(dir) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
       if (e.name !== 'testing' && e.name !== 'node_modules') yield* modules(p);
-    } else if (e.name.endsWith('.mjs') && !e.name.endsWith('.test.mjs')) yield p;
+    } else if ((e.name.endsWith('.mjs') && !e.name.endsWith('.test.mjs')) || dirname(p).endsWith(join('console', 'assets'))) yield p;
   }
 }
 for (const top of ['src', 's3', 'mesh', 'accounts']) {
