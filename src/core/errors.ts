@@ -92,3 +92,47 @@ export const Errors = {
 } as const;
 
 export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
+
+// ---- versions, object lock, lifecycle (issue 16): errors with response headers and their codes
+
+/** A DomainError that also sets response headers (x-amz-delete-marker, x-amz-version-id...). */
+export class HeaderedError extends DomainError {
+  readonly headers: Record<string, string>;
+  constructor(code: string, message: string, headers: Record<string, string>, fields: Record<string, string> = {}) {
+    super(code, message, fields);
+    this.headers = headers;
+  }
+}
+
+export const VersionErrors = {
+  noSuchVersion: (key: string, versionId: string) =>
+    new DomainError('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId }),
+  invalidVersionId: (versionId: string) =>
+    Errors.invalidArgument('Invalid version id specified', 'versionId', versionId),
+  /** GET/HEAD of a key whose latest version is a delete marker. */
+  deleteMarkerIsLatest: (key: string, versionId: string) =>
+    new HeaderedError('NoSuchKey', 'The specified key does not exist.', { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionId }, { Key: key }),
+  /** GET/HEAD of a delete marker by its version id. */
+  deleteMarkerByVersion: (method: string, versionId: string, lastModified: Date) =>
+    new HeaderedError(
+      'MethodNotAllowed',
+      'The specified method is not allowed against this resource.',
+      { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionId, 'Last-Modified': lastModified.toUTCString(), Allow: 'DELETE' },
+      { Method: method, ResourceType: 'DeleteMarker' },
+    ),
+  conditionalConflict: () =>
+    new DomainError(
+      'ConditionalRequestConflict',
+      'A conflicting operation occurred while this conditional write was in progress: the object changed. Read it again and retry.',
+    ),
+  locked: (detail: string) => Errors.accessDenied(`Access Denied because object protected by object lock: ${detail}.`),
+  lockNotEnabled: (bucket: string) =>
+    Errors.invalidRequest(`Bucket is missing Object Lock Configuration: create '${bucket}' with object lock enabled (x-amz-bucket-object-lock-enabled: true).`),
+  invalidBucketState: (message: string) => new DomainError('InvalidBucketState', message),
+  noLockConfiguration: () =>
+    new DomainError('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket'),
+  noSuchLifecycle: (bucket: string) =>
+    new DomainError('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist.', { BucketName: bucket }),
+  noRetention: () => new DomainError('NoSuchObjectLockConfiguration', 'The specified object does not have a ObjectLock configuration'),
+  invalidRetention: (message: string) => new DomainError('InvalidRetentionPeriod', message),
+} as const;

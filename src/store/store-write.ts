@@ -22,6 +22,8 @@ export interface StoreContext {
   limits: LimitsLookup;
   maxObjectSize: number;
   log?: Logger | undefined;
+  /** May this account bypass GOVERNANCE retention (an account flag an admin sets)? */
+  mayBypassGovernance: (account: string) => boolean;
 }
 
 /** Bytes of storage reserved for one upload in flight. */
