@@ -2,7 +2,7 @@
  * `datamesh admin user|key|quota|usage ...`: the admin CLI over the admin API.
  *
  *   user create NAME [quota flags] [--admin]    user list    user info NAME
- *   user suspend|resume|delete NAME
+ *   user suspend|resume|delete NAME    user set NAME --allow-bypass-governance|--deny-bypass-governance
  *   key create NAME    key list NAME    key delete NAME ACCESS_KEY
  *   quota set NAME [quota flags]    quota show NAME
  *   usage [NAME] [--month YYYY-MM]
@@ -33,13 +33,15 @@ export const ADMIN_USAGE = `Usage: datamesh admin COMMAND [flags]
   user info NAME                             an account: usage, quota, keys
   user suspend|resume NAME                   refuse / allow its requests (its data is kept)
   user delete NAME                           delete an account that owns no buckets
+  user set NAME --allow-bypass-governance    let it delete/shorten GOVERNANCE-locked versions
+  user set NAME --deny-bypass-governance     (with x-amz-bypass-governance-retention: true); deny again
   key create NAME                            a new access key (rotation); prints it once
   key list NAME                              its access keys
   key delete NAME ACCESS_KEY                 delete one access key
   quota set NAME [quota flags]               change limits; 'none' lifts one, 'default' restores it
   quota show NAME                            the limits in force
   usage [NAME] [--month YYYY-MM]             metering: storage byte-hours, transfer, requests
-  inspect BUCKET KEY [--json]                where an object's shards live (its manifest)
+  inspect BUCKET KEY [--version-id V] [--json]  where an object's (or a version's) shards live
   scrub                                      verify every shard; rebuild the missing or corrupt ones
   mesh [--json]                              peers, redundancy of the stored data, repair queue
 
@@ -62,6 +64,9 @@ const OPTIONS: NonNullable<ParseArgsConfig['options']> = {
   data: { type: 'string' },
   month: { type: 'string' },
   admin: { type: 'boolean' },
+  'allow-bypass-governance': { type: 'boolean' },
+  'version-id': { type: 'string' },
+  'deny-bypass-governance': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...Object.fromEntries(QUOTA_FIELDS.map((f) => [QUOTA_FLAGS[f], { type: 'string' }])),
 };
@@ -69,7 +74,7 @@ const OPTIONS: NonNullable<ParseArgsConfig['options']> = {
 type Values = Record<string, string | boolean | undefined>;
 
 /** A command another module adds to `datamesh admin` (e.g. inspect, scrub): same flags, credentials and errors. */
-export type ExtraCommand = (args: string[], client: AdminClient, opts: { json: boolean; io: AdminIo }) => Promise<string>;
+export type ExtraCommand = (args: string[], client: AdminClient, opts: { json: boolean; io: AdminIo; versionId?: string }) => Promise<string>;
 
 export async function runAdminCommand(argv: string[], io: AdminIo, extra: Record<string, ExtraCommand> = {}): Promise<number> {
   let values: Values;
@@ -89,7 +94,10 @@ export async function runAdminCommand(argv: string[], io: AdminIo, extra: Record
   }
   try {
     const more = extra[positionals[0] ?? ''];
-    const cmd: Command = more ? (c, json) => more(positionals.slice(1), c, { json, io }) : command(positionals, values);
+    const versionId = str(values['version-id']);
+    const cmd: Command = more
+      ? (c, json) => more(positionals.slice(1), c, { json, io, ...(versionId !== undefined ? { versionId } : {}) })
+      : command(positionals, values);
     const client = createAdminClient({ ...credentials(values, io.env), endpoint: endpoint(values), region: str(values.region) ?? 'us-east-1', ...(io.fetch && { fetch: io.fetch }) });
     io.stdout.write(await cmd(client, values.json === true));
     return 0;
@@ -124,6 +132,10 @@ function command(pos: string[], values: Values): Command {
   if (hasQuota && !quotaAllowed) throw new UsageError("quota flags apply only to 'user create' and 'quota set'");
   if (values.admin && !(group === 'user' && action === 'create')) throw new UsageError("--admin applies only to 'user create'");
   if (values.month !== undefined && group !== 'usage') throw new UsageError("--month applies only to 'usage'");
+  const bypass = values['allow-bypass-governance'] ? true : values['deny-bypass-governance'] ? false : undefined;
+  if (bypass !== undefined && !(group === 'user' && action === 'set')) {
+    throw new UsageError("--allow-bypass-governance / --deny-bypass-governance apply only to 'user set NAME'");
+  }
 
   switch (group) {
     case 'user':
@@ -163,6 +175,14 @@ function command(pos: string[], values: Values): Command {
           return async (c, json) => {
             await c.request('DELETE', `/users/${enc(name!)}`);
             return out(json, { deleted: name }, () => `Account '${name}' deleted.\n`);
+          };
+        }
+        case 'set': {
+          const [name] = need(1, 'NAME --allow-bypass-governance|--deny-bypass-governance');
+          if (bypass === undefined) throw new UsageError("'user set NAME' needs --allow-bypass-governance or --deny-bypass-governance");
+          return async (c, json) => {
+            const r = await c.request<AccountInfo>('POST', `/users/${enc(name!)}/bypass-governance`, { body: { allow: bypass } });
+            return out(json, r, () => `Account '${r.name}' ${r.bypassGovernance ? 'may now' : 'may no longer'} bypass GOVERNANCE retention.\n`);
           };
         }
       }

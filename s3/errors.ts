@@ -53,6 +53,14 @@ const TABLE: Record<string, { status: number; message: string }> = {
   SignatureDoesNotMatch: { status: 403, message: 'The request signature we calculated does not match the signature you provided.' },
   SlowDown: { status: 503, message: 'Please reduce your request rate.' },
   TooManyParts: { status: 400, message: 'You have attempted to upload more than 10000 parts.' },
+  // versions, object lock, lifecycle (issue 16)
+  NoSuchVersion: { status: 404, message: 'The specified version does not exist.' },
+  ConditionalRequestConflict: { status: 409, message: 'A conflicting operation occurred.' },
+  InvalidBucketState: { status: 409, message: 'The request is not valid with the current state of the bucket.' },
+  ObjectLockConfigurationNotFoundError: { status: 404, message: 'Object Lock configuration does not exist for this bucket' },
+  NoSuchObjectLockConfiguration: { status: 404, message: 'The specified object does not have a ObjectLock configuration' },
+  NoSuchLifecycleConfiguration: { status: 404, message: 'The lifecycle configuration does not exist.' },
+  InvalidRetentionPeriod: { status: 400, message: 'The retention period is not valid.' },
   XAmzContentSHA256Mismatch: { status: 400, message: "The provided 'x-amz-content-sha256' header does not match what was computed." },
 };
 
@@ -73,6 +81,7 @@ export function toS3Error(err: unknown, ctx: { resource: string; requestId: stri
   const headers: Record<string, string> = {};
   const retryAfter = (e as { retryAfter?: number }).retryAfter;
   if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);
+  Object.assign(headers, (e as { headers?: Record<string, string> }).headers); // HeaderedError (issue 16)
   const noBody = ctx.head === true || entry.status === 304;
   const body = noBody
     ? ''

@@ -48,6 +48,22 @@ const table: [string, string, Record<string, string>, OperationName, string?, st
   ['DELETE', '/b1/k?uploadId=U', {}, 'AbortMultipartUpload', 'b1', 'k'],
   ['GET', '/b1/k?uploadId=U', {}, 'ListParts', 'b1', 'k'],
   ['GET', '/b1/k?uploadId=U&max-parts=2&part-number-marker=1', {}, 'ListParts', 'b1', 'k'],
+  // versions, object lock, lifecycle (issue 16)
+  ['PUT', '/b1?versioning', {}, 'PutBucketVersioning', 'b1'],
+  ['GET', '/b1?versions', {}, 'ListObjectVersions', 'b1'],
+  ['GET', '/b1?versions&key-marker=a&version-id-marker=v', {}, 'ListObjectVersions', 'b1'],
+  ['GET', '/b1?object-lock', {}, 'GetObjectLockConfiguration', 'b1'],
+  ['PUT', '/b1?object-lock', {}, 'PutObjectLockConfiguration', 'b1'],
+  ['GET', '/b1?lifecycle', {}, 'GetBucketLifecycleConfiguration', 'b1'],
+  ['PUT', '/b1?lifecycle', {}, 'PutBucketLifecycleConfiguration', 'b1'],
+  ['DELETE', '/b1?lifecycle', {}, 'DeleteBucketLifecycleConfiguration', 'b1'],
+  ['GET', '/b1/k?retention', {}, 'GetObjectRetention', 'b1', 'k'],
+  ['PUT', '/b1/k?retention&versionId=v', {}, 'PutObjectRetention', 'b1', 'k'],
+  ['GET', '/b1/k?legal-hold', {}, 'GetObjectLegalHold', 'b1', 'k'],
+  ['PUT', '/b1/k?legal-hold', {}, 'PutObjectLegalHold', 'b1', 'k'],
+  ['GET', '/b1/k?versionId=v', {}, 'GetObject', 'b1', 'k'],
+  ['DELETE', '/b1/k?versionId=v', {}, 'DeleteObject', 'b1', 'k'],
+  ['GET', '/b1/k?tagging&versionId=v', {}, 'GetObjectTagging', 'b1', 'k'],
 ];
 
 describe('route: path-style requests', () => {
@@ -99,9 +115,9 @@ describe('keys are percent-decoded exactly once', () => {
 describe('unsupported requests are clear errors', () => {
   it.each([
     ['PUT', '/b1?policy', 'NotImplemented'],
-    ['GET', '/b1?lifecycle', 'NotImplemented'],
-    ['PUT', '/b1?versioning', 'NotImplemented'],
-    ['GET', '/b1/k?retention', 'NotImplemented'],
+    ['GET', '/b1?cors', 'NotImplemented'],
+    ['POST', '/b1?lifecycle', 'NotImplemented'],
+    ['DELETE', '/b1/k?retention', 'NotImplemented'],
     ['POST', '/', 'MethodNotAllowed'],
     ['POST', '/b1?policy', 'NotImplemented'],
     ['PATCH', '/b1/k', 'MethodNotAllowed'],

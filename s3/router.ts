@@ -31,7 +31,19 @@ export type OperationName =
   | 'UploadPartCopy'
   | 'CompleteMultipartUpload'
   | 'AbortMultipartUpload'
-  | 'ListParts';
+  | 'ListParts'
+  // versions, object lock, lifecycle (issue 16)
+  | 'PutBucketVersioning'
+  | 'ListObjectVersions'
+  | 'GetObjectLockConfiguration'
+  | 'PutObjectLockConfiguration'
+  | 'GetBucketLifecycleConfiguration'
+  | 'PutBucketLifecycleConfiguration'
+  | 'DeleteBucketLifecycleConfiguration'
+  | 'GetObjectRetention'
+  | 'PutObjectRetention'
+  | 'GetObjectLegalHold'
+  | 'PutObjectLegalHold';
 
 export interface Operation {
   name: OperationName;
@@ -97,6 +109,9 @@ export function route(input: RouteInput, domain?: string): Operation {
     throw methodNotAllowed(m, 'the service');
   }
 
+  const versioned = versionRoute(m, q, key === undefined);
+  if (versioned) return op(versioned);
+
   if (key === undefined) {
     switch (m) {
       case 'GET':
@@ -158,6 +173,24 @@ export function route(input: RouteInput, domain?: string): Operation {
   if (sub) throw notImplemented(`The object sub-resource ?${sub} (${m})`);
   if (m === 'GET') return op('GetObject');
   throw methodNotAllowed(m, 'an object');
+}
+
+/** The operations of issue 16 (versions, object lock, lifecycle) by method and sub-resource. */
+function versionRoute(m: string, q: URLSearchParams, bucketLevel: boolean): OperationName | undefined {
+  if (bucketLevel) {
+    if (q.has('versions') && m === 'GET') return 'ListObjectVersions';
+    if (q.has('versioning') && m === 'PUT') return 'PutBucketVersioning';
+    if (q.has('object-lock')) return m === 'GET' ? 'GetObjectLockConfiguration' : m === 'PUT' ? 'PutObjectLockConfiguration' : undefined;
+    if (q.has('lifecycle')) {
+      if (m === 'GET') return 'GetBucketLifecycleConfiguration';
+      if (m === 'PUT') return 'PutBucketLifecycleConfiguration';
+      if (m === 'DELETE') return 'DeleteBucketLifecycleConfiguration';
+    }
+    return undefined;
+  }
+  if (q.has('retention')) return m === 'GET' ? 'GetObjectRetention' : m === 'PUT' ? 'PutObjectRetention' : undefined;
+  if (q.has('legal-hold')) return m === 'GET' ? 'GetObjectLegalHold' : m === 'PUT' ? 'PutObjectLegalHold' : undefined;
+  return undefined;
 }
 
 /** True when the query names none of S3's sub-resources (x-id and response-* overrides are fine). */

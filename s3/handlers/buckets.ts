@@ -19,7 +19,7 @@ export const listBuckets: Handler = ({ store, account, region, op }) => {
   );
 };
 
-export const createBucket: Handler = async ({ store, account, region, op, body }) => {
+export const createBucket: Handler = async ({ store, account, region, op, body, headers }) => {
   const name = op.bucket!;
   validateBucketName(name);
   const xml = (await readSmallBody(body.source)).toString('utf8');
@@ -34,7 +34,12 @@ export const createBucket: Handler = async ({ store, account, region, op, body }
       );
     }
   }
+  const lock = headers['x-amz-bucket-object-lock-enabled']?.trim().toLowerCase();
+  if (lock !== undefined && lock !== 'true' && lock !== 'false') {
+    throw new DomainError('InvalidArgument', `x-amz-bucket-object-lock-enabled must be true or false, not '${lock}'.`);
+  }
   store.createBucket(name, account, region);
+  if (lock === 'true') store.enableObjectLock(name); // object lock (issue 16): also turns versioning on
   return { status: 200, headers: { Location: `/${name}` } };
 };
 
@@ -54,11 +59,6 @@ export const getBucketLocation: Handler = ({ store, op, authorizeBucket }) => {
   const b = store.getBucket(op.bucket!);
   // us-east-1 is answered as an empty LocationConstraint, as S3 does.
   return xmlResult(xmlDocument('LocationConstraint', { '#text': b.region === 'us-east-1' ? '' : b.region }));
-};
-
-export const getBucketVersioning: Handler = ({ op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  return xmlResult(xmlDocument('VersioningConfiguration', {}));
 };
 
 export const aclResult = (account: string) =>

@@ -9,6 +9,9 @@ import { deleteObjects } from './delete-objects.ts';
 import * as tagging from './tagging.ts';
 import * as multipart from './multipart.ts';
 import { postObject } from './post-object.ts';
+import * as versioning from './versioning.ts';
+import * as objectLock from './object-lock.ts';
+import * as lifecycle from './lifecycle.ts';
 
 export const handlers: Record<OperationName, Handler> = {
   ListBuckets: buckets.listBuckets,
@@ -16,7 +19,7 @@ export const handlers: Record<OperationName, Handler> = {
   HeadBucket: buckets.headBucket,
   DeleteBucket: buckets.deleteBucket,
   GetBucketLocation: buckets.getBucketLocation,
-  GetBucketVersioning: buckets.getBucketVersioning,
+  GetBucketVersioning: versioning.getBucketVersioning,
   GetBucketAcl: buckets.getBucketAcl,
   ListObjects: listObjects,
   ListObjectsV2: listObjectsV2,
@@ -38,4 +41,16 @@ export const handlers: Record<OperationName, Handler> = {
   CompleteMultipartUpload: multipart.completeMultipartUpload,
   AbortMultipartUpload: multipart.abortMultipartUpload,
   ListParts: multipart.listParts,
+  // versions, object lock, lifecycle (issue 16)
+  PutBucketVersioning: versioning.putBucketVersioning,
+  ListObjectVersions: versioning.listObjectVersions,
+  GetObjectLockConfiguration: objectLock.getObjectLockConfiguration,
+  PutObjectLockConfiguration: objectLock.putObjectLockConfiguration,
+  GetBucketLifecycleConfiguration: lifecycle.getBucketLifecycleConfiguration,
+  PutBucketLifecycleConfiguration: lifecycle.putBucketLifecycleConfiguration,
+  DeleteBucketLifecycleConfiguration: lifecycle.deleteBucketLifecycleConfiguration,
+  GetObjectRetention: objectLock.getObjectRetention,
+  PutObjectRetention: objectLock.putObjectRetention,
+  GetObjectLegalHold: objectLock.getObjectLegalHold,
+  PutObjectLegalHold: objectLock.putObjectLegalHold,
 };

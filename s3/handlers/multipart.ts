@@ -22,6 +22,8 @@ import { list, parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
 import { parseCopySource } from './copy.ts';
 import { maxKeysOf } from './list.ts';
 import { resolveRange } from '../../src/core/range.ts';
+import { lockFromHeaders } from './object-lock.ts';
+import { versionHeaders } from './versioning.ts';
 
 
 const uploadIdOf = (ctx: S3Context): string => ctx.op.query.get('uploadId') ?? '';
@@ -44,6 +46,7 @@ export const createMultipartUpload: Handler = ({ store, op, headers, authorizeBu
     tags: parseTaggingHeader(headers['x-amz-tagging']),
     checksumAlgorithm,
     checksumType: checksumTypeOf(headers['x-amz-checksum-type']),
+    lock: lockFromHeaders(headers),
   });
   const h: Record<string, string> = {};
   if (upload.checksumAlgorithm) h['x-amz-checksum-algorithm'] = upload.checksumAlgorithm;
@@ -136,6 +139,7 @@ export const completeMultipartUpload: Handler = async (ctx) => {
       ...checksumFields(info.checksums),
       ...(info.checksumType && Object.keys(info.checksums).length > 0 ? { ChecksumType: info.checksumType } : {}),
     }),
+    versionHeaders(store, info, { lock: false }), // x-amz-version-id, x-amz-expiration (issue 16)
   );
 };
 

@@ -16,6 +16,8 @@ import {
 } from '../headers.ts';
 import { aclResult } from './buckets.ts';
 import { resolveRange } from '../../src/core/range.ts';
+import { removeOptions, versionHeaders, versionIdOf } from './versioning.ts';
+import { lockFromHeaders } from './object-lock.ts';
 
 export const putObject: Handler = async ({ store, op, headers, body, signal, authorizeBucket }) => {
   authorizeBucket(op.bucket!);
@@ -29,8 +31,9 @@ export const putObject: Handler = async ({ store, op, headers, body, signal, aut
     size: body.size,
     conditions: writeConditions(headers),
     signal,
+    lock: lockFromHeaders(headers),
   });
-  return { status: 200, headers: { ETag: quoteEtag(info.etag), ...checksumHeaders(info.checksums) } };
+  return { status: 200, headers: { ETag: quoteEtag(info.etag), ...checksumHeaders(info.checksums), ...versionHeaders(store, info, { lock: false }) } };
 };
 
 const OVERRIDES: [string, string][] = [
@@ -45,6 +48,7 @@ const OVERRIDES: [string, string][] = [
 /** Checksums describe the whole object: they are sent only when the whole object is (as S3 does). */
 function responseHeaders(ctx: S3Context, info: ObjectInfo, whole: boolean): Record<string, string> {
   const h = objectHeaders(info, { checksumMode: whole && ctx.headers['x-amz-checksum-mode']?.toUpperCase() === 'ENABLED' });
+  Object.assign(h, versionHeaders(ctx.store, info));
   for (const [param, header] of OVERRIDES) {
     const v = ctx.op.query.get(param);
     if (v !== null) h[header] = v;
@@ -58,6 +62,7 @@ export const getObject: Handler = async (ctx) => {
   const partNumber = partNumberOf(op.query);
   const range = partNumber === undefined ? parseRange(headers.range) : undefined;
   const res = await store.getObject(op.bucket!, op.key!, {
+    versionId: versionIdOf(op.query),
     range,
     partNumber,
     check: (info) => checkReadConditions(headers, info),
@@ -77,7 +82,7 @@ export const headObject: Handler = (ctx) => {
   const { store, op, headers, authorizeBucket } = ctx;
   authorizeBucket(op.bucket!);
   const partNumber = partNumberOf(op.query);
-  const info = store.headObject(op.bucket!, op.key!, { partNumber });
+  const info = store.headVersion(op.bucket!, op.key!, { partNumber, versionId: versionIdOf(op.query) });
   checkReadConditions(headers, info);
   const range = partNumber === undefined ? parseRange(headers.range) : undefined;
   const h = responseHeaders(ctx, info, partNumber === undefined && range === undefined);
@@ -91,14 +96,18 @@ export const headObject: Handler = (ctx) => {
   return { status: partNumber === undefined ? 200 : 206, headers: h };
 };
 
-export const deleteObject: Handler = async ({ store, op, authorizeBucket }) => {
+export const deleteObject: Handler = async (ctx) => {
+  const { store, op, authorizeBucket } = ctx;
   authorizeBucket(op.bucket!);
-  await store.deleteObject(op.bucket!, op.key!);
-  return { status: 204 };
+  const r = await store.removeObject(op.bucket!, op.key!, removeOptions(ctx, versionIdOf(op.query)));
+  const h: Record<string, string> = {};
+  if (r.versionId !== undefined) h['x-amz-version-id'] = r.versionId;
+  if (r.deleteMarker) h['x-amz-delete-marker'] = 'true';
+  return { status: 204, headers: h };
 };
 
 export const getObjectAcl: Handler = ({ store, op, account, authorizeBucket }) => {
   authorizeBucket(op.bucket!);
-  store.headObject(op.bucket!, op.key!);
+  store.headVersion(op.bucket!, op.key!, { versionId: versionIdOf(op.query) });
   return aclResult(account);
 };

@@ -13,6 +13,7 @@ import { openDatabase } from '../core/db.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { loadMasterKey } from '../core/master-key.ts';
 import { Store } from '../store/store.ts';
+import { LifecycleWorker } from '../store/lifecycle.ts';
 import { openDataStore } from './open-data.ts';
 import { authenticate } from '../../s3/auth/index.ts';
 import { createAccounts } from '../../accounts/accounts.ts';
@@ -31,6 +32,8 @@ export interface RunningServer {
   rootCredentials: { accessKey: string; secretKey: string; generated: boolean };
   store: Store;
   metrics: Metrics;
+  /** Bucket lifecycle rules, applied every --lifecycle-interval (tests call runOnce()). */
+  lifecycle: LifecycleWorker;
   /** Graceful stop: in-flight requests get `graceMs` (default: --shutdown-grace) to finish. */
   close(graceMs?: number): Promise<void>;
 }
@@ -74,8 +77,11 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     usage: (account) => accountsRef.usage!(account),
     log,
   });
-  store = new Store({ db, data: data.store, limits: accounts.limits, log });
+  store = new Store({ db, data: data.store, limits: accounts.limits, log, mayBypassGovernance: (a) => accounts.mayBypassGovernance(a) });
   accountsRef.usage = (account) => store.usage(account);
+  store.lifecycleDayMs = config.lifecycleDay;
+  const lifecycle = new LifecycleWorker(store, { intervalMs: config.lifecycleInterval, log, onRun: (c) => metrics.lifecycle(c) });
+  lifecycle.start();
   const recovered = await data.store.collect();
   const interruptedUploads = countOpenUploads(store);
   log.info(
@@ -145,6 +151,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     rootCredentials,
     store,
     metrics,
+    lifecycle,
     close(graceMs = config.shutdownGrace) {
       closing ??= (async () => {
         // Stop accepting; let in-flight requests finish within the grace period, then cut the rest.
@@ -153,6 +160,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
         // Requests cut at the deadline unwind (their uploads abort) before the database closes.
         const drained = await limits.drained(5_000);
         if (cut > 0 || !drained) log.warn({ cut, drained }, `stopped after the grace period: ${cut} requests were cut`);
+        await lifecycle.stop();
         await accounts.close();
         await store.close();
         await data.close();

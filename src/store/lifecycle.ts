@@ -182,11 +182,14 @@ export class LifecycleWorker {
     this.timer.unref();
   }
 
-  /** One pass over every bucket with rules (a pass already running is joined, not doubled). */
-  runOnce(): Promise<LifecycleCounts> {
+  /**
+   * One pass over every bucket with rules (a pass already running is joined, not doubled). `now`
+   * is for tests: the pass as it would run at that time.
+   */
+  runOnce(now?: number): Promise<LifecycleCounts> {
     this.running ??= (async () => {
       try {
-        const c = await this.store.applyLifecycle();
+        const c = await this.store.applyLifecycle(now);
         this.opts.onRun?.(c);
         const total = c.expired + c.noncurrentExpired + c.deleteMarkersRemoved + c.uploadsAborted;
         if (total > 0 || c.keptLocked > 0) {

@@ -11,7 +11,7 @@ Usage:
                  [--listen-mesh MULTIADDR] [--bootstrap MULTIADDR]... [--repair-after 10m] [--fsync false]
   datamesh node --data DIR --listen-mesh MULTIADDR --bootstrap MULTIADDR... [--capacity 100GiB]
                                                   a storage-only mesh peer
-  datamesh admin inspect BUCKET KEY [--json]      where the shards of an object live
+  datamesh admin inspect BUCKET KEY [--version-id V] [--json]  where the shards of an object (version) live
   datamesh admin mesh [--json]                    peers, redundancy, repair queue
   datamesh admin scrub                            verify every shard and rebuild what is missing
   datamesh admin user|key|quota|usage ...         accounts (see README)
