@@ -75,6 +75,9 @@ describe('versioning', () => {
     expect(await text(root.send(new GetObjectCommand({ Bucket: B, Key: 'k', VersionId: 'null' })))).toBe('zero');
     expect((await root.send(new HeadObjectCommand({ Bucket: B, Key: 'k', VersionId: v1.VersionId }))).ContentLength).toBe(3);
     expect(await outcome(root.send(new GetObjectCommand({ Bucket: B, Key: 'k', VersionId: '0'.repeat(32) })))).toBe('404 NoSuchVersion');
+    // datamesh admin inspect BUCKET KEY --version-id V: that version's manifest
+    const inspected = JSON.parse(await admin('inspect', B, 'k', '--version-id', v1.VersionId!, '--json')) as { versionId: string; size: number };
+    expect(inspected).toMatchObject({ versionId: v1.VersionId, size: 3 });
 
     const del = await root.send(new DeleteObjectCommand({ Bucket: B, Key: 'k' }));
     expect(del.DeleteMarker).toBe(true);

@@ -12,8 +12,9 @@ import type { ScrubResult } from '../../data/types.ts';
 const inspect: ExtraCommand = async (args, client, { json, versionId }) => {
   if (args.length !== 2) throw new AdminUsageError("'inspect' takes BUCKET KEY: datamesh admin inspect BUCKET KEY [--version-id V] [--json]");
   const [bucket, key] = args as [string, string];
-  const query = versionId !== undefined ? `?versionId=${encodeURIComponent(versionId)}` : '';
-  const r = await client.request<InspectResult>('GET', `/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}${query}`);
+  const r = await client.request<InspectResult>('GET', `/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`, {
+    query: { versionId },
+  });
   if (json) return JSON.stringify(r, null, 2) + '\n';
   const head = `${r.bucket}/${r.key}${r.versionId !== undefined && r.versionId !== 'null' ? ` (version ${r.versionId})` : ''}: ${r.size} bytes, ETag ${r.etag}, Reed-Solomon ${r.ec.k}+${r.ec.m}, ${r.inline ? 'kept inline (encrypted) in the metadata' : `${r.segments.length} segments`}\n`;
   const rows = r.segments.flatMap((s) => s.shards.map((sh) => [String(s.index), String(sh.index), sh.id, sh.location, sh.path ?? '']));
