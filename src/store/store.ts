@@ -48,6 +48,7 @@ import { bodyStream, partRange, servedRange } from './store-read.ts';
 import {
   checkWriteConditions,
   maxObjectSizeFor,
+  racedConditions,
   releaseOrphans,
   tooLarge,
   writeAndCommit,
@@ -490,15 +491,5 @@ export class Store implements ObjectStore {
       }
       throw e;
     }
-  }
-}
-
-/** The second check of write conditions, inside the commit: a change since the first is a race (409). */
-function racedConditions(current: ObjectRecord | undefined, c: WriteConditions | undefined, key: string): void {
-  try {
-    checkWriteConditions(current, c, key);
-  } catch (e) {
-    if (e instanceof DomainError && (e.code === 'PreconditionFailed' || e.code === 'NoSuchKey')) throw VersionErrors.conditionalConflict();
-    throw e;
   }
 }
