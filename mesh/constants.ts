@@ -34,3 +34,8 @@ export const DEFAULT_REDIAL_INTERVAL_MS = 10_000;
 /** Per connection; each inbound stream may buffer up to MAX_MESSAGE_BYTES. */
 export const MAX_INBOUND_STREAMS = 32;
 export const MAX_OUTBOUND_STREAMS = 32;
+
+/** Catalog head records: each storage peer keeps the newest signed head of every gateway's catalog copy. */
+export const CATALOG_HEAD_PROTOCOL = '/datamesh/catalog-head/1.0.0';
+/** The largest head record (it names every shard of one catalog snapshot). */
+export const MAX_HEAD_BYTES = 4 * 1024 * 1024;

@@ -13,20 +13,17 @@ import { mkdir, open, opendir, readFile, rename, stat, unlink } from 'node:fs/pr
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { Errors } from '../src/core/errors.ts';
+import type { Logger } from '../src/core/log.ts';
 import { isShardId } from '../src/codec/cid.ts';
 import { codecPool, type CodecPool } from '../src/codec/codec-pool.ts';
 
-/** The part of a pino logger this module uses. */
-export interface ShardLog {
-  warn(obj: object, msg?: string): void;
-}
 
 export interface LocalShardStoreOptions {
   /** Bytes this store may hold; a put past it fails. Unlimited when absent. */
   capacity?: number;
   /** Called with each shard found corrupt (its bytes do not hash to its id). */
   onCorrupt?: (id: string, path: string) => void;
-  log?: ShardLog;
+  log?: Pick<Logger, 'warn'>;
   /** fsync each shard before it is renamed into place (default true). */
   fsync?: boolean;
   /** Where shards are hashed (default: the process-wide codec worker pool). */

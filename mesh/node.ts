@@ -5,6 +5,7 @@
  * ShardNetwork the data store uses). A gateway also stores shards and counts itself as a peer;
  * a storage node only serves.
  */
+import { silentLog, type Logger } from '../src/core/log.ts';
 import '../src/core/polyfill.ts';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
@@ -26,6 +27,7 @@ import {
   MAX_MESSAGE_BYTES,
   SHARD_PROTOCOL,
 } from './constants.ts';
+import { catalogHeads } from './catalog-heads.ts';
 import { Dialer } from './dialer.ts';
 import { PeerTable, type DownListener, type PeerHealth, type PeerState, type UpListener } from './health.ts';
 import { loadOrCreatePeerKey, peerIdOf } from './identity.ts';
@@ -35,12 +37,6 @@ import { MeshNetwork } from './mesh-network.ts';
 import { PeerCachingDatastore } from './peer-datastore.ts';
 import { OwnerIndex, ShardHost, shardProtocol, type ShardProtocolService } from './shard-protocol/index.ts';
 
-/** The part of a pino (or console) logger the mesh uses. */
-export interface MeshLog {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-}
 
 export interface MeshNodeOptions {
   /** Holds peer.key, the libp2p datastore (peer store, DHT records) and mesh.db (shard owners). */
@@ -53,7 +49,7 @@ export interface MeshNodeOptions {
   capacity?: number;
   shards: LocalShardStore;
   role: 'gateway' | 'storage';
-  log?: MeshLog;
+  log?: Pick<Logger, 'debug' | 'info' | 'warn'>;
   /** Probe the known peers' liveness (default: true for a gateway, false for a storage node). */
   probe?: boolean;
   /** Liveness probe interval (default 5 s). */
@@ -108,9 +104,15 @@ export interface MeshNode {
 }
 
 const THIRTY_DAYS = 30 * 24 * 3600 * 1000;
-const silent: MeshLog = { debug() {}, info() {}, warn() {} };
 
-function startLibp2p(opts: { privateKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>; datastore: PeerCachingDatastore; listen: string[]; host: ShardHost }) {
+function startLibp2p(opts: {
+  privateKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>;
+  datastore: PeerCachingDatastore;
+  listen: string[];
+  host: ShardHost;
+  dataDir: string;
+  owners: OwnerIndex;
+}) {
   return createLibp2p({
     privateKey: opts.privateKey,
     datastore: opts.datastore,
@@ -129,16 +131,17 @@ function startLibp2p(opts: { privateKey: Awaited<ReturnType<typeof loadOrCreateP
       ping: ping(),
       dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
       shards: shardProtocol({ host: opts.host }),
+      heads: catalogHeads({ dir: join(opts.dataDir, 'catalog-heads'), owned: (gw, since, limit) => opts.owners.ownedSince(gw, since, limit) }),
     },
   });
 }
 
 export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
-  const log = opts.log ?? silent;
+  const log = opts.log ?? silentLog;
   const privateKey = await loadOrCreatePeerKey(opts.dataDir);
   const self = peerIdOf(privateKey);
   const announce = opts.announce ?? true;
-  const provideQueue = new ProvideQueue({ onError: (id, err) => log.debug(`announcing shard ${id} in the DHT failed: ${err.message}`) });
+  const provideQueue = new ProvideQueue({ onError: (id, err) => log.debug({}, `announcing shard ${id} in the DHT failed: ${err.message}`) });
   const owners = new OwnerIndex(join(opts.dataDir, 'mesh.db'));
   const host = new ShardHost({
     shards: opts.shards,
@@ -151,7 +154,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
   const datastore = new PeerCachingDatastore(join(opts.dataDir, 'libp2p'));
   await datastore.open();
 
-  const libp2p = await startLibp2p({ privateKey, datastore, listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], host });
+  const libp2p = await startLibp2p({ privateKey, datastore, listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], host, dataDir: opts.dataDir, owners });
   const service: ShardProtocolService = libp2p.services.shards;
 
   // The mesh peers this node knows: remembered in the peer store, or learnt through identify.
@@ -180,17 +183,17 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     },
     intervalMs: interval,
     timeoutMs: opts.probeTimeoutMs ?? Math.min(interval, 2_000),
-    onProbeError: (peer, err) => log.debug(`probe of mesh peer ${peer} failed: ${err.message}`),
+    onProbeError: (peer, err) => log.debug({}, `probe of mesh peer ${peer} failed: ${err.message}`),
   });
-  table.onPeerDown((peer, since) => log.warn(`mesh peer ${peer} is down: no answer since ${new Date(since).toISOString()}`));
-  table.onPeerUp((peer) => log.info(`mesh peer ${peer} is back up`));
+  table.onPeerDown((peer, since) => log.warn({}, `mesh peer ${peer} is down: no answer since ${new Date(since).toISOString()}`));
+  table.onPeerUp((peer) => log.info({}, `mesh peer ${peer} is back up`));
 
   const onUpdate = (evt: CustomEvent<{ peer: { id: PeerId; protocols: string[]; addresses: { multiaddr: unknown }[] } }>): void => {
     const { peer } = evt.detail;
     const isNew = learn(peer.id, peer.protocols, peer.addresses.map((a) => String(a.multiaddr)));
     if (isNew) {
       table.ensure(peer.id.toString());
-      log.info(`mesh peer ${peer.id} joined`);
+      log.info({}, `mesh peer ${peer.id} joined`);
       void liveness.probe(peer.id.toString());
     }
   };
@@ -207,7 +210,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     routing: libp2p.contentRouting,
     onLocalDelete: (id) => void provideQueue.forget(id),
-    log: (msg) => log.warn(msg),
+    log: (msg) => log.warn({}, msg),
   });
   if (announce) provideQueue.attach(libp2p.contentRouting);
 
@@ -217,7 +220,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     remembered: () => [...known.values()].map((k) => k.peerId),
     intervalMs: opts.redialIntervalMs ?? DEFAULT_REDIAL_INTERVAL_MS,
     dialTimeoutMs: 5_000,
-    log: (msg) => log.debug(msg),
+    log: (msg) => log.debug({}, msg),
   });
   await dialer.start();
   const probing = opts.probe ?? opts.role === 'gateway';

@@ -3,7 +3,8 @@
  * then that many bytes, never more than MAX_MESSAGE_BYTES. Unlike a plain varint reader this
  * gives up on an endless length prefix at once, so junk cannot hold a stream open.
  */
-import type { AbortOptions, Stream } from '@libp2p/interface';
+import type { AbortOptions, PeerId, Stream } from '@libp2p/interface';
+import type { ConnectionManager } from '@libp2p/interface-internal';
 import { byteStream } from '@libp2p/utils';
 import * as varint from 'uint8-varint';
 import { Uint8ArrayList } from 'uint8arraylist';
@@ -38,4 +39,29 @@ export function frameStream(stream: Stream, maxMessageBytes = MAX_MESSAGE_BYTES)
       await bytes.write(new Uint8ArrayList<ArrayBufferLike>(varint.encode(frame.byteLength), ...frame), options);
     },
   };
+}
+
+/**
+ * One request on a new stream of `protocol` to `peer`: writes `frame`, reads the one frame that
+ * answers it and closes; aborts the stream on any error (and rethrows it).
+ */
+export async function requestFrame(
+  connectionManager: ConnectionManager,
+  peer: PeerId,
+  protocol: string,
+  frame: Uint8ArrayList,
+  options: AbortOptions,
+  maxMessageBytes = MAX_MESSAGE_BYTES,
+): Promise<Uint8ArrayList> {
+  const stream = await connectionManager.openStream(peer, protocol, options);
+  const lp = frameStream(stream, maxMessageBytes);
+  try {
+    await lp.write(frame, options);
+    const answer = await lp.read(options);
+    await stream.close(options).catch(() => {});
+    return answer;
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
 }

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { verifyShardAsync } from '../../src/codec/cid.ts';
 import { isDomainError } from '../../src/core/errors.ts';
 import type { LocalShardStore } from '../local-shards.ts';
-import { formatBytes } from '../bytes.ts';
+import { formatBytes } from '../../src/core/sizes.ts';
 import type { OwnerIndex } from './owners.ts';
 import type { PeerStats, ShardResponse } from './messages.ts';
 

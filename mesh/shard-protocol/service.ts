@@ -14,7 +14,7 @@ import {
   MAX_OUTBOUND_STREAMS,
   SHARD_PROTOCOL,
 } from '../constants.ts';
-import { frameStream } from './framing.ts';
+import { frameStream, requestFrame } from './framing.ts';
 import type { ShardHost } from './host.ts';
 import {
   decodeRequest,
@@ -137,18 +137,7 @@ export class ShardProtocolService implements Startable {
 
   /** Sends one request to `peer` and returns its response (body: the shard bytes of a get). */
   async request(peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, options: AbortOptions): Promise<Frame<ShardResponse>> {
-    const stream = await this.components.connectionManager.openStream(peer, this.protocol, options);
-    const lp = frameStream(stream);
-    try {
-      await lp.write(encodeFrame(req, body), options);
-      const frame = await lp.read(options);
-      const response = decodeResponse(frame);
-      await stream.close(options).catch(() => {});
-      return response;
-    } catch (err) {
-      stream.abort(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    }
+    return decodeResponse(await requestFrame(this.components.connectionManager, peer, this.protocol, encodeFrame(req, body), options));
   }
 
   /** The signature proving this node asks to delete `id` (see DELETE_SIGNATURE_DOMAIN). */

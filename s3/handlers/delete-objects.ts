@@ -6,9 +6,8 @@ import { validateKey } from '../headers.ts';
 import { list, parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
 import { removeOptions } from './versioning.ts';
 
-export const deleteObjects: Handler = async (ctx) => {
-  const { store, op, body, authorizeBucket } = ctx;
-  authorizeBucket(op.bucket!);
+export const deleteObjects: Handler<'DeleteObjects'> = async (ctx) => {
+  const { store, op, body } = ctx;
   // putBody verifies Content-MD5 and any x-amz-checksum-* the client sent over the XML document.
   const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'Delete');
   const quiet = text(doc, 'Quiet')?.toLowerCase() === 'true';
@@ -24,7 +23,7 @@ export const deleteObjects: Handler = async (ctx) => {
     try {
       validateKey(key);
       // versions (issue 16): a VersionId removes that version; without one, a marker in a versioned bucket
-      const r = await store.removeObject(op.bucket!, key, removeOptions(ctx, versionId));
+      const r = await store.removeObject(op.bucket, key, removeOptions(ctx, versionId));
       deleted.push({
         Key: key,
         ...(versionId !== undefined ? { VersionId: versionId } : {}),

@@ -162,24 +162,21 @@ export function lifecycleXml(rules: LifecycleRule[]): string {
   });
 }
 
-export const getBucketLifecycleConfiguration: Handler = ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  const rules = store.getBucketLifecycle(op.bucket!);
+export const getBucketLifecycleConfiguration: Handler<'GetBucketLifecycleConfiguration'> = ({ store, op }) => {
+  const rules = store.getBucketLifecycle(op.bucket);
   if (rules.length === 0) {
-    throw new DomainError('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist.', { BucketName: op.bucket! });
+    throw new DomainError('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist.', { BucketName: op.bucket });
   }
   return xmlResult(lifecycleXml(rules));
 };
 
-export const putBucketLifecycleConfiguration: Handler = async ({ store, op, body, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const putBucketLifecycleConfiguration: Handler<'PutBucketLifecycleConfiguration'> = async ({ store, op, body }) => {
   const rules = parseLifecycle((await readSmallBody(body.putBody())).toString('utf8'));
-  store.putBucketLifecycle(op.bucket!, rules);
+  store.putBucketLifecycle(op.bucket, rules);
   return { status: 200 };
 };
 
-export const deleteBucketLifecycleConfiguration: Handler = ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  store.putBucketLifecycle(op.bucket!, undefined);
+export const deleteBucketLifecycleConfiguration: Handler<'DeleteBucketLifecycleConfiguration'> = ({ store, op }) => {
+  store.putBucketLifecycle(op.bucket, undefined);
   return { status: 204 };
 };

@@ -41,9 +41,8 @@ export function lockFromHeaders(h: Record<string, string>): LockSettings | undef
   };
 }
 
-export const getObjectLockConfiguration: Handler = ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  const c = store.getObjectLockConfiguration(op.bucket!);
+export const getObjectLockConfiguration: Handler<'GetObjectLockConfiguration'> = ({ store, op }) => {
+  const c = store.getObjectLockConfiguration(op.bucket);
   return xmlResult(
     xmlDocument('ObjectLockConfiguration', {
       ObjectLockEnabled: 'Enabled',
@@ -63,8 +62,7 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
   return n;
 }
 
-export const putObjectLockConfiguration: Handler = async ({ store, op, body, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const putObjectLockConfiguration: Handler<'PutObjectLockConfiguration'> = async ({ store, op, body }) => {
   const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'ObjectLockConfiguration');
   const enabled = text(doc, 'ObjectLockEnabled');
   if (enabled !== 'Enabled') throw new DomainError('MalformedXML', 'ObjectLockEnabled must be Enabled.');
@@ -79,25 +77,23 @@ export const putObjectLockConfiguration: Handler = async ({ store, op, body, aut
     if ((days === undefined) === (years === undefined)) throw new DomainError('MalformedXML', 'DefaultRetention needs exactly one of <Days> or <Years>.');
     conf.rule = { mode: modeOf(mode, 'Mode'), ...(days !== undefined ? { days } : { years: years! }) };
   }
-  store.putObjectLockConfiguration(op.bucket!, conf);
+  store.putObjectLockConfiguration(op.bucket, conf);
   return { status: 200 };
 };
 
-export const getObjectRetention: Handler = ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  const r = store.getObjectRetention(op.bucket!, op.key!, versionIdOf(op.query));
+export const getObjectRetention: Handler<'GetObjectRetention'> = ({ store, op }) => {
+  const r = store.getObjectRetention(op.bucket, op.key, versionIdOf(op.query));
   return xmlResult(xmlDocument('Retention', { Mode: r.mode, RetainUntilDate: r.retainUntil?.toISOString() }));
 };
 
-export const putObjectRetention: Handler = async (ctx) => {
-  const { store, op, body, authorizeBucket } = ctx;
-  authorizeBucket(op.bucket!);
+export const putObjectRetention: Handler<'PutObjectRetention'> = async (ctx) => {
+  const { store, op, body } = ctx;
   const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'Retention');
   const mode = text(doc, 'Mode');
   const until = text(doc, 'RetainUntilDate');
   store.putObjectRetention(
-    op.bucket!,
-    op.key!,
+    op.bucket,
+    op.key,
     {
       ...(mode !== undefined && mode !== '' ? { mode: modeOf(mode, 'Mode') } : {}),
       ...(until !== undefined && until !== '' ? { retainUntil: dateOf(until, 'RetainUntilDate') } : {}),
@@ -107,16 +103,14 @@ export const putObjectRetention: Handler = async (ctx) => {
   return { status: 200 };
 };
 
-export const getObjectLegalHold: Handler = ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  const on = store.getObjectLegalHold(op.bucket!, op.key!, versionIdOf(op.query));
+export const getObjectLegalHold: Handler<'GetObjectLegalHold'> = ({ store, op }) => {
+  const on = store.getObjectLegalHold(op.bucket, op.key, versionIdOf(op.query));
   return xmlResult(xmlDocument('LegalHold', { Status: on ? 'ON' : 'OFF' }));
 };
 
-export const putObjectLegalHold: Handler = async ({ store, op, body, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const putObjectLegalHold: Handler<'PutObjectLegalHold'> = async ({ store, op, body }) => {
   const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'LegalHold');
   const on = legalHoldOf(text(doc, 'Status') ?? '', 'Status');
-  store.putObjectLegalHold(op.bucket!, op.key!, on, versionIdOf(op.query));
+  store.putObjectLegalHold(op.bucket, op.key, on, versionIdOf(op.query));
   return { status: 200 };
 };

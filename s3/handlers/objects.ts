@@ -14,18 +14,16 @@ import {
   validateKey,
   writeConditions,
 } from '../headers.ts';
-import { aclResult } from './buckets.ts';
 import { resolveRange } from '../../src/core/range.ts';
 import { removeOptions, versionHeaders, versionIdOf } from './versioning.ts';
 import { lockFromHeaders } from './object-lock.ts';
 
-export const putObject: Handler = async ({ store, op, headers, body, signal, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  validateKey(op.key!);
+export const putObject: Handler<'PutObject'> = async ({ store, op, headers, body, signal }) => {
+  validateKey(op.key);
   const meta = metaFromHeaders(headers);
   const tags = parseTaggingHeader(headers['x-amz-tagging']);
   const algorithm = parseChecksumAlgorithm(headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']);
-  const info = await store.putObject(op.bucket!, op.key!, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
+  const info = await store.putObject(op.bucket, op.key, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
     meta,
     tags,
     size: body.size,
@@ -56,12 +54,11 @@ function responseHeaders(ctx: S3Context, info: ObjectInfo, whole: boolean): Reco
   return h;
 }
 
-export const getObject: Handler = async (ctx) => {
-  const { store, op, headers, signal, authorizeBucket } = ctx;
-  authorizeBucket(op.bucket!);
+export const getObject: Handler<'GetObject'> = async (ctx) => {
+  const { store, op, headers, signal } = ctx;
   const partNumber = partNumberOf(op.query);
   const range = partNumber === undefined ? parseRange(headers.range) : undefined;
-  const res = await store.getObject(op.bucket!, op.key!, {
+  const res = await store.getObject(op.bucket, op.key, {
     versionId: versionIdOf(op.query),
     range,
     partNumber,
@@ -78,11 +75,10 @@ export const getObject: Handler = async (ctx) => {
   return { status: 200, headers: h, body: res.body };
 };
 
-export const headObject: Handler = (ctx) => {
-  const { store, op, headers, authorizeBucket } = ctx;
-  authorizeBucket(op.bucket!);
+export const headObject: Handler<'HeadObject'> = (ctx) => {
+  const { store, op, headers } = ctx;
   const partNumber = partNumberOf(op.query);
-  const info = store.headVersion(op.bucket!, op.key!, { partNumber, versionId: versionIdOf(op.query) });
+  const info = store.headVersion(op.bucket, op.key, { partNumber, versionId: versionIdOf(op.query) });
   checkReadConditions(headers, info);
   const range = partNumber === undefined ? parseRange(headers.range) : undefined;
   const h = responseHeaders(ctx, info, partNumber === undefined && range === undefined);
@@ -96,18 +92,12 @@ export const headObject: Handler = (ctx) => {
   return { status: partNumber === undefined ? 200 : 206, headers: h };
 };
 
-export const deleteObject: Handler = async (ctx) => {
-  const { store, op, authorizeBucket } = ctx;
-  authorizeBucket(op.bucket!);
-  const r = await store.removeObject(op.bucket!, op.key!, removeOptions(ctx, versionIdOf(op.query)));
+export const deleteObject: Handler<'DeleteObject'> = async (ctx) => {
+  const { store, op } = ctx;
+  const r = await store.removeObject(op.bucket, op.key, removeOptions(ctx, versionIdOf(op.query)));
   const h: Record<string, string> = {};
   if (r.versionId !== undefined) h['x-amz-version-id'] = r.versionId;
   if (r.deleteMarker) h['x-amz-delete-marker'] = 'true';
   return { status: 204, headers: h };
 };
 
-export const getObjectAcl: Handler = ({ store, op, account, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  store.headVersion(op.bucket!, op.key!, { versionId: versionIdOf(op.query) });
-  return aclResult(account);
-};

@@ -7,12 +7,11 @@ import { DomainError } from '../../src/core/errors.ts';
 import type { ObjectStore } from '../../src/core/object-store.ts';
 import { versionIdOf } from './versioning.ts';
 
-export const getObjectTagging: Handler = ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  const { tags, versionId } = store.getVersionTagging(op.bucket!, op.key!, versionIdOf(op.query));
+export const getObjectTagging: Handler<'GetObjectTagging'> = ({ store, op }) => {
+  const { tags, versionId } = store.getVersionTagging(op.bucket, op.key, versionIdOf(op.query));
   return xmlResult(
     xmlDocument('Tagging', { TagSet: { Tag: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }),
-    versionIdHeader(store, op.bucket!, versionId),
+    versionIdHeader(store, op.bucket, versionId),
   );
 };
 
@@ -21,8 +20,7 @@ function versionIdHeader(store: ObjectStore, bucket: string, versionId: string):
   return versionId !== 'null' || store.getBucketVersioning(bucket) !== undefined ? { 'x-amz-version-id': versionId } : {};
 }
 
-export const putObjectTagging: Handler = async ({ store, op, body, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const putObjectTagging: Handler<'PutObjectTagging'> = async ({ store, op, body }) => {
   const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'Tagging');
   const set = doc.TagSet;
   if (set === undefined) throw new DomainError('MalformedXML', 'The Tagging document needs a <TagSet>.');
@@ -31,12 +29,11 @@ export const putObjectTagging: Handler = async ({ store, op, body, authorizeBuck
     if (k === undefined) throw new DomainError('MalformedXML', 'Every <Tag> needs a <Key>.');
     return [k, text(t, 'Value') ?? ''];
   });
-  const versionId = store.putVersionTagging(op.bucket!, op.key!, validateTags(entries), versionIdOf(op.query));
-  return { status: 200, headers: versionIdHeader(store, op.bucket!, versionId) };
+  const versionId = store.putVersionTagging(op.bucket, op.key, validateTags(entries), versionIdOf(op.query));
+  return { status: 200, headers: versionIdHeader(store, op.bucket, versionId) };
 };
 
-export const deleteObjectTagging: Handler = ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  const versionId = store.putVersionTagging(op.bucket!, op.key!, {}, versionIdOf(op.query));
-  return { status: 204, headers: versionIdHeader(store, op.bucket!, versionId) };
+export const deleteObjectTagging: Handler<'DeleteObjectTagging'> = ({ store, op }) => {
+  const versionId = store.putVersionTagging(op.bucket, op.key, {}, versionIdOf(op.query));
+  return { status: 204, headers: versionIdHeader(store, op.bucket, versionId) };
 };

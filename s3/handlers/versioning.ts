@@ -48,14 +48,12 @@ export function versionHeaders(store: ObjectStore, info: ObjectInfo, opts: { loc
   return h;
 }
 
-export const getBucketVersioning: Handler = ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  const status = store.getBucketVersioning(op.bucket!);
+export const getBucketVersioning: Handler<'GetBucketVersioning'> = ({ store, op }) => {
+  const status = store.getBucketVersioning(op.bucket);
   return xmlResult(xmlDocument('VersioningConfiguration', status ? { Status: status } : {}));
 };
 
-export const putBucketVersioning: Handler = async ({ store, op, headers, body, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const putBucketVersioning: Handler<'PutBucketVersioning'> = async ({ store, op, headers, body }) => {
   const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'VersioningConfiguration');
   const mfa = text(doc, 'MfaDelete') ?? text(doc, 'MFADelete');
   if (headers['x-amz-mfa'] !== undefined || mfa === 'Enabled') {
@@ -70,12 +68,11 @@ export const putBucketVersioning: Handler = async ({ store, op, headers, body, a
   if (status !== 'Enabled' && status !== 'Suspended') {
     throw new DomainError('MalformedXML', `The versioning Status must be Enabled or Suspended, not '${status ?? ''}'.`);
   }
-  store.putBucketVersioning(op.bucket!, status);
+  store.putBucketVersioning(op.bucket, status);
   return { status: 200 };
 };
 
-export const listObjectVersions: Handler = ({ store, op, account, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const listObjectVersions: Handler<'ListObjectVersions'> = ({ store, op, account }) => {
   const q = op.query;
   const encoding = q.get('encoding-type');
   if (encoding !== null && encoding !== 'url') {
@@ -87,7 +84,7 @@ export const listObjectVersions: Handler = ({ store, op, account, authorizeBucke
   const keyMarker = q.get('key-marker') ?? '';
   const versionIdMarker = q.get('version-id-marker') ?? '';
   const maxKeys = maxKeysOf(q);
-  const r = store.listObjectVersions(op.bucket!, {
+  const r = store.listObjectVersions(op.bucket, {
     prefix,
     ...(delimiter ? { delimiter } : {}),
     ...(keyMarker ? { keyMarker } : {}),
@@ -97,7 +94,7 @@ export const listObjectVersions: Handler = ({ store, op, account, authorizeBucke
   const owner = ownerXml(account);
   return xmlResult(
     xmlDocument('ListVersionsResult', {
-      Name: op.bucket!,
+      Name: op.bucket,
       Prefix: enc(prefix),
       KeyMarker: enc(keyMarker),
       VersionIdMarker: versionIdMarker,

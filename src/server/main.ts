@@ -30,6 +30,8 @@ export interface RunningServer {
   port: number;
   config: Config;
   rootCredentials: { accessKey: string; secretKey: string; generated: boolean };
+  /** True when this start generated DIR/master.key: tell the operator to export the recovery kit. */
+  masterKeyGenerated: boolean;
   store: Store;
   metrics: Metrics;
   /** Bucket lifecycle rules, applied every --lifecycle-interval (tests call runOnce()). */
@@ -39,11 +41,12 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEnv; log?: Logger } = {}): Promise<RunningServer> {
+  const startedAt = Date.now();
   const env = opts.env ?? process.env;
-  const log = opts.log ?? createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel, config.logFormat);
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // keys, secrets and shards: owner only
-  const { key: masterKey } = loadMasterKey(dataDir, env);
+  const { key: masterKey, generated: masterKeyGenerated } = loadMasterKey(dataDir, env);
   const db = openDatabase(join(dataDir, 'datamesh.db'));
 
   // Metrics come first (the data path reports into them); their sources are read at scrape time.
@@ -86,7 +89,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
   const interruptedUploads = countOpenUploads(store);
   log.info(
     { recovered: { ...recovered, interruptedUploads } },
-    `recovered: collected ${recovered.manifests} unreferenced manifests and ${recovered.shards} orphaned shards; ${interruptedUploads} multipart uploads are open (clients complete or abort them)`,
+    `start-up collection (normal): freed ${recovered.manifests} manifests of deleted or overwritten objects and ${recovered.shards} shards no object refers to; ${interruptedUploads} multipart uploads are open (clients complete or abort them)`,
   );
   const rootCredentials = accounts.bootstrap();
   limits = createRequestLimits(config, { onReject: (l) => metrics.rejected(l) });
@@ -98,8 +101,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     domain: config.domain,
     authenticate: auth,
     lookup: accounts.lookup,
-    // Deletes free space: they stay allowed over the monthly transfer quota.
-    admit: (account, kind, op) => accounts.admit(account, kind, { transfersData: !op.startsWith('Delete') && op !== 'AbortMultipartUpload' }),
+    admit: (account, a) => accounts.admit(account, a.requestClass, { transfersData: a.transfersData }),
     limits,
     onDone: (r) => {
       metrics.observeRequest(r);
@@ -126,7 +128,20 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
       const admin = createAdminApi(accounts, {
         authenticate: auth,
         log,
-        extend: (api) => mountOpsApi(api, { store, data: data.store, view: () => data.view() }),
+        extend: (api) =>
+          mountOpsApi(api, {
+            store,
+            data: data.store,
+            view: () => data.view(),
+            ...(data.catalog ? { syncCatalog: () => data.catalog!.syncNow(true) } : {}),
+            about: {
+              dataDir,
+              capacity: config.capacity,
+              startedAt,
+              role: data.mesh ? 'gateway' : 'single',
+              accounts: () => accounts.listAccounts().map((a) => a.name),
+            },
+          }),
       });
       app.route('/_datamesh/admin/v1', admin);
     },
@@ -149,6 +164,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     port,
     config,
     rootCredentials,
+    masterKeyGenerated,
     store,
     metrics,
     lifecycle,

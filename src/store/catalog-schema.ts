@@ -81,9 +81,26 @@ export const CATALOG_MIGRATIONS: readonly string[] = [
     reserved INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // Access control and CORS: a bucket's settings (ACL, policy, ownership controls, public access
+  // block, CORS), one row each, and an object's ACL when it is not the default (owner only).
+  `
+  CREATE TABLE bucket_config (
+    bucket TEXT NOT NULL REFERENCES buckets (name) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (bucket, name)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE object_acls (
+    object_id INTEGER PRIMARY KEY REFERENCES objects (id) ON DELETE CASCADE,
+    acl TEXT NOT NULL
+  );
+  `,
   // Versions (issue 16): an object row is one version of a key. The (bucket, key) uniqueness moves
   // to the latest version; existing objects become `null` versions. SQLite cannot drop a UNIQUE
   // constraint, so objects and pieces are rebuilt (pieces first: dropping objects would cascade).
+  // object_acls (the access-control migration before this one) is rebuilt the same way, so an
+  // object's ACL stays with its row (now: the version's row) and its foreign key with objects.
   `
   CREATE TABLE objects_v2 (
     id INTEGER PRIMARY KEY,
@@ -124,10 +141,17 @@ export const CATALOG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (object_id, idx)
   ) WITHOUT ROWID;
   INSERT INTO pieces_v2 SELECT object_id, idx, manifest_id, size, part_number, etag, checksums FROM pieces;
+  CREATE TABLE object_acls_v2 (
+    object_id INTEGER PRIMARY KEY REFERENCES objects_v2 (id) ON DELETE CASCADE,
+    acl TEXT NOT NULL
+  );
+  INSERT INTO object_acls_v2 SELECT object_id, acl FROM object_acls;
   DROP TABLE pieces;
+  DROP TABLE object_acls;
   DROP TABLE objects;
   ALTER TABLE objects_v2 RENAME TO objects;
   ALTER TABLE pieces_v2 RENAME TO pieces;
+  ALTER TABLE object_acls_v2 RENAME TO object_acls;
   CREATE INDEX pieces_by_manifest ON pieces (manifest_id);
   CREATE UNIQUE INDEX objects_latest ON objects (bucket, key) WHERE is_latest = 1;
   CREATE INDEX objects_versions ON objects (bucket, key, id);

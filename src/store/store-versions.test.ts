@@ -221,7 +221,7 @@ describe('migration', () => {
     t = openTestStore();
     // a catalog at schema 1, as an earlier datamesh left it
     t.db.exec("DELETE FROM schema_versions WHERE module = 'catalog'");
-    t.db.exec('DROP TABLE pieces; DROP TABLE objects; DROP TABLE parts; DROP TABLE uploads; DROP TABLE account_usage; DROP TABLE buckets');
+    t.db.exec('DROP TABLE object_acls; DROP TABLE bucket_config; DROP TABLE pieces; DROP TABLE objects; DROP TABLE parts; DROP TABLE uploads; DROP TABLE account_usage; DROP TABLE buckets');
     migrate(t.db, 'catalog', CATALOG_MIGRATIONS.slice(0, 1));
     t.db.exec("INSERT INTO buckets VALUES ('old', 'alice', 'us-east-1', 0)");
     t.db.exec(`INSERT INTO objects (bucket, key, size, etag, last_modified, meta, checksums, tags, tag_count, owner)
@@ -230,5 +230,23 @@ describe('migration', () => {
     expect(s.listObjectVersions('old', { maxKeys: 10 }).versions).toMatchObject([{ key: 'k', versionId: 'null', isLatest: true, deleteMarker: false }]);
     expect(s.headVersion('old', 'k', { versionId: 'null' }).etag).toBe('d41d8cd98f00b204e9800998ecf8427e');
     expect(s.usage('alice')).toMatchObject({ objects: 1, buckets: 1 });
+  });
+
+  it('keeps the object ACLs of a catalog migrated from the access-control schema, per version row', async () => {
+    t.cleanup();
+    t = openTestStore();
+    t.db.exec("DELETE FROM schema_versions WHERE module = 'catalog'");
+    t.db.exec('DROP TABLE object_acls; DROP TABLE bucket_config; DROP TABLE pieces; DROP TABLE objects; DROP TABLE parts; DROP TABLE uploads; DROP TABLE account_usage; DROP TABLE buckets');
+    migrate(t.db, 'catalog', CATALOG_MIGRATIONS.slice(0, 2));
+    t.db.exec("INSERT INTO buckets VALUES ('old', 'alice', 'us-east-1', 0)");
+    t.db.exec(`INSERT INTO objects (id, bucket, key, size, etag, last_modified, meta, checksums, tags, tag_count, owner)
+               VALUES (7, 'old', 'k', 0, 'd41d8cd98f00b204e9800998ecf8427e', 0, '{"user":{}}', '{}', '{}', 0, 'alice')`);
+    t.db.exec("INSERT INTO object_acls VALUES (7, 'public')");
+    const s = t.reopen();
+    expect(s.getObjectAcl('old', 'k')).toEqual({ owner: 'alice', versionId: 'null', acl: 'public' });
+    // the foreign key still holds: removing the version removes its ACL
+    await s.removeObject('old', 'k', { versionId: 'null' });
+    expect(t.db.prepare('SELECT COUNT(*) AS n FROM object_acls').get()).toEqual({ n: 0 });
+    expect(t.db.pragma('foreign_key_check')).toEqual([]);
   });
 });

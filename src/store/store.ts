@@ -8,6 +8,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from '../core/log.ts';
 import type {
+  BucketConfigName,
   BucketInfo,
   ByteRange,
   CompletePart,
@@ -124,6 +125,35 @@ export class Store implements ObjectStore {
       const b = this.getBucket(name);
       if (!this.catalog.bucketIsEmpty(name)) throw Errors.bucketNotEmpty(name);
       this.catalog.deleteBucket(b);
+    });
+  }
+
+  getBucketConfig(bucket: string, name: BucketConfigName): string | undefined {
+    this.getBucket(bucket);
+    return this.catalog.getBucketConfig(bucket, name);
+  }
+
+  putBucketConfig(bucket: string, name: BucketConfigName, value: string | undefined): void {
+    this.catalog.tx(() => {
+      this.getBucket(bucket);
+      this.catalog.setBucketConfig(bucket, name, value);
+    });
+  }
+
+  /** A version's (the latest's by default) owner and ACL: ACLs are per version row. */
+  getObjectAcl(bucket: string, key: string, versionId?: string): { owner: string; acl?: string; versionId: string } {
+    return this.catalog.read(() => {
+      const o = versionToRead(this.ctx, bucket, key, versionId, 'GET');
+      const acl = this.catalog.getObjectAcl(o.id);
+      return { owner: o.owner, versionId: o.versionId, ...(acl === undefined ? {} : { acl }) };
+    });
+  }
+
+  putObjectAcl(bucket: string, key: string, acl: string | undefined, versionId?: string): string {
+    return this.catalog.tx(() => {
+      const o = versionToRead(this.ctx, bucket, key, versionId, 'PUT');
+      this.catalog.setObjectAcl(o.id, acl);
+      return o.versionId;
     });
   }
 

@@ -5,16 +5,15 @@
  */
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { loadConfig } from '../config.ts';
+import { configFromArgs, SETTINGS } from '../config.ts';
 import { createLogger } from '../../core/log.ts';
 import { LocalShardStore } from '../../../mesh/local-shards.ts';
-import { createMeshNode } from '../../../mesh/node.ts';
+import type { CommandContext } from './types.ts';
 
-export const NODE_FLAGS = ['data', 'listen-mesh', 'bootstrap', 'capacity', 'log-level', 'fsync'];
-
-export async function nodeCommand(argv: string[]): Promise<void> {
-  const config = loadConfig(argv, process.env, NODE_FLAGS);
-  const log = createLogger(config.logLevel);
+export async function nodeCommand({ values, io }: CommandContext, flags: readonly string[]): Promise<number> {
+  const config = configFromArgs(values, io.env, SETTINGS.filter((s) => flags.includes(s.flag)));
+  const log = createLogger(config.logLevel, config.logFormat);
+  const { createMeshNode } = await import('../../../mesh/node.ts');
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const shards = new LocalShardStore(join(dataDir, 'shards'), { fsync: config.fsync });
@@ -26,7 +25,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
     shards,
     role: 'storage',
-    log: { debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m) },
+    log,
   });
   log.info({ peerId: node.peerId, multiaddrs: node.multiaddrs, data: dataDir }, `datamesh storage node ${node.peerId} listening on ${node.multiaddrs.join(' ')}`);
   let signals = 0;
@@ -37,4 +36,5 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  return 0;
 }
