@@ -59,6 +59,8 @@ export interface AccountInfo {
   status: AccountStatus;
   created: string;
   accessKeys: number;
+  /** May bypass GOVERNANCE object lock retention. */
+  bypassGovernance: boolean;
   /** The id S3 shows as Owner and takes in grants (x-amz-grant-read: id="..."). */
   canonicalId: string;
   quota: QuotaView;
@@ -117,6 +119,10 @@ export interface Accounts {
   listAccounts(): AccountInfo[];
   getAccount(name: string): AccountInfo;
   setStatus(name: string, status: AccountStatus): AccountInfo;
+  /** Object lock: allow or deny the account to bypass GOVERNANCE retention. */
+  setBypassGovernance(name: string, allow: boolean): AccountInfo;
+  /** True for an active account an admin allowed to bypass GOVERNANCE retention. */
+  mayBypassGovernance(account: string): boolean;
   deleteAccount(name: string): void;
   createKey(name: string): NewKey;
   listKeys(name: string): KeyInfo[];
@@ -194,6 +200,7 @@ export function createAccounts(opts: AccountsOptions): Accounts {
     status: c.row.status,
     created: c.row.created,
     accessKeys: repo.keysOf(c.row.id).length,
+    bypassGovernance: c.row.bypassGovernance,
     canonicalId: canonicalIdOf(c.row.name),
     quota: quotaView(c.overrides, defaults, c.row.role),
     usage: safeUsage(c.row.name),
@@ -326,6 +333,19 @@ export function createAccounts(opts: AccountsOptions): Accounts {
       invalidate();
       log?.info({ account: name, status }, 'account status changed');
       return info(mustGet(name));
+    },
+
+    setBypassGovernance(name, allow) {
+      const c = mustGet(name);
+      repo.setBypassGovernance(c.row.id, allow);
+      invalidate();
+      log?.info({ account: name, bypassGovernance: allow }, `account may ${allow ? 'now' : 'no longer'} bypass GOVERNANCE retention`);
+      return info(mustGet(name));
+    },
+
+    mayBypassGovernance(account) {
+      const c = cached(account);
+      return c !== undefined && c.row.status === 'active' && c.row.bypassGovernance;
     },
 
     deleteAccount(name) {

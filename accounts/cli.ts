@@ -2,7 +2,7 @@
  * `datamesh admin user|key|quota|usage ...`: the admin CLI over the admin API.
  *
  *   user create NAME [quota flags] [--admin]    user list    user info NAME
- *   user suspend|resume|delete NAME
+ *   user suspend|resume|delete NAME    user set NAME --allow-bypass-governance|--deny-bypass-governance
  *   key create NAME    key list NAME    key delete NAME ACCESS_KEY
  *   quota set NAME [quota flags]    quota show NAME
  *   usage [NAME] [--month YYYY-MM]
@@ -84,6 +84,10 @@ function command(pos: string[], values: Values): Command {
   if (hasQuota && !quotaAllowed) throw new UsageError("quota flags apply only to 'user create' and 'quota set'");
   if (values.admin && !(group === 'user' && action === 'create')) throw new UsageError("--admin applies only to 'user create'");
   if (values.month !== undefined && group !== 'usage') throw new UsageError("--month applies only to 'usage'");
+  const bypass = values['allow-bypass-governance'] ? true : values['deny-bypass-governance'] ? false : undefined;
+  if (bypass !== undefined && !(group === 'user' && action === 'set')) {
+    throw new UsageError("--allow-bypass-governance / --deny-bypass-governance apply only to 'user set NAME'");
+  }
 
   switch (group) {
     case 'user':
@@ -123,6 +127,14 @@ function command(pos: string[], values: Values): Command {
           return async (c, json) => {
             await c.request('DELETE', `/users/${enc(name!)}`);
             return out(json, { deleted: name }, () => `Account '${name}' deleted.\n`);
+          };
+        }
+        case 'set': {
+          const [name] = need(1, 'NAME --allow-bypass-governance|--deny-bypass-governance');
+          if (bypass === undefined) throw new UsageError("'user set NAME' needs --allow-bypass-governance or --deny-bypass-governance");
+          return async (c, json) => {
+            const r = await c.request<AccountInfo>('POST', `/users/${enc(name!)}/bypass-governance`, { body: { allow: bypass } });
+            return out(json, r, () => `Account '${r.name}' ${r.bypassGovernance ? 'may now' : 'may no longer'} bypass GOVERNANCE retention.\n`);
           };
         }
       }

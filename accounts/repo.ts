@@ -15,6 +15,8 @@ export interface AccountRow {
   created: string;
   storageSampledAt: number | null;
   storageSampledBytes: number;
+  /** May bypass GOVERNANCE object lock retention (an admin grants it). */
+  bypassGovernance: boolean;
 }
 
 export interface KeyRow {
@@ -32,6 +34,7 @@ export interface Repo {
   insertAccount(name: string, role: Role, created: string): AccountRow;
   setStatus(id: number, status: AccountStatus): void;
   setRole(id: number, role: Role): void;
+  setBypassGovernance(id: number, allow: boolean): void;
   deleteAccount(id: number): void;
   key(accessKey: string): KeyRow | undefined;
   keysOf(accountId: number): KeyRow[];
@@ -51,6 +54,7 @@ const toAccount = (r: Record<string, unknown>): AccountRow => ({
   created: String(r.created),
   storageSampledAt: r.storage_sampled_at === null ? null : Number(r.storage_sampled_at),
   storageSampledBytes: Number(r.storage_sampled_bytes),
+  bypassGovernance: Number(r.bypass_governance) === 1,
 });
 
 const toKey = (r: Record<string, unknown>): KeyRow => ({
@@ -68,6 +72,7 @@ export function createRepo(db: DB): Repo {
     list: db.prepare('SELECT * FROM accounts ORDER BY name'),
     insert: db.prepare('INSERT INTO accounts (name, role, created) VALUES (?, ?, ?) RETURNING *'),
     status: db.prepare('UPDATE accounts SET status = ? WHERE id = ?'),
+    bypass: db.prepare('UPDATE accounts SET bypass_governance = ? WHERE id = ?'),
     role: db.prepare('UPDATE accounts SET role = ? WHERE id = ?'),
     del: db.prepare('DELETE FROM accounts WHERE id = ?'),
     key: db.prepare(
@@ -96,6 +101,7 @@ export function createRepo(db: DB): Repo {
     listAccounts: () => (q.list.all() as Record<string, unknown>[]).map(toAccount),
     insertAccount: (name, role, created) => toAccount(q.insert.get(name, role, created) as Record<string, unknown>),
     setStatus: (id, status) => void q.status.run(status, id),
+    setBypassGovernance: (id, allow) => void q.bypass.run(allow ? 1 : 0, id),
     setRole: (id, role) => void q.role.run(role, id),
     deleteAccount: (id) => void q.del.run(id),
     key: (accessKey) => {

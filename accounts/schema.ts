@@ -49,6 +49,8 @@ export const ACCOUNT_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX metering_by_month ON metering(month);
   `,
+  // Object lock (issue 16): may the account bypass GOVERNANCE retention (x-amz-bypass-governance-retention)?
+  `ALTER TABLE accounts ADD COLUMN bypass_governance INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export const migrateAccounts = (db: DB): void => migrate(db, 'accounts', ACCOUNT_MIGRATIONS);

@@ -162,7 +162,38 @@ def presigned_post(bucket, scratch):
     check_equal(s3.get_object(Bucket=bucket, Key="posted/form.txt")["Body"].read(), content, "object uploaded by the presigned POST")
 
 
-SCENARIOS = {"transfer": transfer, "list2500": list2500, "basics": basics, "presigned_post": presigned_post}
+def versions(bucket, scratch):
+    """Versioning, a delete marker, the version paginator, and a COMPLIANCE-locked version (issue 16)."""
+    s3 = client()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    check_equal(s3.get_bucket_versioning(Bucket=bucket).get("Status"), "Enabled", "get_bucket_versioning Status")
+    ids = [s3.put_object(Bucket=bucket, Key="k", Body=f"v{i}".encode())["VersionId"] for i in range(3)]
+    check_equal(len(set(ids)), 3, "distinct version ids")
+    marker = s3.delete_object(Bucket=bucket, Key="k")
+    check_equal(marker.get("DeleteMarker"), True, "delete_object DeleteMarker")
+    seen = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, PaginationConfig={"PageSize": 1}):
+        seen += [v["VersionId"] for v in page.get("Versions", [])]
+    check_equal(seen, list(reversed(ids)), "list_object_versions pages, newest first")
+    check_equal(s3.get_object(Bucket=bucket, Key="k", VersionId=ids[0])["Body"].read(), b"v0", "get_object VersionId")
+    locked = bucket + "-lock"
+    s3.create_bucket(Bucket=locked, ObjectLockEnabledForBucket=True)
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    v = s3.put_object(Bucket=locked, Key="k", Body=b"x", ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=until)["VersionId"]
+    try:
+        s3.delete_object(Bucket=locked, Key="k", VersionId=v, BypassGovernanceRetention=True)
+        raise Failure("delete_object of a COMPLIANCE-locked version succeeded")
+    except ClientError as e:
+        check_equal(e.response["Error"]["Code"], "AccessDenied", "delete_object of a locked version")
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={"Rules": [{"ID": "old", "Status": "Enabled", "Filter": {"Prefix": ""}, "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]},
+    )
+    check_equal([r["ID"] for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]], ["old"], "lifecycle rule ids")
+
+
+SCENARIOS = {"transfer": transfer, "list2500": list2500, "basics": basics, "presigned_post": presigned_post, "versions": versions}
 
 
 def main():

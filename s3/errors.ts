@@ -3,7 +3,7 @@
  * (src/core/errors.ts). Anything that is not a DomainError is logged by the caller and becomes
  * InternalError, as does a code that is not an S3 error; no stack trace ever reaches a client.
  */
-import { DomainError, ERRORS, isDomainError, type ErrorKind } from '../src/core/errors.ts';
+import { DomainError, ERRORS, HeaderedError, isDomainError, type ErrorKind } from '../src/core/errors.ts';
 import { xmlDocument } from './xml.ts';
 
 export interface S3ErrorResponse {
@@ -24,6 +24,7 @@ export function toS3Error(err: unknown, ctx: { resource: string; requestId: stri
   const message = e.message || (s3 ? known : ERRORS.InternalError).message || '';
   const headers: Record<string, string> = {};
   if (e.retryAfter !== undefined) headers['Retry-After'] = String(e.retryAfter);
+  if (e instanceof HeaderedError) Object.assign(headers, e.headers); // versions (issue 16): x-amz-delete-marker, x-amz-version-id...
   const noBody = ctx.head === true || status === 304;
   const body = noBody
     ? ''

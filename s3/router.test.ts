@@ -49,6 +49,22 @@ const table: [string, string, Record<string, string>, OperationName, string?, st
   ['DELETE', '/b1/k?uploadId=U', {}, 'AbortMultipartUpload', 'b1', 'k'],
   ['GET', '/b1/k?uploadId=U', {}, 'ListParts', 'b1', 'k'],
   ['GET', '/b1/k?uploadId=U&max-parts=2&part-number-marker=1', {}, 'ListParts', 'b1', 'k'],
+  // versions, object lock, lifecycle (issue 16)
+  ['PUT', '/b1?versioning', {}, 'PutBucketVersioning', 'b1'],
+  ['GET', '/b1?versions', {}, 'ListObjectVersions', 'b1'],
+  ['GET', '/b1?versions&key-marker=a&version-id-marker=v', {}, 'ListObjectVersions', 'b1'],
+  ['GET', '/b1?object-lock', {}, 'GetObjectLockConfiguration', 'b1'],
+  ['PUT', '/b1?object-lock', {}, 'PutObjectLockConfiguration', 'b1'],
+  ['GET', '/b1?lifecycle', {}, 'GetBucketLifecycleConfiguration', 'b1'],
+  ['PUT', '/b1?lifecycle', {}, 'PutBucketLifecycleConfiguration', 'b1'],
+  ['DELETE', '/b1?lifecycle', {}, 'DeleteBucketLifecycleConfiguration', 'b1'],
+  ['GET', '/b1/k?retention', {}, 'GetObjectRetention', 'b1', 'k'],
+  ['PUT', '/b1/k?retention&versionId=v', {}, 'PutObjectRetention', 'b1', 'k'],
+  ['GET', '/b1/k?legal-hold', {}, 'GetObjectLegalHold', 'b1', 'k'],
+  ['PUT', '/b1/k?legal-hold', {}, 'PutObjectLegalHold', 'b1', 'k'],
+  ['GET', '/b1/k?versionId=v', {}, 'GetObject', 'b1', 'k'],
+  ['DELETE', '/b1/k?versionId=v', {}, 'DeleteObject', 'b1', 'k'],
+  ['GET', '/b1/k?tagging&versionId=v', {}, 'GetObjectTagging', 'b1', 'k'],
 ];
 
 describe('route: path-style requests', () => {
@@ -100,9 +116,8 @@ describe('keys are percent-decoded exactly once', () => {
 describe('unsupported requests are clear errors', () => {
   it.each([
     ['PUT', '/b1?website', 'NotImplemented'],
-    ['GET', '/b1?lifecycle', 'NotImplemented'],
-    ['PUT', '/b1?versioning', 'NotImplemented'],
-    ['GET', '/b1/k?retention', 'NotImplemented'],
+    ['POST', '/b1?lifecycle', 'NotImplemented'],
+    ['DELETE', '/b1/k?retention', 'NotImplemented'],
     ['POST', '/', 'MethodNotAllowed'],
     ['POST', '/b1?website', 'NotImplemented'],
     ['GET', '/b1/k?policy', 'NotImplemented'],
@@ -157,6 +172,10 @@ describe('the dispatch table gives every operation its classes', () => {
       'GetBucketAcl', 'GetBucketCors', 'GetBucketOwnershipControls', 'GetBucketPolicy', 'GetBucketPolicyStatus', 'GetBucketVersioning',
       'GetObjectAcl', 'GetPublicAccessBlock', 'PutBucketAcl', 'PutBucketCors', 'PutBucketOwnershipControls', 'PutBucketPolicy',
       'PutObjectAcl', 'PutPublicAccessBlock',
-    ]);
+      // versions, object lock, lifecycle (issue 16)
+      'DeleteBucketLifecycleConfiguration', 'GetBucketLifecycleConfiguration', 'GetObjectLegalHold', 'GetObjectLockConfiguration',
+      'GetObjectRetention', 'PutBucketLifecycleConfiguration', 'PutBucketVersioning', 'PutObjectLegalHold', 'PutObjectLockConfiguration',
+      'PutObjectRetention',
+    ].sort());
   });
 });

@@ -20,7 +20,8 @@ export type BucketOperationName =
   | 'ListMultipartUploads'
   | 'DeleteObjects'
   | 'PostObject'
-  | AccessOperationName;
+  | AccessOperationName
+  | VersionBucketOperationName;
 /** Access control and CORS: the bucket's sub-resources ?acl, ?policy, ?cors, ... (s3/handlers/access.ts). */
 export type AccessOperationName =
   | 'PutBucketAcl'
@@ -49,7 +50,19 @@ export type ObjectOperationName =
   | 'PutObjectTagging'
   | 'DeleteObjectTagging'
   | 'CreateMultipartUpload'
-  | 'PutObjectAcl';
+  | 'PutObjectAcl'
+  | VersionObjectOperationName;
+/** Versions, object lock, lifecycle (issue 16; s3/handlers/versioning.ts, object-lock.ts, lifecycle.ts): on a bucket. */
+export type VersionBucketOperationName =
+  | 'PutBucketVersioning'
+  | 'ListObjectVersions'
+  | 'GetObjectLockConfiguration'
+  | 'PutObjectLockConfiguration'
+  | 'GetBucketLifecycleConfiguration'
+  | 'PutBucketLifecycleConfiguration'
+  | 'DeleteBucketLifecycleConfiguration';
+/** Versions, object lock (issue 16): on an object (a version of it with ?versionId=). */
+export type VersionObjectOperationName = 'GetObjectRetention' | 'PutObjectRetention' | 'GetObjectLegalHold' | 'PutObjectLegalHold';
 export type CopyOperationName = 'CopyObject';
 export type UploadOperationName = 'UploadPart' | 'CompleteMultipartUpload' | 'AbortMultipartUpload' | 'ListParts';
 export type UploadCopyOperationName = 'UploadPartCopy';
@@ -158,6 +171,14 @@ export function route(input: RouteInput, domain?: string): Operation {
   if (m === 'OPTIONS') return { name: 'OptionsObject', bucket, query: q, virtualHost };
 
   if (key === undefined) {
+    const versioned = versionBucketRoute(m, q);
+    if (versioned) return { name: versioned, bucket, query: q, virtualHost };
+  } else {
+    const versioned = versionObjectRoute(m, q);
+    if (versioned) return { name: versioned, bucket, key, query: q, virtualHost };
+  }
+
+  if (key === undefined) {
     const op = (name: BucketOperationName): Operation => ({ name, bucket, query: q, virtualHost }) as Operation;
     for (const [sub, byMethod] of BUCKET_CONFIG) {
       const name = q.has(sub) ? byMethod[m] : undefined;
@@ -232,6 +253,26 @@ export function route(input: RouteInput, domain?: string): Operation {
   if (sub) throw notImplemented(`The object sub-resource ?${sub} (${m})`);
   if (m === 'GET') return op('GetObject');
   throw methodNotAllowed(m, 'an object');
+}
+
+/** The bucket operations of issue 16 (versions, object lock, lifecycle) by method and sub-resource. */
+function versionBucketRoute(m: string, q: URLSearchParams): VersionBucketOperationName | undefined {
+  if (q.has('versions') && m === 'GET') return 'ListObjectVersions';
+  if (q.has('versioning') && m === 'PUT') return 'PutBucketVersioning';
+  if (q.has('object-lock')) return m === 'GET' ? 'GetObjectLockConfiguration' : m === 'PUT' ? 'PutObjectLockConfiguration' : undefined;
+  if (q.has('lifecycle')) {
+    if (m === 'GET') return 'GetBucketLifecycleConfiguration';
+    if (m === 'PUT') return 'PutBucketLifecycleConfiguration';
+    if (m === 'DELETE') return 'DeleteBucketLifecycleConfiguration';
+  }
+  return undefined;
+}
+
+/** The object operations of issue 16 (object lock of a version) by method and sub-resource. */
+function versionObjectRoute(m: string, q: URLSearchParams): VersionObjectOperationName | undefined {
+  if (q.has('retention')) return m === 'GET' ? 'GetObjectRetention' : m === 'PUT' ? 'PutObjectRetention' : undefined;
+  if (q.has('legal-hold')) return m === 'GET' ? 'GetObjectLegalHold' : m === 'PUT' ? 'PutObjectLegalHold' : undefined;
+  return undefined;
 }
 
 /** The bucket configuration sub-resources: ?sub and method -> operation. */

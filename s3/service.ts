@@ -120,7 +120,15 @@ export function createS3Service(deps: S3ServiceDeps) {
   const authorizeOperation = (account: string, op: Operation, r: Route<OperationName>, facts: Facts): BucketInfo | undefined => {
     if (op.bucket === undefined || r.creates || r.anonymous) return undefined;
     if (deps.authorizeBucket) return authorizeBucket(account, op.bucket, r.access, facts);
-    return authorizeRequest(deps.store, { account: account || undefined, operation: op.name, bucket: op.bucket, ...(op.key === undefined ? {} : { key: op.key }), facts });
+    const versionId = op.key === undefined ? null : op.query.get('versionId');
+    return authorizeRequest(deps.store, {
+      account: account || undefined,
+      operation: op.name,
+      bucket: op.bucket,
+      ...(op.key === undefined ? {} : { key: op.key }),
+      ...(versionId ? { versionId } : {}),
+      facts,
+    });
   };
 
   return async function s3(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -216,7 +224,9 @@ export function createS3Service(deps: S3ServiceDeps) {
       // An ACL asked for with a write is checked before any byte is taken, and set once it is stored.
       const aclOnWrite = ACL_ON_WRITE.has(op.name) && op.bucket !== undefined ? await requestedAcl(ctx, canonicalIdOf(deps.store.getBucket(op.bucket).owner), { body: false }) : undefined;
       const result = await r.handler(ctx);
-      if (aclOnWrite && op.bucket !== undefined && op.key !== undefined) deps.store.putObjectAcl(op.bucket, op.key, encodeAcl(aclOnWrite));
+      if (aclOnWrite && op.bucket !== undefined && op.key !== undefined) {
+        deps.store.putObjectAcl(op.bucket, op.key, encodeAcl(aclOnWrite), result.headers?.['x-amz-version-id']); // the version just written
+      }
       if (headers.origin && op.bucket !== undefined && op.name !== 'OptionsObject') {
         Object.assign((result.headers ??= {}), actualCorsHeaders(deps.store, op.bucket, headers.origin, method));
       }

@@ -239,6 +239,55 @@ async function headObject(ctx: ScenarioContext): Promise<void> {
   check(missing.code !== 0 && /404|Not Found/i.test(missing.stderr), `head-object of a missing key: expected a 404 error, got exit ${missing.code}: ${missing.stderr.trim()}`);
 }
 
+// ---- versions, object lock, lifecycle (issue 16)
+
+async function versions(ctx: ScenarioContext): Promise<void> {
+  const b = ctx.bucket('awscli-ver');
+  await aws(ctx, ['s3', 'mb', `s3://${b}`]);
+  await aws(ctx, ['s3api', 'put-bucket-versioning', '--bucket', b, '--versioning-configuration', 'Status=Enabled']);
+  const v1 = await awsJson<{ VersionId: string }>(ctx, ['s3api', 'put-object', '--bucket', b, '--key', 'k.txt', '--body', await small(ctx, 'version one')]);
+  const v2 = await awsJson<{ VersionId: string }>(ctx, ['s3api', 'put-object', '--bucket', b, '--key', 'k.txt', '--body', await small(ctx, 'version two!')]);
+  check(v1.VersionId && v2.VersionId && v1.VersionId !== v2.VersionId, `put-object returned version ids ${v1.VersionId} and ${v2.VersionId}`);
+  await aws(ctx, ['s3', 'rm', `s3://${b}/k.txt`]);
+  const list = await awsJson<{ Versions?: { VersionId: string; Size: number }[]; DeleteMarkers?: { IsLatest: boolean }[] }>(ctx, [
+    's3api', 'list-object-versions', '--bucket', b,
+  ]);
+  checkEqual(list.Versions?.map((v) => `${v.VersionId}:${v.Size}`).join(','), `${v2.VersionId}:12,${v1.VersionId}:11`, 'list-object-versions Versions');
+  checkEqual(list.DeleteMarkers?.length, 1, 'delete markers after s3 rm');
+  const out = join(ctx.dir, 'v1.txt');
+  await aws(ctx, ['s3api', 'get-object', '--bucket', b, '--key', 'k.txt', '--version-id', v1.VersionId, out]);
+  checkEqual((await digestFile(out)).bytes, 11, 'get-object --version-id of the first version');
+}
+
+async function objectLock(ctx: ScenarioContext): Promise<void> {
+  const b = ctx.bucket('awscli-lock');
+  await aws(ctx, ['s3api', 'create-bucket', '--bucket', b, '--object-lock-enabled-for-bucket']);
+  const v = await awsJson<{ VersionId: string }>(ctx, ['s3api', 'put-object', '--bucket', b, '--key', 'locked.txt', '--body', await small(ctx, 'keep me')]);
+  const until = new Date(Date.now() + 3600_000).toISOString();
+  await aws(ctx, ['s3api', 'put-object-retention', '--bucket', b, '--key', 'locked.txt', '--version-id', v.VersionId, '--retention', `Mode=COMPLIANCE,RetainUntilDate=${until}`]);
+  const r = await awsJson<{ Retention: { Mode: string } }>(ctx, ['s3api', 'get-object-retention', '--bucket', b, '--key', 'locked.txt']);
+  checkEqual(r.Retention?.Mode, 'COMPLIANCE', 'get-object-retention Mode');
+  const del = await aws(ctx, ['s3api', 'delete-object', '--bucket', b, '--key', 'locked.txt', '--version-id', v.VersionId, '--bypass-governance-retention'], { allowFailure: true });
+  check(del.code !== 0 && /AccessDenied/.test(del.stderr), `delete-object of a COMPLIANCE-locked version: expected AccessDenied, got exit ${del.code}: ${del.stderr.trim()}`);
+}
+
+async function lifecycle(ctx: ScenarioContext): Promise<void> {
+  const b = ctx.bucket('awscli-life');
+  await aws(ctx, ['s3', 'mb', `s3://${b}`]);
+  const conf = JSON.stringify({
+    Rules: [
+      { ID: 'logs', Status: 'Enabled', Filter: { Prefix: 'logs/' }, Expiration: { Days: 7 }, NoncurrentVersionExpiration: { NoncurrentDays: 3 } },
+      { ID: 'uploads', Status: 'Enabled', Filter: {}, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ],
+  });
+  await aws(ctx, ['s3api', 'put-bucket-lifecycle-configuration', '--bucket', b, '--lifecycle-configuration', conf]);
+  const got = await awsJson<{ Rules: { ID: string }[] }>(ctx, ['s3api', 'get-bucket-lifecycle-configuration', '--bucket', b]);
+  checkEqual(got.Rules?.map((r) => r.ID).join(','), 'logs,uploads', 'get-bucket-lifecycle-configuration rule ids');
+  const put = await awsJson<{ Expiration?: string }>(ctx, ['s3api', 'put-object', '--bucket', b, '--key', 'logs/a.log', '--body', await small(ctx, 'log line')]);
+  check(/rule-id="logs"/.test(put.Expiration ?? ''), `put-object Expiration: expected rule-id="logs", got ${put.Expiration}`);
+  await aws(ctx, ['s3api', 'delete-bucket-lifecycle', '--bucket', b]);
+}
+
 function scenarios(): Scenario[] {
   return [
     { name: 's3 mb / ls / rb', op: 'buckets', run: buckets },
@@ -251,6 +300,9 @@ function scenarios(): Scenario[] {
     { name: 's3api copy-object', op: 'copy', run: copyObject },
     { name: 's3api multipart: create, upload-part, list-multipart-uploads, list-parts, complete, abort', op: 'multipart', run: multipartApi },
     { name: 's3api put-object, head-object', op: 'head', also: ['put / get'], run: headObject },
+    { name: 's3api put-bucket-versioning, list-object-versions, get-object --version-id', op: 'versioning', run: versions },
+    { name: 's3api create-bucket --object-lock-enabled-for-bucket, put-object-retention', op: 'object lock', run: objectLock },
+    { name: 's3api put-bucket-lifecycle-configuration', op: 'lifecycle', run: lifecycle },
   ];
 }
 

@@ -54,5 +54,6 @@ export const boto3Suite: ClientSuite = {
     scenario('upload_file / download_file 20 MiB (transfer manager)', 'multipart', 'transfer', { also: ['put / get'], timeoutMs: 180_000 }),
     scenario('list_objects_v2 paginator over 2,500 keys', 'list', 'list2500', { timeoutMs: 180_000 }),
     scenario('generate_presigned_post upload', 'presigned POST', 'presigned_post'),
+    scenario('versioning, list_object_versions paginator, COMPLIANCE lock, lifecycle', 'versioning', 'versions', { also: ['object lock', 'lifecycle'] }),
   ],
 };

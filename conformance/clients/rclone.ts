@@ -40,6 +40,24 @@ interface LsEntry {
   Hashes?: { md5?: string };
 }
 
+/** Versions (issue 16): rclone turns versioning on and lists an old version as name-vTIMESTAMP.ext. */
+async function versionsScenario(ctx: ScenarioContext): Promise<void> {
+  const b = ctx.bucket('rclone-ver');
+  await rclone(ctx, ['mkdir', `${REMOTE}:${b}`]);
+  await rclone(ctx, ['backend', 'versioning', `${REMOTE}:${b}`, 'Enabled']);
+  const file = join(ctx.dir, 'v.txt');
+  await writeFile(file, 'first\n');
+  await rclone(ctx, ['copyto', file, `${REMOTE}:${b}/v.txt`]);
+  await writeFile(file, 'second version\n');
+  await rclone(ctx, ['copyto', file, `${REMOTE}:${b}/v.txt`]);
+  const plain = await lsjson(ctx, `${REMOTE}:${b}`);
+  checkEqual(plain.map((e) => `${e.Path}:${e.Size}`).join(','), 'v.txt:15', 'lsjson without --s3-versions');
+  const all = JSON.parse((await rclone(ctx, ['lsjson', '-R', '--files-only', '--s3-versions', `${REMOTE}:${b}`])).stdout) as LsEntry[];
+  const sizes = all.map((e) => e.Size).sort((x, y) => x - y);
+  checkEqual(sizes.join(','), '6,15', 'lsjson --s3-versions sizes (old and current version)');
+  check(all.some((e) => /^v-v\d{4}-\d{2}-\d{2}-\d{6}-\d{3}\.txt$/.test(e.Path)), `lsjson --s3-versions names no old version v-vYYYY-MM-DD-HHMMSS-mmm.txt: ${all.map((e) => e.Path).join(', ')}`);
+}
+
 async function lsjson(ctx: ScenarioContext, path: string): Promise<LsEntry[]> {
   const r = await rclone(ctx, ['lsjson', '-R', '--files-only', '--hash', path]);
   return JSON.parse(r.stdout) as LsEntry[];
@@ -152,5 +170,6 @@ export const rcloneSuite: ClientSuite = {
     { name: 'delete --include', op: 'delete', run: deleteScenario },
     { name: 'purge a prefix and a bucket', op: 'buckets', run: purge },
     { name: 'copyto 12 MiB over --s3-upload-cutoff 5M (multipart)', op: 'multipart', run: copytoMultipart },
+    { name: 'backend versioning Enabled, lsjson --s3-versions lists the old version', op: 'versioning', run: versionsScenario },
   ],
 };

@@ -78,6 +78,9 @@ export const OPERATIONS = [
   'presigned URL',
   'presigned POST',
   'virtual-hosted style',
+  'versioning',
+  'object lock',
+  'lifecycle',
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 

@@ -31,7 +31,7 @@ export const principalOf = (account: string | undefined): Principal =>
  */
 export function authorizeRequest(
   store: ObjectStore,
-  r: { account: string | undefined; operation: string; bucket: string; key?: string; facts: Omit<RequestFacts, 'account' | 'existingTags'> },
+  r: { account: string | undefined; operation: string; bucket: string; key?: string; versionId?: string; facts: Omit<RequestFacts, 'account' | 'existingTags'> },
 ): BucketInfo {
   const bucket = store.getBucket(r.bucket);
   const settings = loadBucketAccess(store, r.bucket);
@@ -42,7 +42,7 @@ export function authorizeRequest(
   let objectAcl;
   if (need?.on === 'object' && key !== undefined && !isOwner) {
     try {
-      const o = store.getObjectAcl(r.bucket, key);
+      const o = store.getObjectAcl(r.bucket, key, r.versionId); // ACLs are per version (?versionId=)
       objectAcl = objectAclOf(o.owner, o.acl);
     } catch {
       // no such object: a policy may still let the caller learn that (404), else 403

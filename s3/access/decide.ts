@@ -86,6 +86,17 @@ export const ACCESS: Record<string, AccessNeed> = {
   GetObjectTagging: { action: 's3:GetObjectTagging', on: 'object', permission: 'READ' },
   PutObjectTagging: { action: 's3:PutObjectTagging', on: 'object' },
   DeleteObjectTagging: { action: 's3:DeleteObjectTagging', on: 'object' },
+  // versions, object lock, lifecycle (issue 16): a read of a version (?versionId=) is GetObject;
+  // the bucket's lock and lifecycle settings are owner-only (no ACL permission grants them)
+  GetObjectLockConfiguration: { action: 's3:GetBucketObjectLockConfiguration', on: 'bucket' },
+  PutObjectLockConfiguration: { action: 's3:PutBucketObjectLockConfiguration', on: 'bucket' },
+  GetBucketLifecycleConfiguration: { action: 's3:GetLifecycleConfiguration', on: 'bucket' },
+  PutBucketLifecycleConfiguration: { action: 's3:PutLifecycleConfiguration', on: 'bucket' },
+  DeleteBucketLifecycleConfiguration: { action: 's3:PutLifecycleConfiguration', on: 'bucket' },
+  GetObjectRetention: { action: 's3:GetObjectRetention', on: 'object' },
+  PutObjectRetention: { action: 's3:PutObjectRetention', on: 'object' },
+  GetObjectLegalHold: { action: 's3:GetObjectLegalHold', on: 'object' },
+  PutObjectLegalHold: { action: 's3:PutObjectLegalHold', on: 'object' },
 };
 
 /** The policy management calls the owner can always make, so that a bad policy can be repaired. */

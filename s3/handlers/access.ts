@@ -22,6 +22,8 @@ import type { ObjectOwnership, PublicAccessBlock } from '../access/decide.ts';
 import { isPublicPolicy, MAX_POLICY_BYTES, parsePolicy } from '../access/policy.ts';
 import { loadBucketAccess, objectAclOf } from '../access/settings.ts';
 import { parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
+import type { ObjectStore } from '../../src/core/object-store.ts';
+import { versionIdOf } from './versioning.ts';
 
 /** canonical id -> account name, learnt from every account seen (ids are derived, so never stale). */
 const names = new Map<string, string>();
@@ -83,17 +85,22 @@ export const putBucketAcl: Handler<'PutBucketAcl'> = async (ctx) => {
   return { status: 200 };
 };
 
+/** x-amz-version-id of an ACL call on a version (not for the null version of a never-versioned bucket). */
+const aclVersionHeader = (store: ObjectStore, bucket: string, versionId: string | undefined): Record<string, string> =>
+  versionId !== undefined && (versionId !== 'null' || store.getBucketVersioning(bucket) !== undefined) ? { 'x-amz-version-id': versionId } : {};
+
 export const getObjectAcl: Handler<'GetObjectAcl'> = ({ store, op }) => {
-  const { owner, acl } = store.getObjectAcl(op.bucket, op.key);
+  const { owner, acl, versionId } = store.getObjectAcl(op.bucket, op.key, versionIdOf(op.query));
   rememberAccount(owner);
-  return xmlResult(xmlDocument('AccessControlPolicy', aclXml(objectAclOf(owner, acl), displayName)));
+  return xmlResult(xmlDocument('AccessControlPolicy', aclXml(objectAclOf(owner, acl), displayName)), aclVersionHeader(store, op.bucket, versionId));
 };
 
 export const putObjectAcl: Handler<'PutObjectAcl'> = async (ctx) => {
-  const { owner } = ctx.store.getObjectAcl(ctx.op.bucket, ctx.op.key);
+  const asked = versionIdOf(ctx.op.query);
+  const { owner } = ctx.store.getObjectAcl(ctx.op.bucket, ctx.op.key, asked);
   const acl = (await requestedAcl(ctx, canonicalIdOf(owner), { body: true }))!;
-  ctx.store.putObjectAcl(ctx.op.bucket, ctx.op.key, encodeAcl(acl));
-  return { status: 200 };
+  const versionId = ctx.store.putObjectAcl(ctx.op.bucket, ctx.op.key, encodeAcl(acl), asked);
+  return { status: 200, headers: aclVersionHeader(ctx.store, ctx.op.bucket, versionId ?? undefined) };
 };
 
 export const getBucketPolicy: Handler<'GetBucketPolicy'> = ({ store, op }) => {

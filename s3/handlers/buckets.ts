@@ -37,6 +37,10 @@ export const createBucket: Handler<'CreateBucket'> = async (ctx) => {
       );
     }
   }
+  const lock = headers['x-amz-bucket-object-lock-enabled']?.trim().toLowerCase();
+  if (lock !== undefined && lock !== 'true' && lock !== 'false') {
+    throw new DomainError('InvalidArgument', `x-amz-bucket-object-lock-enabled must be true or false, not '${lock}'.`);
+  }
   // AWS's defaults since 2023: ACLs off (BucketOwnerEnforced) unless x-amz-object-ownership says
   // otherwise, and every public access block setting on.
   const ownership = headers['x-amz-object-ownership'] === undefined ? 'BucketOwnerEnforced' : parseOwnership(headers['x-amz-object-ownership']);
@@ -48,6 +52,7 @@ export const createBucket: Handler<'CreateBucket'> = async (ctx) => {
   store.putBucketConfig(name, 'ownership', ownership);
   store.putBucketConfig(name, 'public-access-block', JSON.stringify(ALL_BLOCKED));
   if (acl) store.putBucketConfig(name, 'acl', encodeAcl(acl));
+  if (lock === 'true') store.enableObjectLock(name); // object lock (issue 16): also turns versioning on
   return { status: 200, headers: { Location: `/${name}` } };
 };
 
@@ -64,9 +69,5 @@ export const getBucketLocation: Handler<'GetBucketLocation'> = ({ store, op }) =
   const b = store.getBucket(op.bucket);
   // us-east-1 is answered as an empty LocationConstraint, as S3 does.
   return xmlResult(xmlDocument('LocationConstraint', { '#text': b.region === 'us-east-1' ? '' : b.region }));
-};
-
-export const getBucketVersioning: Handler<'GetBucketVersioning'> = ({ op }) => {
-  return xmlResult(xmlDocument('VersioningConfiguration', {}));
 };
 

@@ -12,17 +12,20 @@ import {
   writeConditions,
 } from '../headers.ts';
 import { xmlDocument } from '../xml.ts';
+import { versionHeaders } from './versioning.ts';
+import { lockFromHeaders } from './object-lock.ts';
 
 /** x-amz-copy-source: "/bucket/key" or "bucket/key", URL-encoded, optionally "?versionId=...". */
-export function parseCopySource(header: string | undefined): { bucket: string; key: string } {
+export function parseCopySource(header: string | undefined): { bucket: string; key: string; versionId?: string } {
   if (header === undefined) throw Errors.invalidArgument('x-amz-copy-source is required.', 'x-amz-copy-source', '');
   let v = header.startsWith('/') ? header.slice(1) : header;
   const q = v.indexOf('?');
+  let versionId: string | undefined;
   if (q >= 0) {
-    const params = new URLSearchParams(v.slice(q + 1));
-    const version = params.get('versionId');
-    if (version !== null && version !== 'null') {
-      throw new DomainError('NoSuchVersion', `Version '${version}' does not exist: datamesh buckets are not versioned.`);
+    const version = new URLSearchParams(v.slice(q + 1)).get('versionId');
+    if (version !== null) {
+      if (version === '') throw Errors.invalidArgument('Version id cannot be the empty string', 'x-amz-copy-source', header);
+      versionId = version;
     }
     v = v.slice(0, q);
   }
@@ -35,7 +38,11 @@ export function parseCopySource(header: string | undefined): { bucket: string; k
     );
   }
   try {
-    return { bucket: decodeURIComponent(v.slice(0, slash)), key: decodeURIComponent(v.slice(slash + 1)) };
+    return {
+      bucket: decodeURIComponent(v.slice(0, slash)),
+      key: decodeURIComponent(v.slice(slash + 1)),
+      ...(versionId !== undefined ? { versionId } : {}),
+    };
   } catch {
     throw Errors.invalidArgument('x-amz-copy-source is not valid URL-encoding.', 'x-amz-copy-source', header);
   }
@@ -51,23 +58,34 @@ function directive(v: string | undefined, name: string): 'COPY' | 'REPLACE' {
 export const copyObject: Handler<'CopyObject'> = async ({ store, op, headers, signal, authorizeBucket }) => {
   validateKey(op.key);
   const src = parseCopySource(op.copySource);
-  authorizeBucket(src.bucket, 'read');
+  authorizeBucket(src.bucket, 'read', src.key);
   const metadataDirective = directive(headers['x-amz-metadata-directive'], 'x-amz-metadata-directive');
   const taggingDirective = directive(headers['x-amz-tagging-directive'], 'x-amz-tagging-directive');
+  let sourceVersion: string | undefined;
   const info = await store.copyObject(src, { bucket: op.bucket, key: op.key }, {
     metadataDirective,
     meta: metadataDirective === 'REPLACE' ? metaFromHeaders(headers) : undefined,
     taggingDirective,
     tags: taggingDirective === 'REPLACE' ? (parseTaggingHeader(headers['x-amz-tagging']) ?? {}) : undefined,
-    check: (source) => checkCopySourceConditions(headers, source),
+    check: (source) => {
+      checkCopySourceConditions(headers, source);
+      sourceVersion = source.versionId;
+    },
     conditions: writeConditions(headers),
     signal,
+    lock: lockFromHeaders(headers),
   });
+  // versions (issue 16): which source version was copied, and the new version's id
+  const vh = versionHeaders(store, info, { lock: false });
+  if (sourceVersion !== undefined && (sourceVersion !== 'null' || src.versionId !== undefined || store.getBucketVersioning(src.bucket) !== undefined)) {
+    vh['x-amz-copy-source-version-id'] = sourceVersion;
+  }
   return xmlResult(
     xmlDocument('CopyObjectResult', {
       ETag: quoteEtag(info.etag),
       LastModified: info.lastModified.toISOString(),
       ...checksumFields(info.checksums),
     }),
+    vh,
   );
 };

@@ -16,6 +16,9 @@ import * as tagging from './tagging.ts';
 import * as multipart from './multipart.ts';
 import { postObject } from './post-object.ts';
 import * as access from './access.ts';
+import * as versioning from './versioning.ts';
+import * as objectLock from './object-lock.ts';
+import * as lifecycle from './lifecycle.ts';
 
 export type Route<N extends OperationName> = {
   handler: Handler<N>;
@@ -33,7 +36,7 @@ export const dispatch: { [N in OperationName]: Route<N> } = {
   HeadBucket: { handler: buckets.headBucket, access: 'read' },
   DeleteBucket: { handler: buckets.deleteBucket, access: 'owner', counts: 'write', transfersData: false },
   GetBucketLocation: { handler: buckets.getBucketLocation, access: 'read' },
-  GetBucketVersioning: { handler: buckets.getBucketVersioning, access: 'owner', counts: 'read' },
+  GetBucketVersioning: { handler: versioning.getBucketVersioning, access: 'owner', counts: 'read' },
   GetBucketAcl: { handler: access.getBucketAcl, access: 'owner', counts: 'read' },
   PutBucketAcl: { handler: access.putBucketAcl, access: 'owner', counts: 'write' },
   GetBucketPolicy: { handler: access.getBucketPolicy, access: 'owner', counts: 'read' },
@@ -71,6 +74,18 @@ export const dispatch: { [N in OperationName]: Route<N> } = {
   CompleteMultipartUpload: { handler: multipart.completeMultipartUpload, access: 'write' },
   AbortMultipartUpload: { handler: multipart.abortMultipartUpload, access: 'write', transfersData: false },
   ListParts: { handler: multipart.listParts, access: 'list' },
+  // versions, object lock, lifecycle (issue 16)
+  PutBucketVersioning: { handler: versioning.putBucketVersioning, access: 'owner', counts: 'write' },
+  ListObjectVersions: { handler: versioning.listObjectVersions, access: 'list' },
+  GetObjectLockConfiguration: { handler: objectLock.getObjectLockConfiguration, access: 'owner', counts: 'read' },
+  PutObjectLockConfiguration: { handler: objectLock.putObjectLockConfiguration, access: 'owner', counts: 'write' },
+  GetBucketLifecycleConfiguration: { handler: lifecycle.getBucketLifecycleConfiguration, access: 'owner', counts: 'read' },
+  PutBucketLifecycleConfiguration: { handler: lifecycle.putBucketLifecycleConfiguration, access: 'owner', counts: 'write' },
+  DeleteBucketLifecycleConfiguration: { handler: lifecycle.deleteBucketLifecycleConfiguration, access: 'owner', counts: 'write', transfersData: false },
+  GetObjectRetention: { handler: objectLock.getObjectRetention, access: 'owner', counts: 'read' },
+  PutObjectRetention: { handler: objectLock.putObjectRetention, access: 'owner', counts: 'write' },
+  GetObjectLegalHold: { handler: objectLock.getObjectLegalHold, access: 'owner', counts: 'read' },
+  PutObjectLegalHold: { handler: objectLock.putObjectLegalHold, access: 'owner', counts: 'write' },
 };
 
 /** How an operation is counted and rate-limited. */

@@ -22,6 +22,8 @@ import { list, readXml, text, xmlDocument } from '../xml.ts';
 import { parseCopySource } from './copy.ts';
 import { maxKeysOf } from './list.ts';
 import { resolveRange } from '../../src/core/range.ts';
+import { lockFromHeaders } from './object-lock.ts';
+import { versionHeaders } from './versioning.ts';
 
 
 function checksumTypeOf(v: string | undefined): ChecksumType | undefined {
@@ -41,6 +43,7 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = ({ store,
     tags: parseTaggingHeader(headers['x-amz-tagging']),
     checksumAlgorithm,
     checksumType: checksumTypeOf(headers['x-amz-checksum-type']),
+    lock: lockFromHeaders(headers),
   });
   const h: Record<string, string> = {};
   if (upload.checksumAlgorithm) h['x-amz-checksum-algorithm'] = upload.checksumAlgorithm;
@@ -63,7 +66,7 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
   const { store, op, headers, signal, authorizeBucket } = ctx;
   const partNumber = requiredPartNumber(op.query);
   const src = parseCopySource(op.copySource);
-  authorizeBucket(src.bucket, 'read');
+  authorizeBucket(src.bucket, 'read', src.key);
   const rangeHeader = headers['x-amz-copy-source-range'];
   let range: { start: number; end: number } | undefined;
   if (rangeHeader !== undefined) {
@@ -130,6 +133,7 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
       ...checksumFields(info.checksums),
       ...(info.checksumType && Object.keys(info.checksums).length > 0 ? { ChecksumType: info.checksumType } : {}),
     }),
+    versionHeaders(store, info, { lock: false }), // x-amz-version-id, x-amz-expiration (issue 16)
   );
 };
 

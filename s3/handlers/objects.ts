@@ -15,6 +15,8 @@ import {
   writeConditions,
 } from '../headers.ts';
 import { resolveRange } from '../../src/core/range.ts';
+import { removeOptions, versionHeaders, versionIdOf } from './versioning.ts';
+import { lockFromHeaders } from './object-lock.ts';
 
 export const putObject: Handler<'PutObject'> = async ({ store, op, headers, body, signal }) => {
   validateKey(op.key);
@@ -27,8 +29,9 @@ export const putObject: Handler<'PutObject'> = async ({ store, op, headers, body
     size: body.size,
     conditions: writeConditions(headers),
     signal,
+    lock: lockFromHeaders(headers),
   });
-  return { status: 200, headers: { ETag: quoteEtag(info.etag), ...checksumHeaders(info.checksums) } };
+  return { status: 200, headers: { ETag: quoteEtag(info.etag), ...checksumHeaders(info.checksums), ...versionHeaders(store, info, { lock: false }) } };
 };
 
 const OVERRIDES: [string, string][] = [
@@ -43,6 +46,7 @@ const OVERRIDES: [string, string][] = [
 /** Checksums describe the whole object: they are sent only when the whole object is (as S3 does). */
 function responseHeaders(ctx: S3Context, info: ObjectInfo, whole: boolean): Record<string, string> {
   const h = objectHeaders(info, { checksumMode: whole && ctx.headers['x-amz-checksum-mode']?.toUpperCase() === 'ENABLED' });
+  Object.assign(h, versionHeaders(ctx.store, info));
   for (const [param, header] of OVERRIDES) {
     const v = ctx.op.query.get(param);
     if (v !== null) h[header] = v;
@@ -55,6 +59,7 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
   const partNumber = partNumberOf(op.query);
   const range = partNumber === undefined ? parseRange(headers.range) : undefined;
   const res = await store.getObject(op.bucket, op.key, {
+    versionId: versionIdOf(op.query),
     range,
     partNumber,
     check: (info) => checkReadConditions(headers, info),
@@ -73,7 +78,7 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
 export const headObject: Handler<'HeadObject'> = (ctx) => {
   const { store, op, headers } = ctx;
   const partNumber = partNumberOf(op.query);
-  const info = store.headObject(op.bucket, op.key, { partNumber });
+  const info = store.headVersion(op.bucket, op.key, { partNumber, versionId: versionIdOf(op.query) });
   checkReadConditions(headers, info);
   const range = partNumber === undefined ? parseRange(headers.range) : undefined;
   const h = responseHeaders(ctx, info, partNumber === undefined && range === undefined);
@@ -87,8 +92,12 @@ export const headObject: Handler<'HeadObject'> = (ctx) => {
   return { status: partNumber === undefined ? 200 : 206, headers: h };
 };
 
-export const deleteObject: Handler<'DeleteObject'> = async ({ store, op }) => {
-  await store.deleteObject(op.bucket, op.key);
-  return { status: 204 };
+export const deleteObject: Handler<'DeleteObject'> = async (ctx) => {
+  const { store, op } = ctx;
+  const r = await store.removeObject(op.bucket, op.key, removeOptions(ctx, versionIdOf(op.query)));
+  const h: Record<string, string> = {};
+  if (r.versionId !== undefined) h['x-amz-version-id'] = r.versionId;
+  if (r.deleteMarker) h['x-amz-delete-marker'] = 'true';
+  return { status: 204, headers: h };
 };
 

@@ -85,6 +85,14 @@ export const ERRORS = {
   SlowDown: { s3: 503, admin: 503, message: 'Please reduce your request rate.' },
   TooManyParts: { s3: 400, admin: 400, message: 'You have attempted to upload more than 10000 parts.' },
   XAmzContentSHA256Mismatch: { s3: 400, admin: 400, message: "The provided 'x-amz-content-sha256' header does not match what was computed." },
+  // versions, object lock, lifecycle (issue 16; NoSuchVersion is above): thrown through VersionErrors below
+  ConditionalRequestConflict: { s3: 409, admin: 409, message: 'A conflicting operation occurred.' },
+  InvalidBucketState: { s3: 409, admin: 409, message: 'The request is not valid with the current state of the bucket.' },
+  ObjectLockConfigurationNotFoundError: { s3: 404, admin: 404, message: 'Object Lock configuration does not exist for this bucket' },
+  NoSuchObjectLockConfiguration: { s3: 404, admin: 404, message: 'The specified object does not have a ObjectLock configuration' },
+  NoSuchLifecycleConfiguration: { s3: 404, admin: 404, message: 'The lifecycle configuration does not exist.' },
+  InvalidRetentionPeriod: { s3: 400, admin: 400, message: 'The retention period is not valid.' },
+  // end of versions, object lock, lifecycle
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -205,3 +213,47 @@ export function diskFull(err: unknown, where: string): DiskFullError | undefined
   if (typeof code !== 'string' || !DISK_FULL_CODES.has(code)) return undefined;
   return new DiskFullError(`insufficient storage: ${where} is full (${code}); nothing was stored. Free space there (or raise the quota); the service resumes as soon as space returns`);
 }
+
+// ---- versions, object lock, lifecycle (issue 16): errors with response headers and their codes
+
+/** A DomainError that also sets response headers (x-amz-delete-marker, x-amz-version-id...). */
+export class HeaderedError extends DomainError {
+  readonly headers: Record<string, string>;
+  constructor(code: ErrorCode, message: string, headers: Record<string, string>, fields: Record<string, string> = {}) {
+    super(code, message, fields);
+    this.headers = headers;
+  }
+}
+
+export const VersionErrors = {
+  noSuchVersion: (key: string, versionId: string) =>
+    new DomainError('NoSuchVersion', 'The specified version does not exist.', { Key: key, VersionId: versionId }),
+  invalidVersionId: (versionId: string) =>
+    Errors.invalidArgument('Invalid version id specified', 'versionId', versionId),
+  /** GET/HEAD of a key whose latest version is a delete marker. */
+  deleteMarkerIsLatest: (key: string, versionId: string) =>
+    new HeaderedError('NoSuchKey', 'The specified key does not exist.', { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionId }, { Key: key }),
+  /** GET/HEAD of a delete marker by its version id. */
+  deleteMarkerByVersion: (method: string, versionId: string, lastModified: Date) =>
+    new HeaderedError(
+      'MethodNotAllowed',
+      'The specified method is not allowed against this resource.',
+      { 'x-amz-delete-marker': 'true', 'x-amz-version-id': versionId, 'Last-Modified': lastModified.toUTCString(), Allow: 'DELETE' },
+      { Method: method, ResourceType: 'DeleteMarker' },
+    ),
+  conditionalConflict: () =>
+    new DomainError(
+      'ConditionalRequestConflict',
+      'A conflicting operation occurred while this conditional write was in progress: the object changed. Read it again and retry.',
+    ),
+  locked: (detail: string) => Errors.accessDenied(`Access Denied because object protected by object lock: ${detail}.`),
+  lockNotEnabled: (bucket: string) =>
+    Errors.invalidRequest(`Bucket is missing Object Lock Configuration: create '${bucket}' with object lock enabled (x-amz-bucket-object-lock-enabled: true).`),
+  invalidBucketState: (message: string) => new DomainError('InvalidBucketState', message),
+  noLockConfiguration: () =>
+    new DomainError('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket'),
+  noSuchLifecycle: (bucket: string) =>
+    new DomainError('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist.', { BucketName: bucket }),
+  noRetention: () => new DomainError('NoSuchObjectLockConfiguration', 'The specified object does not have a ObjectLock configuration'),
+  invalidRetention: (message: string) => new DomainError('InvalidRetentionPeriod', message),
+} as const;

@@ -40,6 +40,12 @@ export interface ObjectInfo {
   /** Number of parts for a multipart object; undefined for a single PUT. */
   partsCount?: number;
   tagCount: number;
+  /** The version's id: 'null' for the null version (unversioned or suspended buckets). */
+  versionId?: string;
+  /** Object lock of this version. */
+  lockMode?: LockMode;
+  lockUntil?: Date;
+  legalHold?: boolean;
 }
 
 /** A request body on its way into the store. */
@@ -61,6 +67,8 @@ export interface WriteConditions {
 
 export interface PutOptions {
   meta: ObjectMeta;
+  /** x-amz-object-lock-* headers of the request. */
+  lock?: LockSettings;
   tags?: Tags;
   /** Declared length, when the client sent one; the body is checked against it. */
   size?: number;
@@ -77,6 +85,8 @@ export interface ByteRange {
 }
 
 export interface ReadOptions {
+  /** A specific version (GET ?versionId=); the latest when absent. */
+  versionId?: string;
   range?: RangeSpec;
   partNumber?: number;
   /** Runs with the object's info before any byte is read (conditional requests throw from here). */
@@ -107,6 +117,7 @@ export interface CopyOptions {
   meta?: ObjectMeta;
   taggingDirective: 'COPY' | 'REPLACE';
   tags?: Tags;
+  lock?: LockSettings;
   /** Checks on the source (x-amz-copy-source-if-*). */
   check?: (source: ObjectInfo) => void;
   conditions?: WriteConditions;
@@ -147,6 +158,7 @@ export interface ListResult {
 
 export interface MultipartCreateOptions {
   meta: ObjectMeta;
+  lock?: LockSettings;
   tags?: Tags;
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: ChecksumType;
@@ -203,6 +215,82 @@ export interface ListUploadsResult {
   nextUploadIdMarker?: string;
 }
 
+// ---- versions, object lock, lifecycle (issue 16)
+
+export type VersioningStatus = 'Enabled' | 'Suspended';
+export type LockMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+/** Object lock settings a write asks for (x-amz-object-lock-mode / -retain-until-date / -legal-hold). */
+export interface LockSettings {
+  mode?: LockMode;
+  retainUntil?: Date;
+  legalHold?: boolean;
+}
+
+/** Default retention of a bucket with object lock (Days or Years, not both). */
+export interface LockConfiguration {
+  enabled: boolean;
+  rule?: { mode: LockMode; days?: number; years?: number };
+}
+
+/** Who removes a version and whether they asked to bypass GOVERNANCE retention. */
+export interface RemoveOptions {
+  versionId?: string;
+  /** The requesting account (checked for the bypass permission). */
+  account?: string;
+  bypassGovernance?: boolean;
+}
+
+export interface DeleteResult {
+  /** The version removed or the delete marker created. */
+  versionId?: string;
+  /** True when a delete marker was created, or the version removed was one. */
+  deleteMarker: boolean;
+}
+
+export interface ListVersionsOptions {
+  prefix?: string;
+  delimiter?: string;
+  keyMarker?: string;
+  versionIdMarker?: string;
+  maxKeys: number;
+}
+
+export interface VersionEntry {
+  key: string;
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
+  lastModified: Date;
+  size: number;
+  etag: string;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: ChecksumType;
+}
+
+export interface ListVersionsResult {
+  versions: VersionEntry[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  nextKeyMarker?: string;
+  nextVersionIdMarker?: string;
+}
+
+export interface LifecycleFilter {
+  prefix?: string;
+  tags?: Tags;
+  sizeGreaterThan?: number;
+  sizeLessThan?: number;
+}
+
+export interface LifecycleRule {
+  id?: string;
+  status: 'Enabled' | 'Disabled';
+  filter: LifecycleFilter;
+  expiration?: { days?: number; date?: Date; expiredObjectDeleteMarker?: boolean };
+  noncurrentExpiration?: { noncurrentDays: number; newerNoncurrentVersions?: number };
+  abortIncompleteDays?: number;
+}
 /** A bucket's settings beyond its name and owner, each stored as one opaque text (JSON or XML). */
 export type BucketConfigName = 'acl' | 'policy' | 'ownership' | 'public-access-block' | 'cors';
 
@@ -216,10 +304,13 @@ export interface ObjectStore {
   getBucketConfig(bucket: string, name: BucketConfigName): string | undefined;
   /** Sets (or, with undefined, deletes) a bucket setting. Throws NoSuchBucket. */
   putBucketConfig(bucket: string, name: BucketConfigName, value: string | undefined): void;
-  /** The object's owner and its ACL (undefined: the default, owner-only). Throws NoSuchKey. */
-  getObjectAcl(bucket: string, key: string): { owner: string; acl?: string };
-  /** Sets (or, with undefined, resets to owner-only) the object's ACL. Throws NoSuchKey. */
-  putObjectAcl(bucket: string, key: string, acl: string | undefined): void;
+  /**
+   * The object's (a version's: the latest by default) owner and its ACL (undefined: the default,
+   * owner-only). Throws NoSuchKey (NoSuchVersion; a delete marker as for GetObject).
+   */
+  getObjectAcl(bucket: string, key: string, versionId?: string): { owner: string; acl?: string; versionId?: string };
+  /** Sets (or, with undefined, resets to owner-only) the ACL of the object (a version); returns the version id. */
+  putObjectAcl(bucket: string, key: string, acl: string | undefined, versionId?: string): string | void;
 
   // objects
   putObject(bucket: string, key: string, body: PutBody, opts: PutOptions): Promise<ObjectInfo>;
@@ -227,7 +318,7 @@ export interface ObjectStore {
   headObject(bucket: string, key: string, opts?: { partNumber?: number }): ObjectInfo;
   deleteObject(bucket: string, key: string): Promise<void>;
   copyObject(
-    src: { bucket: string; key: string },
+    src: { bucket: string; key: string; versionId?: string },
     dst: { bucket: string; key: string },
     opts: CopyOptions,
   ): Promise<ObjectInfo>;
@@ -256,13 +347,40 @@ export interface ObjectStore {
   ): Promise<ObjectInfo>;
   /** UploadPartCopy: a byte range (or all) of an existing object becomes a part. */
   uploadPartCopy(
-    src: { bucket: string; key: string },
+    src: { bucket: string; key: string; versionId?: string },
     dst: { bucket: string; key: string; uploadId: string; partNumber: number },
     opts: { range?: ByteRange; check?: (source: ObjectInfo) => void; signal?: AbortSignal },
   ): Promise<PartInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listParts(bucket: string, key: string, uploadId: string, opts: ListPartsOptions): ListPartsResult;
   listMultipartUploads(bucket: string, opts: ListUploadsOptions): ListUploadsResult;
+
+  // versions, object lock, lifecycle
+  getBucketVersioning(bucket: string): VersioningStatus | undefined;
+  putBucketVersioning(bucket: string, status: VersioningStatus): void;
+  /** DeleteObject with its version and lock semantics (deleteObject is this without options). */
+  removeObject(bucket: string, key: string, opts: RemoveOptions): Promise<DeleteResult>;
+  listObjectVersions(bucket: string, opts: ListVersionsOptions): ListVersionsResult;
+  headVersion(bucket: string, key: string, opts: { versionId?: string; partNumber?: number }): ObjectInfo;
+  getVersionTagging(bucket: string, key: string, versionId?: string): { tags: Tags; versionId: string };
+  putVersionTagging(bucket: string, key: string, tags: Tags, versionId?: string): string;
+  /** CreateBucket with x-amz-bucket-object-lock-enabled (also enables versioning). */
+  enableObjectLock(bucket: string): void;
+  getObjectLockConfiguration(bucket: string): LockConfiguration;
+  putObjectLockConfiguration(bucket: string, conf: LockConfiguration): void;
+  getObjectRetention(bucket: string, key: string, versionId?: string): { mode?: LockMode; retainUntil?: Date };
+  putObjectRetention(
+    bucket: string,
+    key: string,
+    retention: { mode?: LockMode; retainUntil?: Date },
+    opts: RemoveOptions,
+  ): void;
+  getObjectLegalHold(bucket: string, key: string, versionId?: string): boolean;
+  putObjectLegalHold(bucket: string, key: string, on: boolean, versionId?: string): void;
+  getBucketLifecycle(bucket: string): LifecycleRule[];
+  putBucketLifecycle(bucket: string, rules: LifecycleRule[] | undefined): void;
+  /** The expiration a rule gives this version (x-amz-expiration), if any. */
+  expirationOf(info: ObjectInfo): { date: Date; ruleId: string } | undefined;
 
   /** True when the store can take and serve bytes (used by /_datamesh/health/ready). */
   ready(): Promise<boolean>;

@@ -132,6 +132,15 @@ export function createAdminApi(accounts: Accounts, opts: AdminApiOptions): Hono<
     return c.json(info);
   });
 
+  // object lock (issue 16): {"allow": true|false}
+  app.post('/users/:name/bypass-governance', (c) => {
+    const allow = objectBody(c.get('json')).allow;
+    if (typeof allow !== 'boolean') throw Errors.invalidArgument('the body needs "allow": true or false');
+    const info = accounts.setBypassGovernance(name(c), allow);
+    logged(c, 'user set bypass-governance', { account: name(c), allow });
+    return c.json(info);
+  });
+
   app.post('/users/:name/resume', (c) => {
     const info = accounts.setStatus(name(c), 'active');
     logged(c, 'user resume', { account: name(c) });

@@ -74,6 +74,9 @@ export const SETTINGS: Setting[] = [
   { key: 'bodyIdleTimeout', flag: 'body-idle-timeout', kind: 'duration', default: 60_000, help: 'a request body that sends no byte this long is cut with 400 RequestTimeout',
     check: (v) => ((v as number) >= 10 ? undefined : 'use at least 10ms, e.g. 60s') },
   { key: 'idleTimeout', flag: 'idle-timeout', kind: 'duration', default: 300_000, help: 'a connection with no bytes in either direction this long is closed (0 never)' },
+  { key: 'lifecycleInterval', flag: 'lifecycle-interval', kind: 'duration', default: 3_600_000, help: 'how often bucket lifecycle rules are applied (0 disables)' },
+  { key: 'lifecycleDay', flag: 'lifecycle-day', kind: 'duration', default: 24 * 3_600_000, help: 'the length of a lifecycle "day" (shorten it only for tests)',
+    check: (v) => ((v as number) >= 1 ? undefined : 'use at least 1ms, e.g. 24h') },
   { key: 'shutdownGrace', flag: 'shutdown-grace', kind: 'duration', default: 30_000, help: 'on SIGTERM/SIGINT, how long requests in flight get to finish' },
 ];
 
@@ -105,6 +108,8 @@ export interface Config {
   bodyIdleTimeout: number;
   idleTimeout: number;
   shutdownGrace: number;
+  lifecycleInterval: number;
+  lifecycleDay: number;
   /** [quota.defaults] of the configuration file: limits for new user accounts (accounts/limits.ts parses them). */
   quotaDefaults?: Record<string, unknown>;
 }

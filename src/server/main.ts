@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../core/log.ts';
 import { loadMasterKey } from '../core/master-key.ts';
 import { Store } from '../store/store.ts';
 import { mapDiskFull } from '../store/disk-full.ts';
+import { LifecycleWorker } from '../store/lifecycle.ts';
 import { openDataStore } from './open-data.ts';
 import { authenticate } from '../../s3/auth/index.ts';
 import { dispatch, requestClassOf, type Route } from '../../s3/handlers/index.ts';
@@ -38,6 +39,8 @@ export interface RunningServer {
   masterKeyGenerated: boolean;
   store: Store;
   metrics: Metrics;
+  /** Bucket lifecycle rules, applied every --lifecycle-interval (tests call runOnce()). */
+  lifecycle: LifecycleWorker;
   /** Graceful stop: in-flight requests get `graceMs` (default: --shutdown-grace) to finish. */
   close(graceMs?: number): Promise<void>;
 }
@@ -95,8 +98,11 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
     log,
   });
   // a full disk under the catalog is a clean 503 SlowDown, not an InternalError
-  store = mapDiskFull(new Store({ db, data: data.store, limits: accounts.limits, log }), `the disk holding the catalog ${dataDir}`);
+  store = mapDiskFull(new Store({ db, data: data.store, limits: accounts.limits, log, mayBypassGovernance: (a) => accounts.mayBypassGovernance(a) }), `the disk holding the catalog ${dataDir}`);
   accountsRef.usage = (account) => store.usage(account);
+  store.lifecycleDayMs = config.lifecycleDay;
+  const lifecycle = new LifecycleWorker(store, { intervalMs: config.lifecycleInterval, log, onRun: (c) => metrics.lifecycle(c) });
+  lifecycle.start();
   const recovered = await data.store.collect();
   const interruptedUploads = countOpenUploads(store);
   log.info(
@@ -184,6 +190,7 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
     masterKeyGenerated,
     store,
     metrics,
+    lifecycle,
     close(graceMs = config.shutdownGrace) {
       closing ??= (async () => {
         // Stop accepting; let in-flight requests finish within the grace period, then cut the rest.
@@ -192,6 +199,7 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
         // Requests cut at the deadline unwind (their uploads abort) before the database closes.
         const drained = await limits.drained(5_000);
         if (cut > 0 || !drained) log.warn({ cut, drained }, `stopped after the grace period: ${cut} requests were cut`);
+        await lifecycle.stop();
         await accounts.close();
         await store.close();
         await data.close();

@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RequestRecord } from '../../s3/service.ts';
 import type { Usage } from '../core/quota.ts';
 import type { ShardNetwork } from '../../mesh/shards.ts';
+import type { LifecycleCounts } from '../store/lifecycle.ts';
 import { packageInfo } from './version.ts';
 
 /** The erasure-coded data store's counters (EcDataStore.counters). */
@@ -67,6 +68,8 @@ export interface Metrics {
   readonly registry: Registry;
   observeRequest(r: RequestRecord): void;
   rejected(limit: LimitName): void;
+  /** One lifecycle pass: what it expired, by action (issue 16). */
+  lifecycle(c: LifecycleCounts): void;
   readonly shards: ShardMetrics;
   readonly repair: RepairMetrics;
   setPeerSource(fn: () => PeerCounts): void;
@@ -168,6 +171,12 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     },
   });
 
+  const lifecycleActions = new Counter({
+    name: 'datamesh_lifecycle_actions_total',
+    help: 'What bucket lifecycle rules did: expired (current versions), noncurrent_expired, delete_markers_removed, uploads_aborted, kept_locked',
+    labelNames: ['action'] as const,
+    registers,
+  });
   let catalog: () => { lagSeconds: number; lastSync?: number } | undefined = () => undefined;
   new Gauge({
     name: 'datamesh_catalog_sync_lag_seconds',
@@ -192,6 +201,16 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
 
   return {
     registry,
+    lifecycle(c) {
+      const by: Record<string, number> = {
+        expired: c.expired,
+        noncurrent_expired: c.noncurrentExpired,
+        delete_markers_removed: c.deleteMarkersRemoved,
+        uploads_aborted: c.uploadsAborted,
+        kept_locked: c.keptLocked,
+      };
+      for (const [action, n] of Object.entries(by)) lifecycleActions.inc({ action }, n);
+    },
     observeRequest(r) {
       const operation = r.operation ?? 'Unknown';
       requests.inc({ operation, status: String(r.status) });

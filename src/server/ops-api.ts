@@ -1,6 +1,6 @@
 /**
  * Operations endpoints of the admin API (behind its SigV4 admin authentication):
- *   GET  /objects/:bucket/:key+   the object's manifest, as `datamesh admin inspect` prints it
+ *   GET  /objects/:bucket/:key+   the object's manifest, as `datamesh admin inspect` prints it (?versionId=V: that version's)
  *   POST /jobs {kind: "scrub"}    start a background job (or join the running scrub): 202 and the job
  *   GET  /jobs                    the jobs of this process, newest first
  *   GET  /jobs/:id?wait=SECONDS   one job; waits up to SECONDS (at most 30) for it to finish
@@ -26,6 +26,7 @@ import type { MeshView } from './open-data.ts';
 export interface InspectResult {
   bucket: string;
   key: string;
+  versionId?: string;
   size: number;
   etag: string;
   ec: { k: number; m: number };
@@ -38,9 +39,9 @@ export interface InspectResult {
   }[];
 }
 
-export function inspectObject(store: Store, data: EcDataStore, bucket: string, key: string): InspectResult {
-  const info = store.headObject(bucket, key);
-  const pieces = store.objectPieces(bucket, key);
+export function inspectObject(store: Store, data: EcDataStore, bucket: string, key: string, versionId?: string): InspectResult {
+  const info = store.headVersion(bucket, key, versionId === undefined ? {} : { versionId });
+  const pieces = store.objectPieces(bucket, key, versionId);
   const segments: InspectResult['segments'] = [];
   let ec = { k: 0, m: 0 };
   let inline = pieces.length > 0;
@@ -52,7 +53,7 @@ export function inspectObject(store: Store, data: EcDataStore, bucket: string, k
       segments.push({ index: segments.length, ...(pieces.length > 1 ? { part: p.partNumber } : {}), size: s.size, shards: s.shards });
     }
   }
-  return { bucket, key, size: info.size, etag: info.etag, ec, inline, segments };
+  return { bucket, key, ...(info.versionId !== undefined ? { versionId: info.versionId } : {}), size: info.size, etag: info.etag, ec, inline, segments };
 }
 
 export interface ScrubState {
@@ -153,7 +154,9 @@ export function mountOpsApi(app: Hono<AdminEnv>, deps: OpsDeps): void {
     return job;
   };
 
-  app.get('/objects/:bucket/:key{.+}', (c) => c.json(inspectObject(deps.store, deps.data, c.req.param('bucket'), c.req.param('key'))));
+  app.get('/objects/:bucket/:key{.+}', (c) =>
+    c.json(inspectObject(deps.store, deps.data, c.req.param('bucket'), c.req.param('key'), c.req.query('versionId') || undefined)),
+  );
 
   app.post('/jobs', (c) => {
     const body = c.get('json') as { kind?: unknown } | undefined;

@@ -10,6 +10,8 @@ export interface Cursor {
   key: string;
   op: '>=' | '>';
   uploadId?: string;
+  /** With op '>': the rest of `key` after this row id (versions: newest first), then later keys. */
+  id?: number;
 }
 
 export interface RollupSource<T> {

@@ -4,7 +4,7 @@
  * returns the manifests that lost a reference (Catalog.orphans decides which to release).
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { Checksums, ChecksumAlgorithm, ChecksumType, ObjectMeta, Tags } from '../core/object-store.ts';
+import type { Checksums, ChecksumAlgorithm, ChecksumType, LockSettings, ObjectMeta, Tags } from '../core/object-store.ts';
 import type { UsageLedger } from './catalog-usage.ts';
 import { rollupList, type Cursor } from './catalog-list.ts';
 
@@ -18,6 +18,8 @@ export interface UploadRecord {
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: ChecksumType;
   owner: string;
+  /** Object lock the completed version gets (x-amz-object-lock-* of CreateMultipartUpload). */
+  lock?: LockSettings;
 }
 
 export interface PartRecord {
@@ -40,6 +42,7 @@ interface UploadRow {
   checksum_algorithm: string | null;
   checksum_type: string | null;
   owner: string;
+  lock: string | null;
 }
 
 interface PartRow {
@@ -67,7 +70,7 @@ export interface UploadListResult {
   nextUploadIdMarker?: string;
 }
 
-const UPLOAD_COLUMNS = 'upload_id, bucket, key, initiated, meta, tags, checksum_algorithm, checksum_type, owner';
+const UPLOAD_COLUMNS = 'upload_id, bucket, key, initiated, meta, tags, checksum_algorithm, checksum_type, owner, lock';
 const PART_COLUMNS = 'part_number, manifest_id, size, etag, checksums, last_modified';
 
 function toUpload(r: UploadRow): UploadRecord {
@@ -81,8 +84,11 @@ function toUpload(r: UploadRow): UploadRecord {
     ...(r.checksum_algorithm === null ? {} : { checksumAlgorithm: r.checksum_algorithm as ChecksumAlgorithm }),
     ...(r.checksum_type === null ? {} : { checksumType: r.checksum_type as ChecksumType }),
     owner: r.owner,
+    ...(r.lock === null ? {} : { lock: reviveLock(JSON.parse(r.lock) as LockSettings) }),
   };
 }
+
+const reviveLock = (l: LockSettings): LockSettings => (l.retainUntil === undefined ? l : { ...l, retainUntil: new Date(l.retainUntil) });
 
 function toPart(r: PartRow): PartRecord {
   return {
@@ -117,6 +123,7 @@ export class UploadCatalog {
       u.checksumAlgorithm ?? null,
       u.checksumType ?? null,
       u.owner,
+      u.lock ? JSON.stringify(u.lock) : null,
     );
   }
 
@@ -205,7 +212,7 @@ export class UploadCatalog {
 
 function prepare(db: Database) {
   return {
-    insertUpload: db.prepare(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertUpload: db.prepare(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     getUpload: db.prepare(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?`),
     anyUpload: db.prepare('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
     deleteUpload: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),

@@ -2,7 +2,7 @@
  * The catalog's tables (module 'catalog' in schema_versions) and the row types the catalog hands out.
  * Keys are TEXT with SQLite's BINARY collation: memcmp of UTF-8, which is S3's listing order.
  */
-import type { Checksums, ChecksumAlgorithm, ChecksumType, ObjectInfo, ObjectMeta, Tags } from '../core/object-store.ts';
+import type { Checksums, ChecksumAlgorithm, ChecksumType, LockMode, ObjectInfo, ObjectMeta, Tags } from '../core/object-store.ts';
 
 export const CATALOG_MIGRATIONS: readonly string[] = [
   `
@@ -96,6 +96,75 @@ export const CATALOG_MIGRATIONS: readonly string[] = [
     acl TEXT NOT NULL
   );
   `,
+  // Versions (issue 16): an object row is one version of a key. The (bucket, key) uniqueness moves
+  // to the latest version; existing objects become `null` versions. SQLite cannot drop a UNIQUE
+  // constraint, so objects and pieces are rebuilt (pieces first: dropping objects would cascade).
+  // object_acls (the access-control migration before this one) is rebuilt the same way, so an
+  // object's ACL stays with its row (now: the version's row) and its foreign key with objects.
+  `
+  CREATE TABLE objects_v2 (
+    id INTEGER PRIMARY KEY,
+    bucket TEXT NOT NULL REFERENCES buckets (name),
+    key TEXT NOT NULL,
+    version_id TEXT NOT NULL DEFAULT 'null',
+    is_latest INTEGER NOT NULL DEFAULT 1,
+    delete_marker INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified INTEGER NOT NULL,
+    meta TEXT NOT NULL,
+    checksums TEXT NOT NULL,
+    checksum_algorithm TEXT,
+    checksum_type TEXT,
+    parts_count INTEGER,
+    tags TEXT NOT NULL,
+    tag_count INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    upload_id TEXT,
+    lock_mode TEXT,
+    lock_until INTEGER,
+    legal_hold INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (bucket, key, version_id)
+  );
+  INSERT INTO objects_v2 (id, bucket, key, size, etag, last_modified, meta, checksums, checksum_algorithm, checksum_type,
+      parts_count, tags, tag_count, owner, upload_id)
+    SELECT id, bucket, key, size, etag, last_modified, meta, checksums, checksum_algorithm, checksum_type,
+      parts_count, tags, tag_count, owner, upload_id FROM objects;
+  CREATE TABLE pieces_v2 (
+    object_id INTEGER NOT NULL REFERENCES objects_v2 (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    manifest_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    part_number INTEGER,
+    etag TEXT NOT NULL,
+    checksums TEXT NOT NULL,
+    PRIMARY KEY (object_id, idx)
+  ) WITHOUT ROWID;
+  INSERT INTO pieces_v2 SELECT object_id, idx, manifest_id, size, part_number, etag, checksums FROM pieces;
+  CREATE TABLE object_acls_v2 (
+    object_id INTEGER PRIMARY KEY REFERENCES objects_v2 (id) ON DELETE CASCADE,
+    acl TEXT NOT NULL
+  );
+  INSERT INTO object_acls_v2 SELECT object_id, acl FROM object_acls;
+  DROP TABLE pieces;
+  DROP TABLE object_acls;
+  DROP TABLE objects;
+  ALTER TABLE objects_v2 RENAME TO objects;
+  ALTER TABLE pieces_v2 RENAME TO pieces;
+  ALTER TABLE object_acls_v2 RENAME TO object_acls;
+  CREATE INDEX pieces_by_manifest ON pieces (manifest_id);
+  CREATE UNIQUE INDEX objects_latest ON objects (bucket, key) WHERE is_latest = 1;
+  CREATE INDEX objects_versions ON objects (bucket, key, id);
+
+  -- Per-bucket settings: versioning (NULL = never enabled, 'Enabled', 'Suspended'), object lock,
+  -- its default retention ({mode, days?, years?} as JSON) and the lifecycle rules (JSON).
+  ALTER TABLE buckets ADD COLUMN versioning TEXT;
+  ALTER TABLE buckets ADD COLUMN object_lock INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE buckets ADD COLUMN lock_default TEXT;
+  ALTER TABLE buckets ADD COLUMN lifecycle TEXT;
+  -- The x-amz-object-lock-* headers of CreateMultipartUpload (JSON), applied at Complete.
+  ALTER TABLE uploads ADD COLUMN lock TEXT;
+  `,
 ];
 
 /** The columns of an object row that the store writes and the catalog reads back alike. */
@@ -112,17 +181,29 @@ interface ObjectFields {
   owner: string;
   /** The multipart upload that made this object, if any (for an idempotent repeated Complete). */
   uploadId?: string;
+  /** Object lock of this version: retention mode and retain-until (ms), legal hold. */
+  lockMode?: LockMode;
+  lockUntil?: number;
+  legalHold?: boolean;
 }
+
 
 /** An object as the catalog stores it (tags are read separately: getTags). */
 export interface ObjectRecord extends ObjectFields {
   id: number;
   tagCount: number;
+  /** 'null' for the null version (unversioned or suspended buckets). */
+  versionId: string;
+  isLatest: boolean;
+  deleteMarker: boolean;
 }
 
 /** What the store hands the catalog to create or replace an object. */
 export interface NewObject extends ObjectFields {
   tags: Tags;
+  /** Default 'null' (unversioned or suspended bucket), which replaces the key's null version. */
+  versionId?: string;
+  deleteMarker?: boolean;
 }
 
 /** One piece of an object's bytes, in order. */
@@ -150,6 +231,12 @@ export interface ObjectRow {
   tag_count: number;
   owner: string;
   upload_id: string | null;
+  version_id: string;
+  is_latest: number;
+  delete_marker: number;
+  lock_mode: string | null;
+  lock_until: number | null;
+  legal_hold: number;
 }
 
 export interface PieceRow {
@@ -161,7 +248,8 @@ export interface PieceRow {
 }
 
 export const OBJECT_COLUMNS =
-  'id, bucket, key, size, etag, last_modified, meta, checksums, checksum_type, parts_count, tag_count, owner, upload_id';
+  'id, bucket, key, size, etag, last_modified, meta, checksums, checksum_type, parts_count, tag_count, owner, upload_id, ' +
+  'version_id, is_latest, delete_marker, lock_mode, lock_until, legal_hold';
 
 export function toObjectRecord(r: ObjectRow): ObjectRecord {
   return {
@@ -178,6 +266,12 @@ export function toObjectRecord(r: ObjectRow): ObjectRecord {
     tagCount: r.tag_count,
     owner: r.owner,
     ...(r.upload_id === null ? {} : { uploadId: r.upload_id }),
+    versionId: r.version_id,
+    isLatest: r.is_latest === 1,
+    deleteMarker: r.delete_marker === 1,
+    ...(r.lock_mode === null ? {} : { lockMode: r.lock_mode as LockMode }),
+    ...(r.lock_until === null ? {} : { lockUntil: r.lock_until }),
+    legalHold: r.legal_hold === 1,
   };
 }
 
@@ -203,6 +297,10 @@ export function toObjectInfo(o: ObjectRecord): ObjectInfo {
     ...(o.checksumType === undefined ? {} : { checksumType: o.checksumType }),
     ...(o.partsCount === undefined ? {} : { partsCount: o.partsCount }),
     tagCount: o.tagCount,
+    versionId: o.versionId,
+    ...(o.lockMode ? { lockMode: o.lockMode } : {}),
+    ...(o.lockUntil !== undefined ? { lockUntil: new Date(o.lockUntil) } : {}),
+    legalHold: o.legalHold === true,
   };
 }
 

@@ -9,7 +9,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { migrate } from '../core/db.ts';
-import type { BucketInfo, ListEntry, ListOptions, ListResult, Tags, ChecksumAlgorithm, ChecksumType } from '../core/object-store.ts';
+import type { BucketInfo, ListEntry, ListOptions, ListResult, LockMode, Tags, ChecksumAlgorithm, ChecksumType, VersioningStatus } from '../core/object-store.ts';
 import {
   CATALOG_MIGRATIONS,
   OBJECT_COLUMNS,
@@ -40,6 +40,22 @@ interface ListRow {
   last_modified: number;
   checksum_algorithm: string | null;
   checksum_type: string | null;
+}
+
+interface SettingsRow {
+  versioning: string | null;
+  object_lock: number;
+  lock_default: string | null;
+  lifecycle: string | null;
+}
+
+/** A bucket's versioning, object lock and lifecycle settings. */
+export interface BucketSettings {
+  versioning?: VersioningStatus;
+  objectLock: boolean;
+  lockDefault?: { mode: LockMode; days?: number; years?: number };
+  /** The lifecycle rules, as the store serialized them. */
+  lifecycle?: unknown[];
 }
 
 const toBucket = (r: BucketRow): BucketInfo => ({ name: r.name, owner: r.owner, region: r.region, created: new Date(r.created) });
@@ -97,6 +113,8 @@ export class Catalog {
     this.usage.apply(b.owner, { buckets: -1 });
   }
 
+  // ---- bucket configuration (access control, CORS)
+
   getBucketConfig(bucket: string, name: string): string | undefined {
     return (this.s.getBucketConfig.get(bucket, name) as { value: string } | undefined)?.value;
   }
@@ -115,10 +133,42 @@ export class Catalog {
     else this.s.putObjectAcl.run(objectId, acl);
   }
 
-  // ---- objects
+  // ---- bucket settings (versioning, object lock, lifecycle)
 
-  getObject(bucket: string, key: string): ObjectRecord | undefined {
-    const r = this.s.getObject.get(bucket, key) as ObjectRow | undefined;
+  settings(bucket: string): BucketSettings {
+    const r = this.s.getSettings.get(bucket) as SettingsRow | undefined;
+    return {
+      ...(r?.versioning ? { versioning: r.versioning as VersioningStatus } : {}),
+      objectLock: r?.object_lock === 1,
+      ...(r?.lock_default ? { lockDefault: JSON.parse(r.lock_default) as BucketSettings['lockDefault'] } : {}),
+      ...(r?.lifecycle ? { lifecycle: JSON.parse(r.lifecycle) as unknown[] } : {}),
+    };
+  }
+
+  setVersioning(bucket: string, status: VersioningStatus): void {
+    this.s.setVersioning.run(status, bucket);
+  }
+
+  setObjectLock(bucket: string, lockDefault: BucketSettings['lockDefault'] | null): void {
+    this.s.setObjectLock.run(lockDefault ? JSON.stringify(lockDefault) : null, bucket);
+  }
+
+  setLifecycle(bucket: string, rules: unknown[] | undefined): void {
+    this.s.setLifecycle.run(rules ? JSON.stringify(rules) : null, bucket);
+  }
+
+  /** Buckets that have lifecycle rules (for the lifecycle worker). */
+  bucketsWithLifecycle(): string[] {
+    return (this.s.lifecycleBuckets.all() as { name: string }[]).map((r) => r.name);
+  }
+
+  // ---- objects (each row is one version of a key; exactly one per key is the latest)
+
+  /** The latest version of the key (possibly a delete marker), or the version asked for. */
+  getObject(bucket: string, key: string, versionId?: string): ObjectRecord | undefined {
+    const r = (versionId === undefined ? this.s.getObject.get(bucket, key) : this.s.getVersion.get(bucket, key, versionId)) as
+      | ObjectRow
+      | undefined;
     return r && toObjectRecord(r);
   }
 
@@ -127,16 +177,21 @@ export class Catalog {
   }
 
   /**
-   * Creates or replaces the object at (bucket, key) with these pieces and updates the owner's usage.
-   * Returns the replaced object and the manifests that lost a reference (see orphans()).
+   * Adds a version of (bucket, key) as its latest and updates the owner's usage. The version id
+   * 'null' (the default: unversioned and suspended buckets) replaces an existing null version.
+   * Returns the replaced version and the manifests that lost a reference (see orphans()).
    */
   putObject(o: NewObject, pieces: readonly Piece[]): { replaced?: ObjectRecord; dropped: string[] } {
-    const old = this.getObject(o.bucket, o.key);
+    const versionId = o.versionId ?? 'null';
+    const old = versionId === 'null' ? this.getObject(o.bucket, o.key, 'null') : undefined;
     const dropped = old ? this.dropObject(old) : [];
+    this.s.unsetLatest.run(o.bucket, o.key);
     const tagCount = Object.keys(o.tags).length;
     const { lastInsertRowid } = this.s.insertObject.run(
       o.bucket,
       o.key,
+      versionId,
+      o.deleteMarker ? 1 : 0,
       o.size,
       o.etag,
       o.lastModified,
@@ -149,17 +204,23 @@ export class Catalog {
       tagCount,
       o.owner,
       o.uploadId ?? null,
+      o.lockMode ?? null,
+      o.lockUntil ?? null,
+      o.legalHold ? 1 : 0,
     );
     pieces.forEach((p, i) =>
       this.s.insertPiece.run(lastInsertRowid, i, p.manifestId, p.size, p.partNumber ?? null, p.etag, JSON.stringify(p.checksums)),
     );
-    this.usage.apply(o.owner, { bytes: o.size, objects: 1 });
+    this.usage.apply(o.owner, { bytes: o.size, objects: o.deleteMarker ? 0 : 1 });
     return { ...(old ? { replaced: old } : {}), dropped };
   }
 
-  /** Removes the object (if any); returns it and the manifests that lost a reference. */
-  deleteObject(bucket: string, key: string): { deleted?: ObjectRecord; dropped: string[] } {
-    const old = this.getObject(bucket, key);
+  /**
+   * Removes one version (the latest when versionId is absent) for good; when it was the latest,
+   * the newest remaining version becomes the latest. Returns it and the manifests that lost a reference.
+   */
+  deleteObject(bucket: string, key: string, versionId?: string): { deleted?: ObjectRecord; dropped: string[] } {
+    const old = this.getObject(bucket, key, versionId);
     if (!old) return { dropped: [] };
     return { deleted: old, dropped: this.dropObject(old) };
   }
@@ -167,18 +228,33 @@ export class Catalog {
   private dropObject(old: ObjectRecord): string[] {
     const ids = (this.s.pieceManifests.all(old.id) as { manifest_id: string }[]).map((r) => r.manifest_id);
     this.s.deleteObject.run(old.id); // pieces go with it (ON DELETE CASCADE)
-    this.usage.apply(old.owner, { bytes: -old.size, objects: -1 });
+    if (old.isLatest) this.s.promoteLatest.run(old.bucket, old.key, old.bucket, old.key);
+    this.usage.apply(old.owner, { bytes: -old.size, objects: old.deleteMarker ? 0 : -1 });
     return ids;
   }
 
-  getTags(bucket: string, key: string): Tags | undefined {
-    const r = this.s.getTags.get(bucket, key) as { tags: string } | undefined;
-    return r && (JSON.parse(r.tags) as Tags);
+  /** Every version of a key, newest first. */
+  versionsOf(bucket: string, key: string): ObjectRecord[] {
+    return (this.s.versionsOf.all(bucket, key) as ObjectRow[]).map(toObjectRecord);
   }
 
-  /** Replaces the object's tags; false when there is no such object. */
-  setTags(bucket: string, key: string, tags: Tags): boolean {
-    return this.s.setTags.run(JSON.stringify(tags), Object.keys(tags).length, bucket, key).changes > 0;
+  getTags(id: number): Tags {
+    const r = this.s.getTags.get(id) as { tags: string } | undefined;
+    return r ? (JSON.parse(r.tags) as Tags) : {};
+  }
+
+  /** Replaces a version's tags. */
+  setTags(id: number, tags: Tags): void {
+    this.s.setTags.run(JSON.stringify(tags), Object.keys(tags).length, id);
+  }
+
+  /** Sets a version's retention (mode and retain-until ms; nulls remove it). */
+  setRetention(id: number, mode: string | null, until: number | null): void {
+    this.s.setRetention.run(mode, until, id);
+  }
+
+  setLegalHold(id: number, on: boolean): void {
+    this.s.setLegalHold.run(on ? 1 : 0, id);
   }
 
   // ---- manifests
@@ -222,7 +298,7 @@ export class Catalog {
     if (!st) {
       st = this.db.prepare(
         `SELECT key, size, etag, last_modified, checksum_algorithm, checksum_type FROM objects
-         WHERE bucket = ? AND key ${lower.op} ? ${upper === undefined ? '' : 'AND key < ?'} ORDER BY key LIMIT ?`,
+         WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0 AND key ${lower.op} ? ${upper === undefined ? '' : 'AND key < ?'} ORDER BY key LIMIT ?`,
       );
       this.listStmts.set(id, st);
     }
@@ -255,19 +331,33 @@ function prepare(db: Database) {
     putObjectAcl: db.prepare('INSERT INTO object_acls (object_id, acl) VALUES (?, ?) ON CONFLICT (object_id) DO UPDATE SET acl = excluded.acl'),
     deleteObjectAcl: db.prepare('DELETE FROM object_acls WHERE object_id = ?'),
     anyObject: db.prepare('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1'),
-    getObject: db.prepare(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`),
-    insertObject: db.prepare(
-      `INSERT INTO objects (bucket, key, size, etag, last_modified, meta, checksums, checksum_algorithm, checksum_type,
-         parts_count, tags, tag_count, owner, upload_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    getObject: db.prepare(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1`),
+    getVersion: db.prepare(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ? AND version_id = ?`),
+    versionsOf: db.prepare(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ? ORDER BY id DESC`),
+    unsetLatest: db.prepare('UPDATE objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1'),
+    promoteLatest: db.prepare(
+      'UPDATE objects SET is_latest = 1 WHERE id = (SELECT MAX(id) FROM objects WHERE bucket = ? AND key = ?) AND NOT EXISTS (SELECT 1 FROM objects WHERE bucket = ? AND key = ? AND is_latest = 1)',
     ),
+    insertObject: db.prepare(
+      `INSERT INTO objects (bucket, key, version_id, is_latest, delete_marker, size, etag, last_modified, meta, checksums,
+         checksum_algorithm, checksum_type, parts_count, tags, tag_count, owner, upload_id, lock_mode, lock_until, legal_hold)
+         VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    setRetention: db.prepare('UPDATE objects SET lock_mode = ?, lock_until = ? WHERE id = ?'),
+    setLegalHold: db.prepare('UPDATE objects SET legal_hold = ? WHERE id = ?'),
+    getSettings: db.prepare('SELECT versioning, object_lock, lock_default, lifecycle FROM buckets WHERE name = ?'),
+    setVersioning: db.prepare('UPDATE buckets SET versioning = ? WHERE name = ?'),
+    setObjectLock: db.prepare("UPDATE buckets SET object_lock = 1, versioning = 'Enabled', lock_default = ? WHERE name = ?"),
+    setLifecycle: db.prepare('UPDATE buckets SET lifecycle = ? WHERE name = ?'),
+    lifecycleBuckets: db.prepare('SELECT name FROM buckets WHERE lifecycle IS NOT NULL ORDER BY name'),
     deleteObject: db.prepare('DELETE FROM objects WHERE id = ?'),
     pieces: db.prepare('SELECT manifest_id, size, part_number, etag, checksums FROM pieces WHERE object_id = ? ORDER BY idx'),
     pieceManifests: db.prepare('SELECT manifest_id FROM pieces WHERE object_id = ?'),
     insertPiece: db.prepare(
       'INSERT INTO pieces (object_id, idx, manifest_id, size, part_number, etag, checksums) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    getTags: db.prepare('SELECT tags FROM objects WHERE bucket = ? AND key = ?'),
-    setTags: db.prepare('UPDATE objects SET tags = ?, tag_count = ? WHERE bucket = ? AND key = ?'),
+    getTags: db.prepare('SELECT tags FROM objects WHERE id = ?'),
+    setTags: db.prepare('UPDATE objects SET tags = ?, tag_count = ? WHERE id = ?'),
     pieceRef: db.prepare('SELECT 1 FROM pieces WHERE manifest_id = ? LIMIT 1'),
     partRef: db.prepare('SELECT 1 FROM parts WHERE manifest_id = ? LIMIT 1'),
   };

@@ -40,15 +40,31 @@ describe('bucket settings and object ACLs', () => {
 
   it('an object ACL belongs to that object: an overwrite or a delete takes it away', async () => {
     await t.store.putObject('b', 'k', bodyOf('one'), { meta: META });
-    expect(t.store.getObjectAcl('b', 'k')).toEqual({ owner: 'alice' });
+    expect(t.store.getObjectAcl('b', 'k')).toEqual({ owner: 'alice', versionId: 'null' });
     t.store.putObjectAcl('b', 'k', 'public');
-    expect(t.store.getObjectAcl('b', 'k')).toEqual({ owner: 'alice', acl: 'public' });
+    expect(t.store.getObjectAcl('b', 'k')).toEqual({ owner: 'alice', versionId: 'null', acl: 'public' });
     await t.store.putObject('b', 'k', bodyOf('two'), { meta: META });
-    expect(t.store.getObjectAcl('b', 'k')).toEqual({ owner: 'alice' });
+    expect(t.store.getObjectAcl('b', 'k')).toEqual({ owner: 'alice', versionId: 'null' });
     t.store.putObjectAcl('b', 'k', 'public');
     await t.store.deleteObject('b', 'k');
     await t.store.putObject('b', 'k', bodyOf('three'), { meta: META });
-    expect(t.store.getObjectAcl('b', 'k')).toEqual({ owner: 'alice' });
+    expect(t.store.getObjectAcl('b', 'k')).toEqual({ owner: 'alice', versionId: 'null' });
+  });
+
+  it('ACLs are per version: each version keeps its own, a delete marker hides them', async () => {
+    t.store.putBucketVersioning('b', 'Enabled');
+    const v1 = (await t.store.putObject('b', 'k', bodyOf('one'), { meta: META })).versionId!;
+    t.store.putObjectAcl('b', 'k', 'public');
+    const v2 = (await t.store.putObject('b', 'k', bodyOf('two'), { meta: META })).versionId!;
+    expect(t.store.getObjectAcl('b', 'k')).toEqual({ owner: 'alice', versionId: v2 });
+    expect(t.store.getObjectAcl('b', 'k', v1)).toEqual({ owner: 'alice', versionId: v1, acl: 'public' });
+    expect(t.store.putObjectAcl('b', 'k', 'private', v2)).toBe(v2);
+    expect(t.store.getObjectAcl('b', 'k', v1).acl).toBe('public');
+    await t.store.removeObject('b', 'k', {});
+    expect(codeOf(() => t.store.getObjectAcl('b', 'k'))).toBe('NoSuchKey');
+    expect(t.store.getObjectAcl('b', 'k', v2).acl).toBe('private');
+    await t.store.removeObject('b', 'k', { versionId: v1 });
+    expect(codeOf(() => t.store.getObjectAcl('b', 'k', v1))).toBe('NoSuchVersion');
   });
 
   it('deleting a bucket deletes its settings', async () => {

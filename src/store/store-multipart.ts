@@ -24,6 +24,7 @@ import type { PartRecord, UploadRecord } from './catalog-multipart.ts';
 import { toObjectInfo, type Piece } from './catalog-schema.ts';
 import { checkPartNumber } from './store-read.ts';
 import { checksumTypeFor, multipartChecksums } from './store-checksums.ts';
+import { checkRemovable, live, lockOfNewVersion, versionIdFor } from './store-versions.ts';
 import {
   checkWriteConditions,
   maxObjectSizeFor,
@@ -89,6 +90,7 @@ const toPartInfo = (p: PartRecord): PartInfo => ({
 export function createMultipartUpload(ctx: StoreContext, bucket: string, key: string, opts: MultipartCreateOptions): UploadInfo {
   const b = bucketOrThrow(ctx, bucket);
   const checksumType = checksumTypeFor(opts.checksumAlgorithm, opts.checksumType);
+  lockOfNewVersion(ctx.catalog.settings(bucket), bucket, opts.lock); // refuses bad lock headers now, not at Complete
   const u: UploadRecord = {
     uploadId: newUploadId(),
     bucket,
@@ -99,6 +101,7 @@ export function createMultipartUpload(ctx: StoreContext, bucket: string, key: st
     ...(opts.checksumAlgorithm ? { checksumAlgorithm: opts.checksumAlgorithm } : {}),
     ...(checksumType ? { checksumType } : {}),
     owner: b.owner,
+    ...(opts.lock ? { lock: opts.lock } : {}),
   };
   ctx.catalog.uploads.create(u);
   return toUploadInfo(u);
@@ -135,8 +138,8 @@ export async function uploadPart(
 /** Reads a range of an object through the store's own GET and stores it as a part. */
 export async function uploadPartCopy(
   ctx: StoreContext,
-  read: (bucket: string, key: string, opts: { range?: { start: number; end: number }; check: (i: ObjectInfo) => void; signal?: AbortSignal }) => Promise<{ body: AsyncIterable<Uint8Array> & { destroy(): void } }>,
-  src: { bucket: string; key: string },
+  read: (bucket: string, key: string, opts: { versionId?: string; range?: { start: number; end: number }; check: (i: ObjectInfo) => void; signal?: AbortSignal }) => Promise<{ body: AsyncIterable<Uint8Array> & { destroy(): void } }>,
+  src: { bucket: string; key: string; versionId?: string },
   dst: { bucket: string; key: string; uploadId: string; partNumber: number },
   opts: { range?: ByteRange; check?: (source: ObjectInfo) => void; signal?: AbortSignal },
 ): Promise<PartInfo> {
@@ -150,6 +153,7 @@ export async function uploadPartCopy(
     size = opts.range ? opts.range.end - opts.range.start + 1 : info.size;
   };
   const { body } = await read(src.bucket, src.key, {
+    ...(src.versionId !== undefined ? { versionId: src.versionId } : {}),
     ...(opts.range ? { range: { start: opts.range.start, end: opts.range.end } } : {}),
     check,
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -175,8 +179,7 @@ export function completeMultipartUpload(
   return ctx.catalog.tx(() => {
     const u = ctx.catalog.uploads.get(uploadId);
     if (!u || u.bucket !== bucket || u.key !== key) return alreadyCompleted(ctx, target, parts);
-    const current = ctx.catalog.getObject(bucket, key);
-    checkWriteConditions(current, opts.conditions, key);
+    checkWriteConditions(live(ctx.catalog.getObject(bucket, key)), opts.conditions, key);
     const stored = parts.map((p) => listedPart(ctx, uploadId, p));
     stored.forEach((p, i) => {
       if (i < stored.length - 1 && p.size < MIN_PART_SIZE) throw Errors.entityTooSmall(p.partNumber, p.size);
@@ -185,7 +188,12 @@ export function completeMultipartUpload(
     const limits = ctx.limits(b.owner);
     const max = maxObjectSizeFor(ctx, limits);
     if (size > max) throw tooLarge(b.owner, limits, size, max);
-    if (!current) ctx.catalog.usage.checkObjects(b.owner, limits);
+    const settings = ctx.catalog.settings(bucket);
+    const lock = lockOfNewVersion(settings, bucket, u.lock);
+    const versionId = versionIdFor(settings);
+    const replaced = versionId === 'null' ? ctx.catalog.getObject(bucket, key, 'null') : undefined;
+    checkRemovable(ctx, replaced);
+    if (!live(replaced)) ctx.catalog.usage.checkObjects(b.owner, limits);
     const md5 = createHash('md5');
     for (const p of stored) md5.update(Buffer.from(p.etag, 'hex'));
     const sums = multipartChecksums(u, stored, opts.checksums);
@@ -203,6 +211,8 @@ export function completeMultipartUpload(
       tags: u.tags,
       owner: b.owner,
       uploadId,
+      versionId,
+      ...lock,
     };
     const put = ctx.catalog.putObject(obj, pieces);
     const removed = ctx.catalog.uploads.remove(u);

@@ -8,7 +8,7 @@ import { etagListMatches } from '../core/etag.ts';
 import type { Logger } from '../core/log.ts';
 import type { BucketInfo, Checksums, PutBody, WriteConditions } from '../core/object-store.ts';
 import type { Limits, LimitsLookup } from '../core/quota.ts';
-import { Errors, type DomainError } from '../core/errors.ts';
+import { DomainError, Errors, VersionErrors } from '../core/errors.ts';
 import type { DataStore } from '../data/data-store.ts';
 import type { Catalog } from './catalog.ts';
 import type { UsageLedger } from './catalog-usage.ts';
@@ -23,6 +23,8 @@ export interface StoreContext {
   limits: LimitsLookup;
   maxObjectSize: number;
   log?: Logger | undefined;
+  /** May this account bypass GOVERNANCE retention (an account flag an admin sets)? */
+  mayBypassGovernance: (account: string) => boolean;
 }
 
 /** Bytes of storage reserved for one upload in flight. */
@@ -165,6 +167,16 @@ export function checkWriteConditions(current: ObjectRecord | undefined, c: Write
   if (c.ifMatch !== undefined) {
     if (!current) throw Errors.noSuchKey(key);
     if (!etagListMatches(c.ifMatch, current.etag)) throw Errors.preconditionFailed('If-Match');
+  }
+}
+
+/** The second check of write conditions, inside the commit: a change since the first is a race (409). */
+export function racedConditions(current: ObjectRecord | undefined, c: WriteConditions | undefined, key: string): void {
+  try {
+    checkWriteConditions(current, c, key);
+  } catch (e) {
+    if (e instanceof DomainError && (e.code === 'PreconditionFailed' || e.code === 'NoSuchKey')) throw VersionErrors.conditionalConflict();
+    throw e;
   }
 }
 

@@ -206,7 +206,8 @@ describe('put, get, head, delete', () => {
     expect(await code(t.store.putObject('b', 'k', bodyOf('v2'), { meta: META, conditions: { ifMatch: '"0000"' } }))).toBe('PreconditionFailed');
     await t.store.putObject('b', 'k', bodyOf('v2'), { meta: META, conditions: { ifMatch: `"${first.etag.toUpperCase()}"` } });
 
-    // two racing If-None-Match writers: exactly one wins
+    // two racing If-None-Match writers: exactly one wins; the loser passed the first check, so
+    // the change it meets at commit is a conflict (S3's 409 ConditionalRequestConflict)
     const gate = Promise.withResolvers<void>();
     async function* gated(s: string) {
       await gate.promise;
@@ -222,7 +223,7 @@ describe('put, get, head, delete', () => {
     const [ra, rb] = await results;
     expect([ra.status, rb.status].sort()).toEqual(['fulfilled', 'rejected']);
     const loser = [ra, rb].find((r) => r.status === 'rejected') as PromiseRejectedResult;
-    expect(loser.reason).toMatchObject({ code: 'PreconditionFailed' });
+    expect(loser.reason).toMatchObject({ code: 'ConditionalRequestConflict' });
     expect(t.data.counts()).toMatchObject({ pending: 0, live: 2 });
   });
 

@@ -31,8 +31,16 @@ import type {
   UploadInfo,
   WriteConditions,
   Checksums,
+  DeleteResult,
+  LifecycleRule,
+  ListVersionsOptions,
+  ListVersionsResult,
+  LockConfiguration,
+  LockMode,
+  RemoveOptions,
+  VersioningStatus,
 } from '../core/object-store.ts';
-import { Errors } from '../core/errors.ts';
+import { DomainError, Errors, VersionErrors } from '../core/errors.ts';
 import { noLimits, type LimitsLookup, type Usage } from '../core/quota.ts';
 import type { DataStore } from '../data/data-store.ts';
 import { Catalog } from './catalog.ts';
@@ -42,12 +50,17 @@ import {
   checkSameBucket,
   checkWriteConditions,
   maxObjectSizeFor,
+  racedConditions,
   releaseOrphans,
   tooLarge,
   writeAndCommit,
   type StoreContext,
 } from './store-write.ts';
 import * as mp from './store-multipart.ts';
+import * as locks from './store-lock.ts';
+import { VersionLister } from './catalog-versions.ts';
+import { checkRemovable, checkVersionId, live, lockOfNewVersion, versionIdFor, versionToRead } from './store-versions.ts';
+import { applyLifecycle, expirationOf, rulesOf, type LifecycleCounts } from './lifecycle.ts';
 
 /** S3's largest object: 5 TiB. */
 export const DEFAULT_MAX_OBJECT_SIZE = 5 * 1024 ** 4;
@@ -59,11 +72,14 @@ export interface StoreOptions {
   /** The largest object the store accepts (default 5 TiB); accounts may have a lower limit. */
   maxObjectSize?: number;
   log?: Logger;
+  /** Accounts allowed to bypass GOVERNANCE retention (default: none). */
+  mayBypassGovernance?: (account: string) => boolean;
 }
 
 export class Store implements ObjectStore {
   readonly catalog: Catalog;
   private readonly ctx: StoreContext;
+  private readonly versions: VersionLister;
 
   constructor(opts: StoreOptions) {
     this.catalog = new Catalog(opts.db);
@@ -73,7 +89,9 @@ export class Store implements ObjectStore {
       limits: opts.limits ?? noLimits,
       maxObjectSize: opts.maxObjectSize ?? DEFAULT_MAX_OBJECT_SIZE,
       log: opts.log,
+      mayBypassGovernance: opts.mayBypassGovernance ?? (() => false),
     };
+    this.versions = new VersionLister(opts.db);
     // Reservations of an earlier process died with it; counts are recomputed from the rows.
     this.catalog.usage.recalculate(true);
   }
@@ -123,22 +141,20 @@ export class Store implements ObjectStore {
     });
   }
 
-  getObjectAcl(bucket: string, key: string): { owner: string; acl?: string } {
-    return this.catalog.tx(() => {
-      this.getBucket(bucket);
-      const o = this.catalog.getObject(bucket, key);
-      if (!o) throw Errors.noSuchKey(key);
+  /** A version's (the latest's by default) owner and ACL: ACLs are per version row. */
+  getObjectAcl(bucket: string, key: string, versionId?: string): { owner: string; acl?: string; versionId: string } {
+    return this.catalog.read(() => {
+      const o = versionToRead(this.ctx, bucket, key, versionId, 'GET');
       const acl = this.catalog.getObjectAcl(o.id);
-      return { owner: o.owner, ...(acl === undefined ? {} : { acl }) };
+      return { owner: o.owner, versionId: o.versionId, ...(acl === undefined ? {} : { acl }) };
     });
   }
 
-  putObjectAcl(bucket: string, key: string, acl: string | undefined): void {
-    this.catalog.tx(() => {
-      this.getBucket(bucket);
-      const o = this.catalog.getObject(bucket, key);
-      if (!o) throw Errors.noSuchKey(key);
+  putObjectAcl(bucket: string, key: string, acl: string | undefined, versionId?: string): string {
+    return this.catalog.tx(() => {
+      const o = versionToRead(this.ctx, bucket, key, versionId, 'PUT');
       this.catalog.setObjectAcl(o.id, acl);
+      return o.versionId;
     });
   }
 
@@ -147,29 +163,31 @@ export class Store implements ObjectStore {
   async putObject(bucket: string, key: string, body: PutBody, opts: PutOptions): Promise<ObjectInfo> {
     const b = this.getBucket(bucket);
     const conditions = opts.conditions;
-    const existing = this.catalog.getObject(bucket, key);
-    checkWriteConditions(existing, conditions, key); // before reading the body
+    const settings = this.catalog.settings(bucket);
+    checkWriteConditions(live(this.catalog.getObject(bucket, key)), conditions, key); // before reading the body
+    const lock = lockOfNewVersion(settings, bucket, opts.lock);
     const limits = this.ctx.limits(b.owner);
-    if (!existing) this.catalog.usage.checkObjects(b.owner, limits);
     const maxSize = maxObjectSizeFor(this.ctx, limits);
     return writeAndCommit(this.ctx, { owner: b.owner, limits, body, size: opts.size, maxSize, signal: opts.signal }, (w) => {
       checkSameBucket(this.ctx, b); // not deleted (and re-created) meanwhile
-      const current = this.catalog.getObject(bucket, key);
-      checkWriteConditions(current, conditions, key); // a racing writer may have changed it
-      if (!current) this.catalog.usage.checkObjects(b.owner, limits);
+      racedConditions(live(this.catalog.getObject(bucket, key)), conditions, key); // a racing writer may have changed it
+      const now = Date.now();
+      const versionId = this.newVersionSlot(bucket, key, b.owner, limits);
       const hasChecksum = Object.keys(w.checksums).length > 0;
       const { dropped } = this.catalog.putObject(
         {
           bucket,
           key,
+          versionId,
           size: w.size,
           etag: w.md5.toString('hex'),
-          lastModified: Date.now(),
+          lastModified: now,
           meta: opts.meta,
           checksums: w.checksums,
           ...(hasChecksum ? { checksumType: 'FULL_OBJECT' as const } : {}),
           tags: opts.tags ?? {},
           owner: b.owner,
+          ...lock,
         },
         [{ manifestId: w.manifestId, size: w.size, etag: w.md5.toString('hex'), checksums: w.checksums }],
       );
@@ -179,9 +197,21 @@ export class Store implements ObjectStore {
     });
   }
 
+  /**
+   * Inside a write transaction: the version id the next version of (bucket, key) gets, after
+   * checking the object quota and that a null version it replaces is not locked.
+   */
+  private newVersionSlot(bucket: string, key: string, owner: string, limits: ReturnType<LimitsLookup>): string {
+    const versionId = versionIdFor(this.catalog.settings(bucket));
+    const replaced = versionId === 'null' ? this.catalog.getObject(bucket, key, 'null') : undefined;
+    checkRemovable(this.ctx, replaced);
+    if (!live(replaced)) this.catalog.usage.checkObjects(owner, limits);
+    return versionId;
+  }
+
   async getObject(bucket: string, key: string, opts: ReadOptions = {}): Promise<ReadResult> {
     opts.signal?.throwIfAborted();
-    const { o, pieces } = this.objectWithPieces(bucket, key);
+    const { o, pieces } = this.objectWithPieces(bucket, key, opts.versionId, 'GET');
     let info = toObjectInfo(o);
     opts.check?.(info);
     const range = servedRange(o, pieces, opts);
@@ -194,47 +224,82 @@ export class Store implements ObjectStore {
   }
 
   headObject(bucket: string, key: string, opts: { partNumber?: number } = {}): ObjectInfo {
-    if (opts.partNumber === undefined) return toObjectInfo(this.objectOrThrow(bucket, key));
-    const { o, pieces } = this.objectWithPieces(bucket, key);
+    return this.headVersion(bucket, key, opts);
+  }
+
+  headVersion(bucket: string, key: string, opts: { versionId?: string; partNumber?: number } = {}): ObjectInfo {
+    const { o, pieces } = this.objectWithPieces(bucket, key, opts.versionId, 'HEAD');
+    if (opts.partNumber === undefined) return toObjectInfo(o);
     const part = partRange(o, pieces, opts.partNumber);
     const info = toObjectInfo(o);
     return { ...info, size: part.size, ...(part.piece ? { checksums: part.piece.checksums } : {}) };
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {
-    this.catalog.tx(() => {
-      const { deleted, dropped } = this.catalog.deleteObject(bucket, key);
-      if (!deleted) this.getBucket(bucket);
+    await this.removeObject(bucket, key, {});
+  }
+
+  /**
+   * DeleteObject: with a version id that version goes for good (unless locked); without, an
+   * unversioned bucket loses the object, an Enabled bucket gets a delete marker, a Suspended one
+   * loses its null version and gets a null delete marker.
+   */
+  async removeObject(bucket: string, key: string, opts: RemoveOptions): Promise<DeleteResult> {
+    if (opts.versionId !== undefined) checkVersionId(opts.versionId);
+    return this.catalog.tx(() => {
+      const b = this.getBucket(bucket);
+      const settings = this.catalog.settings(bucket);
+      if (opts.versionId !== undefined || settings.versioning === undefined) {
+        const target = this.catalog.getObject(bucket, key, opts.versionId);
+        if (!target) return { ...(opts.versionId !== undefined ? { versionId: opts.versionId } : {}), deleteMarker: false };
+        checkRemovable(this.ctx, target, opts);
+        const { dropped } = this.catalog.deleteObject(bucket, key, target.versionId);
+        releaseOrphans(this.ctx, dropped);
+        return { ...(opts.versionId !== undefined ? { versionId: target.versionId } : {}), deleteMarker: target.deleteMarker };
+      }
+      const versionId = versionIdFor(settings);
+      if (versionId === 'null') checkRemovable(this.ctx, this.catalog.getObject(bucket, key, 'null'), opts);
+      const { dropped } = this.catalog.putObject(
+        { bucket, key, versionId, deleteMarker: true, size: 0, etag: '', lastModified: Date.now(), meta: { user: {} }, checksums: {}, tags: {}, owner: b.owner },
+        [],
+      );
       releaseOrphans(this.ctx, dropped);
+      return { versionId, deleteMarker: true };
     });
   }
 
-  async copyObject(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, opts: CopyOptions): Promise<ObjectInfo> {
+  async copyObject(
+    src: { bucket: string; key: string; versionId?: string },
+    dst: { bucket: string; key: string },
+    opts: CopyOptions,
+  ): Promise<ObjectInfo> {
     opts.signal?.throwIfAborted();
     // No bytes move (the copy shares the source's manifests): the whole copy is one transaction.
     return this.catalog.tx(() => {
-      const { o: source, pieces } = this.objectWithPieces(src.bucket, src.key);
+      const { o: source, pieces } = this.copySource(src);
       opts.check?.(toObjectInfo(source));
       const d = this.getBucket(dst.bucket);
-      if (src.bucket === dst.bucket && src.key === dst.key && opts.metadataDirective === 'COPY') {
+      if (src.bucket === dst.bucket && src.key === dst.key && opts.metadataDirective === 'COPY' && src.versionId === undefined) {
         throw Errors.invalidRequest(
           "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
         );
       }
-      const current = this.catalog.getObject(dst.bucket, dst.key);
-      checkWriteConditions(current, opts.conditions, dst.key);
+      checkWriteConditions(live(this.catalog.getObject(dst.bucket, dst.key)), opts.conditions, dst.key);
+      const lock = lockOfNewVersion(this.catalog.settings(dst.bucket), dst.bucket, opts.lock);
       const limits = this.ctx.limits(d.owner);
       const max = maxObjectSizeFor(this.ctx, limits);
       if (source.size > max) throw tooLarge(d.owner, limits, source.size, max);
-      if (!current) this.catalog.usage.checkObjects(d.owner, limits);
+      const versionId = this.newVersionSlot(dst.bucket, dst.key, d.owner, limits);
       const granted = this.catalog.usage.reserve(d.owner, source.size, limits); // the storage check
       this.catalog.usage.apply(d.owner, { reserved: -granted }); // putObject counts the bytes
-      const tags = opts.taggingDirective === 'COPY' ? (this.catalog.getTags(src.bucket, src.key) ?? {}) : (opts.tags ?? {});
+      const tags = opts.taggingDirective === 'COPY' ? this.catalog.getTags(source.id) : (opts.tags ?? {});
       const meta = opts.metadataDirective === 'COPY' ? source.meta : (opts.meta ?? { user: {} });
       const { dropped } = this.catalog.putObject(
         {
           bucket: dst.bucket,
           key: dst.key,
+          versionId,
+          ...lock,
           size: source.size,
           etag: source.etag,
           lastModified: Date.now(),
@@ -262,18 +327,106 @@ export class Store implements ObjectStore {
   // ---- tagging
 
   getObjectTagging(bucket: string, key: string): Tags {
-    const tags = this.catalog.getTags(bucket, key);
-    if (tags === undefined) throw this.missing(bucket, key);
-    return tags;
+    return this.getVersionTagging(bucket, key).tags;
   }
 
   putObjectTagging(bucket: string, key: string, tags: Tags): void {
-    if (!this.catalog.setTags(bucket, key, tags)) throw this.missing(bucket, key);
+    this.putVersionTagging(bucket, key, tags);
   }
 
   /** DeleteObjectTagging: the object keeps no tags. */
   deleteObjectTagging(bucket: string, key: string): void {
     this.putObjectTagging(bucket, key, {});
+  }
+
+  getVersionTagging(bucket: string, key: string, versionId?: string): { tags: Tags; versionId: string } {
+    const o = versionToRead(this.ctx, bucket, key, versionId, 'GET');
+    return { tags: this.catalog.getTags(o.id), versionId: o.versionId };
+  }
+
+  /** Replaces a version's tags; returns its version id. */
+  putVersionTagging(bucket: string, key: string, tags: Tags, versionId?: string): string {
+    return this.catalog.tx(() => {
+      const o = versionToRead(this.ctx, bucket, key, versionId, 'PUT');
+      this.catalog.setTags(o.id, tags);
+      return o.versionId;
+    });
+  }
+
+  // ---- versioning, object lock, lifecycle (store-lock.ts, lifecycle.ts)
+
+  getBucketVersioning(bucket: string): VersioningStatus | undefined {
+    this.getBucket(bucket);
+    return this.catalog.settings(bucket).versioning;
+  }
+
+  putBucketVersioning(bucket: string, status: VersioningStatus): void {
+    this.catalog.tx(() => {
+      this.getBucket(bucket);
+      if (status === 'Suspended' && this.catalog.settings(bucket).objectLock) {
+        throw VersionErrors.invalidBucketState('An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.');
+      }
+      this.catalog.setVersioning(bucket, status);
+    });
+  }
+
+  listObjectVersions(bucket: string, opts: ListVersionsOptions): ListVersionsResult {
+    return this.catalog.read(() => {
+      this.getBucket(bucket);
+      return this.versions.list(bucket, opts);
+    });
+  }
+
+  enableObjectLock(bucket: string): void {
+    locks.enableObjectLock(this.ctx, bucket);
+  }
+
+  getObjectLockConfiguration(bucket: string): LockConfiguration {
+    return locks.getObjectLockConfiguration(this.ctx, bucket);
+  }
+
+  putObjectLockConfiguration(bucket: string, conf: LockConfiguration): void {
+    locks.putObjectLockConfiguration(this.ctx, bucket, conf);
+  }
+
+  getObjectRetention(bucket: string, key: string, versionId?: string): { mode?: LockMode; retainUntil?: Date } {
+    return locks.getObjectRetention(this.ctx, bucket, key, versionId);
+  }
+
+  putObjectRetention(bucket: string, key: string, retention: { mode?: LockMode; retainUntil?: Date }, opts: RemoveOptions): void {
+    locks.putObjectRetention(this.ctx, bucket, key, retention, opts);
+  }
+
+  getObjectLegalHold(bucket: string, key: string, versionId?: string): boolean {
+    return locks.getObjectLegalHold(this.ctx, bucket, key, versionId);
+  }
+
+  putObjectLegalHold(bucket: string, key: string, on: boolean, versionId?: string): void {
+    locks.putObjectLegalHold(this.ctx, bucket, key, on, versionId);
+  }
+
+  getBucketLifecycle(bucket: string): LifecycleRule[] {
+    this.getBucket(bucket);
+    return rulesOf(this.catalog.settings(bucket));
+  }
+
+  putBucketLifecycle(bucket: string, rules: LifecycleRule[] | undefined): void {
+    this.catalog.tx(() => {
+      this.getBucket(bucket);
+      this.catalog.setLifecycle(bucket, rules);
+    });
+  }
+
+  expirationOf(info: ObjectInfo): { date: Date; ruleId: string } | undefined {
+    return expirationOf(this.ctx, info, this.lifecycleDayMs);
+  }
+
+  /** The length of a lifecycle "day" (--lifecycle-day; 24 h unless a test shortens it). */
+  lifecycleDayMs = 24 * 3600 * 1000;
+
+  /** Applies every bucket's lifecycle rules once (the lifecycle worker calls this). */
+  applyLifecycle(now = Date.now()): Promise<LifecycleCounts> {
+    return applyLifecycle(this.ctx, { dayMs: this.lifecycleDayMs, now, remove: (b, k, o) => this.removeObject(b, k, o) });
   }
 
   // ---- multipart
@@ -304,7 +457,7 @@ export class Store implements ObjectStore {
   }
 
   uploadPartCopy(
-    src: { bucket: string; key: string },
+    src: { bucket: string; key: string; versionId?: string },
     dst: { bucket: string; key: string; uploadId: string; partNumber: number },
     opts: { range?: ByteRange; check?: (source: ObjectInfo) => void; signal?: AbortSignal },
   ): Promise<PartInfo> {
@@ -324,8 +477,8 @@ export class Store implements ObjectStore {
   }
 
   /** The object's pieces in order (manifest id, size, part number...), for `datamesh admin inspect`. */
-  objectPieces(bucket: string, key: string): Piece[] {
-    return this.objectWithPieces(bucket, key).pieces;
+  objectPieces(bucket: string, key: string, versionId?: string): Piece[] {
+    return this.objectWithPieces(bucket, key, versionId).pieces;
   }
 
   // ---- usage and lifecycle
@@ -351,22 +504,23 @@ export class Store implements ObjectStore {
 
   // ---- helpers
 
-  private objectOrThrow(bucket: string, key: string): ObjectRecord {
-    const o = this.catalog.getObject(bucket, key);
-    if (!o) throw this.missing(bucket, key);
-    return o;
-  }
-
-  /** The object and its pieces, read in one transaction (a consistent snapshot). */
-  private objectWithPieces(bucket: string, key: string): { o: ObjectRecord; pieces: Piece[] } {
+  /** The version (latest by default) and its pieces, read in one transaction (a consistent snapshot). */
+  private objectWithPieces(bucket: string, key: string, versionId?: string, method = 'GET'): { o: ObjectRecord; pieces: Piece[] } {
     return this.catalog.read(() => {
-      const o = this.objectOrThrow(bucket, key);
+      const o = versionToRead(this.ctx, bucket, key, versionId, method);
       return { o, pieces: this.catalog.pieces(o.id) };
     });
   }
 
-  /** NoSuchBucket when the bucket is missing, else NoSuchKey. */
-  private missing(bucket: string, key: string) {
-    return this.catalog.getBucket(bucket) ? Errors.noSuchKey(key) : Errors.noSuchBucket(bucket);
+  /** A copy source: S3 refuses a delete marker named by version id with 400 InvalidRequest. */
+  private copySource(src: { bucket: string; key: string; versionId?: string }): { o: ObjectRecord; pieces: Piece[] } {
+    try {
+      return this.objectWithPieces(src.bucket, src.key, src.versionId);
+    } catch (e) {
+      if (e instanceof DomainError && e.code === 'MethodNotAllowed') {
+        throw Errors.invalidRequest('The source of a copy request may not specifically refer to a delete marker by version id.');
+      }
+      throw e;
+    }
   }
 }

@@ -8,34 +8,41 @@ _datamesh() {
     path="${path:+$path }$w"
   done
   case "$path" in
+    "admin catalog sync"|"admin catalog sync "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin user create"|"admin user create "*) words="--endpoint --region --json --data --config --max-storage --max-objects --max-buckets --max-object-size --max-requests-per-minute --max-monthly-transfer --admin --help"; leaf=1 ;;
     "admin user list"|"admin user list "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin user info"|"admin user info "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin user suspend"|"admin user suspend "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin user resume"|"admin user resume "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin user delete"|"admin user delete "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
+    "admin user set"|"admin user set "*) words="--endpoint --region --json --data --config --allow-bypass-governance --deny-bypass-governance --help"; leaf=1 ;;
     "admin key create"|"admin key create "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin key list"|"admin key list "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin key delete"|"admin key delete "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin quota set"|"admin quota set "*) words="--endpoint --region --json --data --config --max-storage --max-objects --max-buckets --max-object-size --max-requests-per-minute --max-monthly-transfer --help"; leaf=1 ;;
     "admin quota show"|"admin quota show "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
-    "config print"|"config print "*) words="--listen --data --region --domain --log-level --log-format --ec --segment-size --inline-threshold --scrub-interval --fsync --collect-interval --listen-mesh --bootstrap --capacity --repair-after --metrics-token --max-concurrent-requests --max-header-size --header-timeout --body-idle-timeout --idle-timeout --shutdown-grace --config --help"; leaf=1 ;;
+    "config print"|"config print "*) words="--listen --data --region --domain --log-level --log-format --ec --segment-size --inline-threshold --segments-in-flight --scrub-interval --fsync --collect-interval --listen-mesh --bootstrap --capacity --catalog-sync-interval --repair-after --metrics-token --max-concurrent-requests --max-header-size --header-timeout --body-idle-timeout --idle-timeout --lifecycle-interval --lifecycle-day --shutdown-grace --config --help"; leaf=1 ;;
     "admin info"|"admin info "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin scrub"|"admin scrub "*) words="--endpoint --region --json --data --config --detach --help"; leaf=1 ;;
     "admin jobs"|"admin jobs "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
-    "admin inspect"|"admin inspect "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
+    "admin inspect"|"admin inspect "*) words="--endpoint --region --json --data --config --version-id --help"; leaf=1 ;;
     "admin mesh"|"admin mesh "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
+    "key export"|"key export "*) words="--data --shares --help"; leaf=1 ;;
+    "key import"|"key import "*) words="--data --key-words --key-shares --force --help"; leaf=1 ;;
     "admin usage"|"admin usage "*) words="--endpoint --region --json --data --config --month --help"; leaf=1 ;;
-    "admin user"|"admin user "*) words="create list info suspend resume delete"; leaf=0 ;;
+    "admin catalog"|"admin catalog "*) words="sync"; leaf=0 ;;
+    "admin user"|"admin user "*) words="create list info suspend resume delete set"; leaf=0 ;;
     "admin key"|"admin key "*) words="create list delete"; leaf=0 ;;
     "admin quota"|"admin quota "*) words="set show"; leaf=0 ;;
-    "serve"|"serve "*) words="--listen --data --region --domain --log-level --log-format --ec --segment-size --inline-threshold --scrub-interval --fsync --collect-interval --listen-mesh --bootstrap --capacity --repair-after --metrics-token --max-concurrent-requests --max-header-size --header-timeout --body-idle-timeout --idle-timeout --shutdown-grace --config --help"; leaf=1 ;;
+    "serve"|"serve "*) words="--listen --data --region --domain --log-level --log-format --ec --segment-size --inline-threshold --segments-in-flight --scrub-interval --fsync --collect-interval --listen-mesh --bootstrap --capacity --catalog-sync-interval --repair-after --metrics-token --max-concurrent-requests --max-header-size --header-timeout --body-idle-timeout --idle-timeout --lifecycle-interval --lifecycle-day --shutdown-grace --config --help"; leaf=1 ;;
     "node"|"node "*) words="--data --log-level --log-format --fsync --listen-mesh --bootstrap --capacity --config --help"; leaf=1 ;;
     "completion"|"completion "*) words="--help"; leaf=1 ;;
     "health"|"health "*) words="--endpoint --wait --help"; leaf=1 ;;
+    "recover"|"recover "*) words="--data --bootstrap --swarm-key --key-words --key-shares --timeout --force --json --help"; leaf=1 ;;
     "config"|"config "*) words="print"; leaf=0 ;;
-    "admin"|"admin "*) words="info scrub jobs inspect mesh user key quota usage"; leaf=0 ;;
-    *) words="serve node config completion health admin help --help --version" ;;
+    "admin"|"admin "*) words="info scrub jobs inspect mesh catalog user key quota usage"; leaf=0 ;;
+    "key"|"key "*) words="export import"; leaf=0 ;;
+    *) words="serve node config completion health admin key recover help --help --version" ;;
   esac
   if [[ $leaf == 1 && $cur != -* ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))

@@ -18,11 +18,14 @@ import { formatBytes } from '../../core/sizes.ts';
 import { readConfigFile } from '../config.ts';
 import type { CliIo, CommandContext } from './types.ts';
 
-const inspect: ExtraCommand = async (args, client, { json }) => {
+const inspect: ExtraCommand = async (args, client, { json, values }) => {
+  const versionId = typeof values['version-id'] === 'string' ? values['version-id'] : undefined;
   const [bucket, key] = args as [string, string];
-  const r = await client.request<InspectResult>('GET', `/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`);
+  const r = await client.request<InspectResult>('GET', `/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`, {
+    query: { versionId },
+  });
   if (json) return JSON.stringify(r, null, 2) + '\n';
-  const head = `${r.bucket}/${r.key}: ${r.size} bytes, ETag ${r.etag}, Reed-Solomon ${r.ec.k}+${r.ec.m}, ${r.inline ? 'kept inline (encrypted) in the metadata' : `${r.segments.length} segments`}\n`;
+  const head = `${r.bucket}/${r.key}${r.versionId !== undefined && r.versionId !== 'null' ? ` (version ${r.versionId})` : ''}: ${r.size} bytes, ETag ${r.etag}, Reed-Solomon ${r.ec.k}+${r.ec.m}, ${r.inline ? 'kept inline (encrypted) in the metadata' : `${r.segments.length} segments`}\n`;
   const rows = r.segments.flatMap((s) => s.shards.map((sh) => [String(s.index), String(sh.index), sh.id, sh.location, sh.path ?? '']));
   return head + (rows.length ? renderTable(['segment', 'shard', 'id', 'location', 'path'], rows) : '');
 };

@@ -121,7 +121,11 @@ export const COMMANDS: CommandSpec[] = [
     details: 'The scrub runs on the server as a job: a dropped connection (Ctrl-C, a closed laptop) never stops it.',
   }),
   adminCommand(['jobs'], 'background jobs; with an ID, follow that job to its end', { args: '[ID]', positionals: [0, 1] }),
-  adminCommand(['inspect'], "where an object's shards live (its manifest)", { args: 'BUCKET KEY', positionals: [2, 2] }),
+  adminCommand(['inspect'], "where an object's (or a version's) shards live (its manifest)", {
+    args: 'BUCKET KEY',
+    positionals: [2, 2],
+    options: { 'version-id': { type: 'string', arg: 'V', help: 'one version of the object [default the latest]' } },
+  }),
   adminCommand(['mesh'], 'peers, redundancy of the stored data, repair queue, the catalog copy in the mesh'),
   adminCommand(['catalog', 'sync'], 'ship the catalog to the mesh now; answers once the copy is durable'),
   {
@@ -172,6 +176,14 @@ export const COMMANDS: CommandSpec[] = [
   adminCommand(['user', 'suspend'], 'refuse its requests (its data is kept)', { args: 'NAME', positionals: [1, 1] }),
   adminCommand(['user', 'resume'], 'allow its requests again', { args: 'NAME', positionals: [1, 1] }),
   adminCommand(['user', 'delete'], 'delete an account that owns no buckets', { args: 'NAME', positionals: [1, 1] }),
+  adminCommand(['user', 'set'], 'change a permission of an account: bypassing GOVERNANCE object lock retention', {
+    args: 'NAME',
+    positionals: [1, 1],
+    options: {
+      'allow-bypass-governance': { type: 'boolean', help: 'let it delete/shorten GOVERNANCE-locked versions (with x-amz-bypass-governance-retention: true)' },
+      'deny-bypass-governance': { type: 'boolean', help: 'deny that again' },
+    },
+  }),
   adminCommand(['key', 'create'], 'a new access key (rotation); prints it once', { args: 'NAME', positionals: [1, 1] }),
   adminCommand(['key', 'list'], 'its access keys', { args: 'NAME', positionals: [1, 1] }),
   adminCommand(['key', 'delete'], 'delete one access key', { args: 'NAME ACCESS_KEY', positionals: [2, 2] }),

@@ -93,7 +93,7 @@ export function usageFromRows(db: DB): Map<string, { bytes: number; objects: num
   const rows = db
     .prepare(
       `SELECT account, SUM(bytes) AS bytes, SUM(objects) AS objects FROM (
-         SELECT owner AS account, size AS bytes, 1 AS objects FROM objects
+         SELECT owner AS account, size AS bytes, 1 - delete_marker AS objects FROM objects
          UNION ALL SELECT u.owner, p.size, 0 FROM parts p JOIN uploads u ON u.upload_id = p.upload_id
        ) GROUP BY account`,
     )
