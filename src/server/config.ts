@@ -8,12 +8,22 @@ import { resolve } from 'node:path';
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import { parseEc } from '../codec/erasure.ts';
-import { parseDuration, parseSize } from '../core/sizes.ts';
-
-/** Sizes and durations have one syntax everywhere (src/core/sizes.ts). */
-export { parseDuration, parseSize };
+import { parseDuration as coreDuration, parseSize as coreSize } from '../core/sizes.ts';
 
 export class ConfigError extends Error {}
+
+/** Sizes and durations have one syntax everywhere (src/core/sizes.ts); here a mistake is a ConfigError. */
+const asConfigError =
+  <T,>(parse: (v: string) => T) =>
+  (v: string): T => {
+    try {
+      return parse(v);
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+  };
+export const parseSize = asConfigError(coreSize);
+export const parseDuration = asConfigError(coreDuration);
 
 export type Kind = 'string' | 'size' | 'duration' | 'int' | 'list' | 'bool';
 
