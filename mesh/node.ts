@@ -13,9 +13,11 @@ import type { PeerId } from '@libp2p/interface';
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
+import { preSharedKey } from './pnet.ts';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
 import { join } from 'node:path';
+import { Admission, type AdmissionState, type AdmitPolicy } from './admission.ts';
 import { ProvideQueue } from './announce.ts';
 import {
   DEFAULT_DOWN_AFTER_FAILURES,
@@ -70,6 +72,14 @@ export interface MeshNodeOptions {
   announce?: boolean;
   /** Whether this node counts itself as a placement target (default: true for a gateway). */
   storesLocally?: boolean;
+  /** The network secret (swarm-key.ts): every connection is encrypted with it first. */
+  swarmKey: Uint8Array;
+  /** Which peers holding the secret this node works with (default: manual, new peers wait). */
+  admitPeers?: AdmitPolicy;
+  /** Shards no admitted gateway claims are deleted once this old (default 1 h). */
+  orphanGraceMs?: number;
+  /** Bytes of inbound shard bodies held at once, all peers together (default MAX_INBOUND_BYTES). */
+  maxInboundBytes?: number;
 }
 
 export interface PeerStatus {
@@ -84,6 +94,8 @@ export interface PeerStatus {
   /** null: unlimited or not reported yet. */
   capacity: number | null;
   health: PeerHealth;
+  /** Whether this node works with the peer: pending (waits for an operator), admitted, evicted. */
+  admission: AdmissionState;
 }
 
 export interface MeshNode {
@@ -103,19 +115,35 @@ export interface MeshNode {
   probeAll(): Promise<void>;
   /** Resolves when the DHT announcements queued so far are done (tests, shutdown). */
   announced(): Promise<void>;
+  readonly admission: Admission;
+  /** Deletes the local shards no admitted gateway claims, older than the grace period (also run periodically). */
+  collectUnclaimed(): Promise<number>;
   readonly libp2p: Awaited<ReturnType<typeof startLibp2p>>;
   stop(): Promise<void>;
 }
 
 const THIRTY_DAYS = 30 * 24 * 3600 * 1000;
+export const DEFAULT_ORPHAN_GRACE_MS = 3_600_000;
+/** Time the pnet nonce exchange may take on a busy machine. */
+const PNET_HANDSHAKE_MS = 10_000;
 const silent: MeshLog = { debug() {}, info() {}, warn() {} };
 
-function startLibp2p(opts: { privateKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>; datastore: PeerCachingDatastore; listen: string[]; host: ShardHost }) {
+function startLibp2p(opts: {
+  privateKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>;
+  datastore: PeerCachingDatastore;
+  listen: string[];
+  host: ShardHost;
+  swarmKey: Uint8Array;
+  authorize: (peer: string) => boolean;
+  maxInboundBytes?: number;
+}) {
   return createLibp2p({
     privateKey: opts.privateKey,
     datastore: opts.datastore,
     addresses: { listen: opts.listen },
     transports: [tcp()],
+    // The network secret: without it a connection never gets past its first bytes.
+    connectionProtector: preSharedKey({ psk: opts.swarmKey, timeout: PNET_HANDSHAKE_MS }),
     connectionEncrypters: [noise()],
     // A request frame (up to MAX_MESSAGE_BYTES) may arrive before the protocol handler listens.
     streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: MAX_MESSAGE_BYTES + 1024 * 1024 } })],
@@ -128,7 +156,7 @@ function startLibp2p(opts: { privateKey: Awaited<ReturnType<typeof loadOrCreateP
       identify: identify(),
       ping: ping(),
       dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
-      shards: shardProtocol({ host: opts.host }),
+      shards: shardProtocol({ host: opts.host, authorize: opts.authorize, ...(opts.maxInboundBytes ? { maxInboundBytes: opts.maxInboundBytes } : {}) }),
     },
   });
 }
@@ -148,10 +176,20 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     onStored: (id) => announce && provideQueue.add(id),
   });
   await host.refresh();
+  const admission = new Admission(owners.db, opts.admitPeers ?? { mode: 'manual' });
+  const admitted = (peer: string): boolean => peer === self || admission.isAdmitted(peer);
   const datastore = new PeerCachingDatastore(join(opts.dataDir, 'libp2p'));
   await datastore.open();
 
-  const libp2p = await startLibp2p({ privateKey, datastore, listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], host });
+  const libp2p = await startLibp2p({
+    privateKey,
+    datastore,
+    listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+    host,
+    swarmKey: opts.swarmKey,
+    authorize: admitted,
+    ...(opts.maxInboundBytes ? { maxInboundBytes: opts.maxInboundBytes } : {}),
+  });
   const service: ShardProtocolService = libp2p.services.shards;
 
   // The mesh peers this node knows: remembered in the peer store, or learnt through identify.
@@ -161,6 +199,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     if (id === self || !protocols.includes(SHARD_PROTOCOL)) return false;
     const isNew = !known.has(id);
     known.set(id, { peerId, addresses: addresses.map((a) => a.toString()) });
+    admission.seen(id);
     return isNew;
   };
   for (const p of await libp2p.peerStore.all()) learn(p.id, p.protocols, p.addresses.map((a) => a.multiaddr));
@@ -190,7 +229,14 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     const isNew = learn(peer.id, peer.protocols, peer.addresses.map((a) => String(a.multiaddr)));
     if (isNew) {
       table.ensure(peer.id.toString());
-      log.info(`mesh peer ${peer.id} joined`);
+      const state = admission.state(peer.id.toString());
+      if (opts.role === 'storage') log.debug(`mesh peer ${peer.id} joined`);
+      else
+        log.info(
+          state === 'pending'
+            ? `mesh peer ${peer.id} joined, pending: it gets no shard until an operator runs datamesh admin mesh admit ${peer.id}`
+            : `mesh peer ${peer.id} joined (${state})`,
+        );
       void liveness.probe(peer.id.toString());
     }
   };
@@ -204,6 +250,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     table,
     peers: () => [...known.keys()],
     storesLocally: opts.storesLocally ?? opts.role === 'gateway',
+    admitted,
     requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     routing: libp2p.contentRouting,
     onLocalDelete: (id) => void provideQueue.forget(id),
@@ -222,6 +269,20 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
   await dialer.start();
   const probing = opts.probe ?? opts.role === 'gateway';
   if (probing) liveness.start();
+
+  // Shards here that no admitted gateway claims (junk, an evicted gateway's) go after the grace period.
+  const grace = opts.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
+  let collecting: Promise<number> | undefined;
+  const collectUnclaimed = (): Promise<number> =>
+    (collecting ??= host
+      .collectUnclaimed(admitted, grace)
+      .then((n) => {
+        if (n > 0) log.info(`collected ${n} shards that no admitted gateway claims (older than ${grace} ms)`);
+        return n;
+      })
+      .finally(() => (collecting = undefined)));
+  const collectTimer = setInterval(() => void collectUnclaimed().catch((err: Error) => log.warn(`collecting unclaimed shards failed: ${err.message}`)), Math.min(3_600_000, Math.max(500, Math.floor(grace / 2))));
+  collectTimer.unref();
 
   let stopped = false;
   const startedAt = Date.now();
@@ -245,6 +306,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
         bytes: me.used,
         capacity: me.capacity,
         health: { successRate: 1, latencyMs: 0, score: 1 },
+        admission: 'admitted',
       };
       const others = [...known.entries()].map(([id, k]): PeerStatus => {
         const r = table.ensure(id);
@@ -258,6 +320,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
           bytes: r.stats?.used ?? null,
           capacity: r.stats?.capacity ?? null,
           health: table.health(id),
+          admission: admission.state(id) ?? 'pending',
         };
       });
       return [selfStatus, ...others];
@@ -267,9 +330,13 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     downSince: (peer) => table.downSince(peer),
     probeAll: () => liveness.round(),
     announced: () => provideQueue.onIdle(),
+    admission,
+    collectUnclaimed,
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(collectTimer);
+      await collecting?.catch(() => {});
       dialer.stop();
       provideQueue.stop();
       await liveness.stop();

@@ -12,7 +12,7 @@ import { silentLog } from './types.ts';
 import { EcRepo } from './schema.ts';
 import { writeBody } from './writer.ts';
 import { loadManifest, readManifest } from './reader.ts';
-import { collectGarbage, sweepOrphans } from './gc.ts';
+import { collectGarbage, collectUnclaimed, sweepOrphans } from './gc.ts';
 import { repairPeers, scrubAll } from './scrub.ts';
 import { checkEc } from '../codec/erasure.ts';
 import { deriveKek, makeKeyCheck, verifyKeyCheck } from '../codec/crypto.ts';
@@ -178,6 +178,10 @@ export function createEcDataStore(opts: EcDataStoreOptions): EcDataStore {
       };
       stoppers.add(stop);
       return stop;
+    },
+    collectUnclaimed(peers, graceMs) {
+      open();
+      return collectUnclaimed(ctx, peers, graceMs);
     },
     sweepOrphans() {
       open();

@@ -120,7 +120,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
       const admin = createAdminApi(accounts, {
         authenticate: auth,
         log,
-        extend: (api) => mountOpsApi(api, { store, data: data.store, view: () => data.view() }),
+        extend: (api) => mountOpsApi(api, { store, data: data.store, view: () => data.view(), setAdmission: (peer, action) => data.setAdmission(peer, action) }),
       });
       app.route('/_datamesh/admin/v1', admin);
     },

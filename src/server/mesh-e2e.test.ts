@@ -22,6 +22,7 @@ import { freePortRange, startCluster, type ClusterMember } from '../../scripts/c
 import { bytesOf, ROOT, runAdminCli } from './testing/server.ts';
 import type { InspectResult } from './ops-api.ts';
 import type { MeshView } from './open-data.ts';
+import { inspectObject, meshView } from './testing/mesh.ts';
 
 const MiB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'datamesh-mesh-'));
@@ -73,16 +74,8 @@ async function until(cond: () => Promise<boolean>, ms: number): Promise<void> {
 }
 
 const gw = { get url() { return cluster.endpoint; } };
-async function mesh(): Promise<MeshView> {
-  const r = await runAdminCli(gw, 'mesh', '--json');
-  if (r.code !== 0) throw new Error(r.err);
-  return JSON.parse(r.out) as MeshView;
-}
-async function inspect(key: string): Promise<InspectResult> {
-  const r = await runAdminCli(gw, 'inspect', B, key, '--json');
-  expect(r.code, r.err).toBe(0);
-  return JSON.parse(r.out) as InspectResult;
-}
+const mesh = (): Promise<MeshView> => meshView(gw);
+const inspect = (key: string): Promise<InspectResult> => inspectObject(gw, B, key);
 async function readsBack(): Promise<void> {
   for (const [key, body] of objects) {
     const got = await bytesOf((await s3.send(new GetObjectCommand({ Bucket: B, Key: key }))).Body);

@@ -4,6 +4,8 @@
  *   POST /scrub                   verify every shard, rebuild what is missing; answers the summary
  *   GET  /scrub                   progress of the running (or last) scrub
  *   GET  /mesh                    peers, redundancy of the stored data, the repair queue
+ *   POST /mesh/peers/:id/admit    let a pending (or evicted) mesh peer take shards
+ *   POST /mesh/peers/:id/evict    take a peer out of placement and rebuild its shards elsewhere
  */
 import type { Hono } from 'hono';
 import type { AdminEnv } from './admin-api.ts';
@@ -50,7 +52,10 @@ export interface ScrubState {
   last?: ScrubResult & { finished: string };
 }
 
-export function mountOpsApi(app: Hono<AdminEnv>, deps: { store: Store; data: EcDataStore; view: () => MeshView }): void {
+export function mountOpsApi(
+  app: Hono<AdminEnv>,
+  deps: { store: Store; data: EcDataStore; view: () => MeshView; setAdmission: (peer: string, action: 'admit' | 'evict') => { peer: string; admission: string } },
+): void {
   const state: ScrubState = { running: false, done: 0, total: 0 };
   let current: Promise<ScrubResult> | undefined;
 
@@ -80,4 +85,6 @@ export function mountOpsApi(app: Hono<AdminEnv>, deps: { store: Store; data: EcD
   app.get('/scrub', (c) => c.json(state));
 
   app.get('/mesh', (c) => c.json(deps.view()));
+  app.post('/mesh/peers/:peer/admit', (c) => c.json(deps.setAdmission(c.req.param('peer'), 'admit')));
+  app.post('/mesh/peers/:peer/evict', (c) => c.json(deps.setAdmission(c.req.param('peer'), 'evict')));
 }

@@ -9,8 +9,11 @@ const HELP = `datamesh: an S3-compatible object store on encrypted, erasure-code
 Usage:
   datamesh serve [--listen HOST:PORT] [--data DIR] [--region R] [--domain D] [--log-level L] [--ec K+M] [--config FILE]
                  [--listen-mesh MULTIADDR] [--bootstrap MULTIADDR]... [--repair-after 10m] [--fsync false]
-  datamesh node --data DIR --listen-mesh MULTIADDR --bootstrap MULTIADDR... [--capacity 100GiB]
+                 [--swarm-key FILE] [--admit-peers manual|auto|PEER_ID,...] [--orphan-grace 1h]
+  datamesh node --data DIR --listen-mesh MULTIADDR --bootstrap MULTIADDR... --swarm-key FILE
+                --admit-peers GATEWAY_ID,...|auto [--capacity 100GiB]
                                                   a storage-only mesh peer
+  datamesh admin mesh admit|evict PEER_ID         let a mesh peer take shards, or drain it
   datamesh admin inspect BUCKET KEY [--json]      where the shards of an object live
   datamesh admin mesh [--json]                    peers, redundancy, repair queue
   datamesh admin scrub                            verify every shard and rebuild what is missing
