@@ -35,9 +35,9 @@ describe('admission and bounded memory on the shard protocol', () => {
   const BUDGET = 8 * MiB;
 
   beforeAll(async () => {
-    gw = await mesh.start({ role: 'gateway', admitPeers: { mode: 'manual' }, maxInboundBytes: BUDGET });
+    gw = await mesh.start({ role: 'gateway', admitPeers: { mode: 'manual' } });
     pending = await mesh.start({ bootstrap: gw.multiaddrs });
-    member = await mesh.start({ bootstrap: gw.multiaddrs });
+    member = await mesh.start({ bootstrap: gw.multiaddrs, maxInboundBytes: BUDGET });
     gw.admission.admit(member.peerId);
     await waitFor('the gateway to know both peers', () => [pending, member].every((n) => gw.peers().some((p) => p.id === n.peerId && p.state === 'up')));
   });
@@ -66,10 +66,10 @@ describe('admission and bounded memory on the shard protocol', () => {
   });
 
   it('holds at most the inbound budget for an admitted peer\'s stalled puts, and frees it when they go', async () => {
-    const service = gw.libp2p.services.shards;
+    const service = member.libp2p.services.shards;
     const streams: Stream[] = [];
     for (let i = 0; i < 4; i++) {
-      const s = await member.libp2p.dialProtocol(peerIdFromString(gw.peerId), SHARD_PROTOCOL);
+      const s = await gw.libp2p.dialProtocol(peerIdFromString(member.peerId), SHARD_PROTOCOL);
       startPut(s, shardId(randomBytes(16)), 6 * MiB, 2 * MiB);
       streams.push(s);
     }
@@ -77,10 +77,20 @@ describe('admission and bounded memory on the shard protocol', () => {
     expect(service.budget.inUse).toBeLessThanOrEqual(BUDGET);
     for (const s of streams) s.abort(new Error('gone'));
     await waitFor('the budget to be free again', () => service.budget.inUse === 0);
-    // and the peer is still served normally
+    // and the gateway is still served normally
     const bytes = new Uint8Array(randomBytes(64 * 1024));
     const id = shardId(bytes);
-    await member.libp2p.services.shards.request(peerIdFromString(gw.peerId), { op: 'put', id }, bytes, { signal: AbortSignal.timeout(20_000) });
-    expect(await gw.network.has(gw.peerId, id)).toBe(true);
+    await gw.network.put(member.peerId, id, bytes);
+    expect(await gw.network.has(member.peerId, id)).toBe(true);
+  });
+
+  it('lets no peer, admitted or not, store, read or delete shards on a gateway: it answers probes only', async () => {
+    const bytes = new Uint8Array(randomBytes(1000));
+    const id = shardId(bytes);
+    const ask = (op: 'put' | 'get' | 'stat') =>
+      member.libp2p.services.shards.request(peerIdFromString(gw.peerId), op === 'stat' ? { op } : { op, id }, op === 'put' ? bytes : undefined, { signal: AbortSignal.timeout(20_000) });
+    expect((await ask('put')).header).toMatchObject({ ok: false, code: 'Denied' });
+    expect((await ask('get')).header).toMatchObject({ ok: false, code: 'Denied' });
+    expect((await ask('stat')).header).toMatchObject({ ok: true });
   });
 });

@@ -35,7 +35,7 @@ import { LivenessMonitor } from './liveness.ts';
 import type { LocalShardStore } from './local-shards.ts';
 import { MeshNetwork } from './mesh-network.ts';
 import { PeerCachingDatastore } from './peer-datastore.ts';
-import { OwnerIndex, ShardHost, shardProtocol, type ShardProtocolService } from './shard-protocol/index.ts';
+import { OwnerIndex, ShardHost, shardProtocol, type ShardProtocolService, type ShardRequest } from './shard-protocol/index.ts';
 
 /** The part of a pino (or console) logger the mesh uses. */
 export interface MeshLog {
@@ -134,7 +134,7 @@ function startLibp2p(opts: {
   listen: string[];
   host: ShardHost;
   swarmKey: Uint8Array;
-  authorize: (peer: string) => boolean;
+  authorize: (peer: string, op: ShardRequest['op']) => boolean;
   maxInboundBytes?: number;
 }) {
   return createLibp2p({
@@ -187,7 +187,9 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'],
     host,
     swarmKey: opts.swarmKey,
-    authorize: admitted,
+    // Storage peers serve their admitted gateways; a gateway answers only liveness probes:
+    // no peer stores, reads or deletes shards on a gateway's disk.
+    authorize: (peer, op) => admitted(peer) && (opts.role === 'storage' || op === 'stat'),
     ...(opts.maxInboundBytes ? { maxInboundBytes: opts.maxInboundBytes } : {}),
   });
   const service: ShardProtocolService = libp2p.services.shards;

@@ -40,8 +40,8 @@ export interface ShardProtocolInit {
   inboundTimeoutMs?: number;
   maxInboundStreams?: number;
   maxOutboundStreams?: number;
-  /** Whether this node serves `peer` (admitted). Default: everyone (tests of the protocol alone). */
-  authorize?: (peer: string) => boolean;
+  /** Whether this node serves `op` to `peer` (admitted). Default: everyone (tests of the protocol alone). */
+  authorize?: (peer: string, op: ShardRequest['op']) => boolean;
   /** Bytes of inbound shard bodies held at once, all peers together (default MAX_INBOUND_BYTES). */
   maxInboundBytes?: number;
   /** Inbound requests one peer may have in flight at once, over all its connections. */
@@ -65,7 +65,7 @@ export class ShardProtocolService implements Startable {
   private readonly maxOutboundStreams: number;
   private host: ShardHost | undefined;
   private started = false;
-  private readonly authorize: (peer: string) => boolean;
+  private readonly authorize: (peer: string, op: ShardRequest['op']) => boolean;
   private readonly maxStreamsPerPeer: number;
   private readonly inFlight = new Map<string, number>();
   /** Memory for the bodies of inbound puts, shared by every peer. */
@@ -132,7 +132,7 @@ export class ShardProtocolService implements Startable {
     try {
       const { head, bodyLength } = await lp.readHead({ signal });
       const req = parseRequestHeader(parseHead(head), bodyLength);
-      const refusal = this.refusal(remote, active);
+      const refusal = this.refusal(remote, req.op, active);
       if (refusal !== undefined) {
         this.refused++;
         await lp.write(encodeFrame(refusal), { signal });
@@ -162,12 +162,12 @@ export class ShardProtocolService implements Startable {
     }
   }
 
-  private refusal(remote: string, active: number): ShardResponse | undefined {
-    if (!this.authorize(remote))
+  private refusal(remote: string, op: ShardRequest['op'], active: number): ShardResponse | undefined {
+    if (!this.authorize(remote, op))
       return {
         ok: false,
         code: 'Denied',
-        reason: `peer ${remote} is not admitted to this node's mesh (an operator admits it with: datamesh admin mesh admit ${remote})`,
+        reason: `peer ${remote} may not ${op} here: it is not admitted to this node's mesh (a gateway's operator admits a storage peer with: datamesh admin mesh admit ${remote}; a storage peer serves the gateways given to its --admit-peers)`,
       };
     if (active > this.maxStreamsPerPeer)
       return { ok: false, code: 'Busy', reason: `more than ${this.maxStreamsPerPeer} requests in flight from one peer; retry when one is answered` };

@@ -43,7 +43,7 @@ beforeAll(async () => {
   });
   s3 = new S3Client({ endpoint: cluster.endpoint, region: 'us-east-1', credentials: ROOT, forcePathStyle: true });
   // wait until the gateway sees all six storage peers up
-  await until(async () => (await mesh()).peers.filter((p) => !p.self && p.state === 'up').length === 6, 30_000);
+  await until(async () => (await mesh()).peers.filter((p) => !p.self && p.state === 'up').length === 6, 120_000);
   await s3.send(new CreateBucketCommand({ Bucket: B }));
   for (const [key, size] of [['tiny', 100], ['five', 5 * MiB], ['fifty', 50 * MiB]] as const) {
     const body = randomBytes(size);
@@ -56,7 +56,7 @@ beforeAll(async () => {
   for (const [i, p] of parts.entries()) etags.push((await s3.send(new UploadPartCommand({ Bucket: B, Key: 'multi', UploadId, PartNumber: i + 1, Body: p }))).ETag);
   await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'multi', UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }));
   objects.set('multi', Buffer.concat(parts));
-}, 180_000);
+}, 600_000); // seven processes start at once; on a shared, loaded 2-core machine that took minutes
 
 afterAll(async () => {
   await cluster?.stop();

@@ -56,7 +56,7 @@ beforeAll(async () => {
   secret = new Uint8Array(readFileSync(cluster.swarmKeyFile));
   s3 = new S3Client({ endpoint: cluster.endpoint, region: 'us-east-1', credentials: ROOT, forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: B }));
-}, 180_000);
+}, 600_000); // four processes start at once; slow on a loaded machine
 
 afterAll(async () => {
   await rogues.close();
