@@ -68,7 +68,7 @@ export interface MeshNodeOptions {
   requestTimeoutMs?: number;
   /** Bootstrap re-dial interval (default 10 s). */
   redialIntervalMs?: number;
-  /** Announce stored shards in the DHT (default true). */
+  /** Announce stored shards in the DHT (default false: the manifest records where each shard is; the DHT finds peers). */
   announce?: boolean;
   /** Whether this node counts itself as a placement target (default: true for a gateway). */
   storesLocally?: boolean;
@@ -116,6 +116,8 @@ export interface MeshNode {
   /** Resolves when the DHT announcements queued so far are done (tests, shutdown). */
   announced(): Promise<void>;
   readonly admission: Admission;
+  /** DHT records this node keeps (they must not grow with the shards stored). */
+  dhtRecords(): number;
   /** Deletes the local shards no admitted gateway claims, older than the grace period (also run periodically). */
   collectUnclaimed(): Promise<number>;
   readonly libp2p: Awaited<ReturnType<typeof startLibp2p>>;
@@ -165,7 +167,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
   const log = opts.log ?? silent;
   const privateKey = await loadOrCreatePeerKey(opts.dataDir);
   const self = peerIdOf(privateKey);
-  const announce = opts.announce ?? true;
+  const announce = opts.announce ?? false;
   const provideQueue = new ProvideQueue({ onError: (id, err) => log.debug(`announcing shard ${id} in the DHT failed: ${err.message}`) });
   const owners = new OwnerIndex(join(opts.dataDir, 'mesh.db'));
   const host = new ShardHost({
@@ -180,6 +182,12 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
   const admitted = (peer: string): boolean => peer === self || admission.isAdmitted(peer);
   const datastore = new PeerCachingDatastore(join(opts.dataDir, 'libp2p'));
   await datastore.open();
+  // Shards are no longer announced (the manifests say where each one is; the DHT finds peers):
+  // the provider records older versions made, one per shard, go, so nothing re-provides them.
+  if (!announce) {
+    const dropped = datastore.dropProviderRecords();
+    if (dropped > 0) log.info(`removed ${dropped} DHT provider records of shards (shards are no longer announced)`);
+  }
 
   const libp2p = await startLibp2p({
     privateKey,
@@ -334,6 +342,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     announced: () => provideQueue.onIdle(),
     admission,
     collectUnclaimed,
+    dhtRecords: () => datastore.dhtRecordCount(),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -122,5 +122,5 @@ describe('a gateway and six storage peers, 4+2', () => {
     }
     await Promise.all([kill(c!), kill(d!)]);
     await readsBack();
-  });
+  }, 300_000);
 });
