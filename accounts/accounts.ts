@@ -6,9 +6,11 @@
  * bucket owners) is the account's unique name. Account rows have an integer id that is never
  * reused, so metering history of a deleted account never merges into a new one of the same name.
  */
+import { canonicalIdOf } from '../src/core/canonical-id.ts';
 import { Errors, type DomainError } from '../src/core/errors.ts';
 import type { LimitsLookup, Usage } from '../src/core/quota.ts';
 import type { DB } from '../src/core/db.ts';
+import type { Logger } from '../src/core/log.ts';
 import { bootstrapRoot, ROOT_ACCOUNT, type RootCredentials } from './bootstrap.ts';
 import { AccountErrors, isValidAccountName } from './errors.ts';
 import {
@@ -23,20 +25,15 @@ import {
   type QuotaView,
   type Role,
 } from './limits.ts';
-import { createMeter, isMonth, monthOf, nextMonthStart, type MeteringRow, type RequestClass } from './metering.ts';
+import { createMeter, isMonth, monthOf, nextMonthStart, type MeteringRow } from './metering.ts';
+import type { RequestClass, SecretLookup } from '../src/core/access.ts';
 import { createRateLimiter } from './rate-limit.ts';
 import { createRepo, type AccountRow, type AccountStatus } from './repo.ts';
 import { migrateAccounts } from './schema.ts';
 import { generateAccessKey, generateSecret, openSecret, sealSecret, secretsKey } from './secrets.ts';
 import { formatBytes } from '../src/core/sizes.ts';
 
-/** What SigV4 needs (s3/auth's SecretLookup). */
-export type SecretLookup = (accessKey: string) => { secret: string; account: string } | undefined;
 
-export interface AccountsLog {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
 
 export interface AccountsOptions {
   db: DB;
@@ -48,7 +45,7 @@ export interface AccountsOptions {
   root?: { accessKey: string; secretKey: string };
   /** The catalog's usage of an account (src/core/quota.ts). */
   usage: (account: string) => Usage;
-  log?: AccountsLog;
+  log?: Pick<Logger, 'info' | 'warn'>;
   now?: () => Date;
   /** How often pending metering is written (default 1000 ms). 0 disables the timer (tests call flush()). */
   flushIntervalMs?: number;
@@ -62,6 +59,8 @@ export interface AccountInfo {
   status: AccountStatus;
   created: string;
   accessKeys: number;
+  /** The id S3 shows as Owner and takes in grants (x-amz-grant-read: id="..."). */
+  canonicalId: string;
   quota: QuotaView;
   usage: Usage;
 }
@@ -92,9 +91,6 @@ export interface UsageReport {
   /** Live usage now (only for the current month of an existing account). */
   current?: Usage;
 }
-
-/** An error thrown by admit() for the request rate: `retryAfter` seconds go in the Retry-After header. */
-export type SlowDownError = DomainError & { retryAfter: number };
 
 export interface Accounts {
   lookup: SecretLookup;
@@ -193,6 +189,7 @@ export function createAccounts(opts: AccountsOptions): Accounts {
     status: c.row.status,
     created: c.row.created,
     accessKeys: repo.keysOf(c.row.id).length,
+    canonicalId: canonicalIdOf(c.row.name),
     quota: quotaView(c.overrides, defaults, c.row.role),
     usage: safeUsage(c.row.name),
   });
@@ -257,11 +254,10 @@ export function createAccounts(opts: AccountsOptions): Accounts {
       if (rpm !== undefined) {
         const r = limiter.take(c.row.id, rpm);
         if (!r.ok) {
-          const err = Errors.slowDown(
+          throw Errors.slowDown(
             `account '${account}' is over its request rate quota of ${rpm} requests a minute; retry in ${r.retryAfterSeconds} s or ask the operator to raise --max-requests-per-minute.`,
-          ) as SlowDownError;
-          err.retryAfter = r.retryAfterSeconds;
-          throw err;
+            r.retryAfterSeconds,
+          );
         }
       }
       const maxTransfer = c.quota.maxMonthlyTransfer;

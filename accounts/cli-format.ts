@@ -67,7 +67,8 @@ export function formatUserInfo(u: AccountInfo & { keys: KeyInfo[] }): string {
       ['Role', u.role],
       ['Status', u.status],
       ['Created', day(u.created)],
-      ['Storage', `${formatBytes(u.usage.bytes)} (${u.usage.bytes} B)`],
+      ['Canonical ID', u.canonicalId],
+      ['Storage', `${formatBytes(u.usage.bytes)} (exactly ${u.usage.bytes} bytes: live objects plus open multipart parts)`],
       ['Objects', formatCount(u.usage.objects)],
       ['Buckets', formatCount(u.usage.buckets)],
     ]) +

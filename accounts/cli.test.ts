@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runAdminCommand } from './cli.ts';
+import { runAdmin } from '../src/server/cli/index.ts';
 import { fixture, setBytes, startAdminServer, type Fixture } from './testing/helpers.ts';
 
 const GiB = 2 ** 30;
@@ -19,7 +19,7 @@ afterEach(async () => {
 async function admin(args: string[], env: Record<string, string | undefined> = {}) {
   let stdout = '';
   let stderr = '';
-  const code = await runAdminCommand([...args, '--endpoint', server.url, '--data', f.dir], {
+  const code = await runAdmin([...args, '--endpoint', server.url, '--data', f.dir], {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
     env,
@@ -133,13 +133,16 @@ describe('datamesh admin', () => {
       [['user', 'create', 'alice', '--max-storage', '5XB'], /--max-storage: '5XB' has an unknown unit 'XB'/],
       [['user', 'create', 'alice', '--max-objects', '1.5'], /--max-objects: '1.5' is not a whole number/],
       [['quota', 'set', 'alice'], /needs at least one quota flag/],
-      [['user', 'list', '--max-storage', '1GiB'], /quota flags apply only to/],
-      [['user', 'frobnicate'], /unknown command 'user frobnicate'/],
-      [['bogus'], /unknown command 'bogus'/],
-      [[], /no command given/],
+      [['user', 'list', '--max-storage', '1GiB'], /option --max-storage does not apply to 'datamesh admin user list'/],
+      [['user', 'frobnicate'], /unknown command 'admin user frobnicate'/],
+      [['bogus'], /unknown command 'admin bogus'/],
+      [[], /'datamesh admin' needs a command: one of info, scrub/],
+      [['user', 'info'], /'datamesh admin user info' takes NAME/],
+      [['user', 'list', 'extra'], /unexpected argument 'extra'/],
       [['key', 'delete', 'alice'], /takes NAME ACCESS_KEY/],
       [['usage', '--month', '2025-5'], /--month '2025-5' is not a month/],
-      [['user', 'list', '--colour'], /Unknown option '--colour'/],
+      [['user', 'list', '--colour'], /unknown option --colour: run 'datamesh admin --help'/],
+      [['user', 'list', '--endpoint'], /option --endpoint needs a value/],
     ];
     for (const [args, message] of cases) {
       const r = await admin(args);
@@ -153,7 +156,7 @@ describe('datamesh admin', () => {
   it('says how to fix missing credentials and an unreachable server', async () => {
     let stderr = '';
     const io = { stdout: { write: () => true }, stderr: { write: (s: string) => (stderr += s) }, env: {} };
-    expect(await runAdminCommand(['user', 'list', '--data', '/nonexistent-dir'], io)).toBe(2);
+    expect(await runAdmin(['user', 'list', '--data', '/nonexistent-dir'], io)).toBe(2);
     expect(stderr).toMatch(/no admin credentials: set DATAMESH_ACCESS_KEY/);
     stderr = '';
     await server.close();
@@ -165,6 +168,9 @@ describe('datamesh admin', () => {
   it('prints help', async () => {
     const r = await admin(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/user create NAME \[quota flags\]/);
+    expect(r.stdout).toMatch(/datamesh admin user create NAME +create an account/);
+    const create = await admin(['user', 'create', '--help']);
+    expect(create).toMatchObject({ code: 0, stderr: '' });
+    expect(create.stdout).toMatch(/--max-storage SIZE/);
   });
 });

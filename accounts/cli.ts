@@ -10,8 +10,11 @@
  * Credentials: DATAMESH_ACCESS_KEY / DATAMESH_SECRET_KEY, else DATAMESH_ROOT_ACCESS_KEY /
  * DATAMESH_ROOT_SECRET_KEY, else the root-credentials.json of --data DIR (or DATAMESH_DATA, ./data).
  * Exit codes: 0 done, 1 the server said no (or could not be reached), 2 bad invocation.
+ *
+ * The arguments arrive parsed: the `datamesh` command's one parser (src/server/cli) checks the
+ * flags of each command against its table and resolves --endpoint (DATAMESH_ENDPOINT, the admin
+ * configuration file) before calling runAdminCommand.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AccountInfo, KeyInfo, NewKey, UsageReport } from './accounts.ts';
 import { readCredentialsFile } from './bootstrap.ts';
 import { formatKeys, formatNewKey, formatQuota, formatUsage, formatUserInfo, formatUsers } from './cli-format.ts';
@@ -26,70 +29,27 @@ export interface AdminIo {
   fetch?: typeof fetch;
 }
 
-export const ADMIN_USAGE = `Usage: datamesh admin COMMAND [flags]
-
-  user create NAME [quota flags] [--admin]   create an account; prints its first key once
-  user list                                  all accounts
-  user info NAME                             an account: usage, quota, keys
-  user suspend|resume NAME                   refuse / allow its requests (its data is kept)
-  user delete NAME                           delete an account that owns no buckets
-  key create NAME                            a new access key (rotation); prints it once
-  key list NAME                              its access keys
-  key delete NAME ACCESS_KEY                 delete one access key
-  quota set NAME [quota flags]               change limits; 'none' lifts one, 'default' restores it
-  quota show NAME                            the limits in force
-  usage [NAME] [--month YYYY-MM]             metering: storage byte-hours, transfer, requests
-  inspect BUCKET KEY [--json]                where an object's shards live (its manifest)
-  scrub                                      verify every shard; rebuild the missing or corrupt ones
-  mesh [--json]                              peers, redundancy of the stored data, repair queue
-
-Quota flags: --max-storage SIZE --max-objects N --max-buckets N --max-object-size SIZE
-             --max-requests-per-minute N --max-monthly-transfer SIZE   (SIZE: 5GiB, 500MB, 1.5TB, bytes)
-Flags: --endpoint URL (default http://127.0.0.1:9000)  --region R (default us-east-1)  --json
-       --data DIR (where root-credentials.json is, when no key is in the environment)
-Credentials: DATAMESH_ACCESS_KEY / DATAMESH_SECRET_KEY, else DATAMESH_ROOT_ACCESS_KEY /
-             DATAMESH_ROOT_SECRET_KEY, else DIR/root-credentials.json.
-`;
-
 class UsageError extends Error {}
 /** Thrown by extra commands for bad arguments: a one-line message and exit code 2. */
 export class AdminUsageError extends Error {}
 
-const OPTIONS: NonNullable<ParseArgsConfig['options']> = {
-  endpoint: { type: 'string' },
-  region: { type: 'string' },
-  json: { type: 'boolean' },
-  data: { type: 'string' },
-  month: { type: 'string' },
-  admin: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  ...Object.fromEntries(QUOTA_FIELDS.map((f) => [QUOTA_FLAGS[f], { type: 'string' }])),
-};
-
-type Values = Record<string, string | boolean | undefined>;
+export type Values = Record<string, string | boolean | undefined>;
 
 /** A command another module adds to `datamesh admin` (e.g. inspect, scrub): same flags, credentials and errors. */
-export type ExtraCommand = (args: string[], client: AdminClient, opts: { json: boolean; io: AdminIo }) => Promise<string>;
+export type ExtraCommand = (args: string[], client: AdminClient, opts: { json: boolean; io: AdminIo; values: Values }) => Promise<string>;
 
-export async function runAdminCommand(argv: string[], io: AdminIo, extra: Record<string, ExtraCommand> = {}): Promise<number> {
-  let values: Values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }) as {
-      values: Values;
-      positionals: string[];
-    });
-  } catch (e) {
-    io.stderr.write(`datamesh admin: ${firstLine((e as Error).message)}; run 'datamesh admin --help' for the flags\n`);
-    return 2;
-  }
-  if (values.help || positionals[0] === 'help') {
-    io.stdout.write(ADMIN_USAGE);
-    return 0;
-  }
+/** `datamesh admin` arguments as the command-line parser hands them over. */
+export interface AdminArgs {
+  /** Option values by long name: endpoint, region, json, data, month, admin, the quota flags; access-key / secret-key from a configuration file. */
+  values: Values;
+  /** The command and its arguments, e.g. ['user', 'create', 'alice']. */
+  positionals: string[];
+}
+
+export async function runAdminCommand({ values, positionals }: AdminArgs, io: AdminIo, extra: Record<string, ExtraCommand> = {}): Promise<number> {
   try {
     const more = extra[positionals[0] ?? ''];
-    const cmd: Command = more ? (c, json) => more(positionals.slice(1), c, { json, io }) : command(positionals, values);
+    const cmd: Command = more ? (c, json) => more(positionals.slice(1), c, { json, io, values }) : command(positionals, values);
     const client = createAdminClient({ ...credentials(values, io.env), endpoint: endpoint(values), region: str(values.region) ?? 'us-east-1', ...(io.fetch && { fetch: io.fetch }) });
     io.stdout.write(await cmd(client, values.json === true));
     return 0;
@@ -229,7 +189,7 @@ function command(pos: string[], values: Values): Command {
     case undefined:
       throw new UsageError("no command given: try 'datamesh admin user list' or 'datamesh admin --help'");
     default:
-      throw new UsageError(`unknown command '${group}': use user, key, quota or usage (see 'datamesh admin --help')`);
+      throw new UsageError(`unknown command '${group}': use user, key, quota or usage (see 'datamesh help admin')`);
   }
   throw new UsageError(
     action === undefined
@@ -281,6 +241,9 @@ function credentials(values: Values, env: AdminIo['env']): { accessKeyId: string
   const fromEnv =
     pair('DATAMESH_ACCESS_KEY', 'DATAMESH_SECRET_KEY') ?? pair('DATAMESH_ROOT_ACCESS_KEY', 'DATAMESH_ROOT_SECRET_KEY');
   if (fromEnv) return fromEnv;
+  const ak = str(values['access-key']);
+  const sk = str(values['secret-key']);
+  if (ak && sk) return { accessKeyId: ak, secretAccessKey: sk };
   const dir = str(values.data) ?? env.DATAMESH_DATA ?? './data';
   let file;
   try {
@@ -302,4 +265,3 @@ function unreachable(e: unknown, url: string): string {
   return `cannot reach the datamesh server at ${url} (${why}): start it with 'datamesh serve' or pass --endpoint`;
 }
 
-const firstLine = (s: string): string => s.split('\n')[0]!.replace(/\.$/, '');

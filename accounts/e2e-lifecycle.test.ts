@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { bytesOf, signedFetch } from '../src/server/testing/server.ts';
-import { runAdmin } from '../src/server/cli/admin.ts';
+import { runAdmin } from '../src/server/cli/index.ts';
 import { admin, bytes, createUser, failure, refusal, startE2eServer, usageOf, userInfo, type Creds, type E2eServer } from './testing/e2e.ts';
 
 const KiB = 1024;

@@ -1,7 +1,7 @@
 /**
- * The domain errors of account management, and the HTTP status the admin API gives each code.
- * They are DomainErrors (src/core/errors.ts); the S3 path only ever meets AccessDenied, SlowDown
- * and QuotaExceeded from accounts/.
+ * The domain errors of account management. They are DomainErrors whose codes and admin API
+ * statuses are in the one error table (src/core/errors.ts); the S3 path only ever meets
+ * AccessDenied, SlowDown and QuotaExceeded from accounts/.
  */
 import { DomainError, Errors } from '../src/core/errors.ts';
 
@@ -34,35 +34,6 @@ export const AccountErrors = {
       `'${name}' is not a valid account name: use 1 to 64 characters a-z, 0-9, '.', '_' or '-', starting with a letter or digit`,
     ),
 } as const;
-
-/** Admin API status of a DomainError code. */
-export const ADMIN_STATUS: Record<string, number> = {
-  NoSuchAccount: 404,
-  NoSuchAccessKey: 404,
-  NotFound: 404,
-  AccountAlreadyExists: 409,
-  AccessKeyInUse: 409,
-  AccountHasBuckets: 409,
-  RootAccountProtected: 409,
-  InvalidArgument: 400,
-  InvalidRequest: 400,
-  MalformedJSON: 400,
-  XAmzContentSHA256Mismatch: 400,
-  AuthorizationHeaderMalformed: 400,
-  AuthorizationQueryParametersError: 400,
-  EntityTooLarge: 413,
-  MethodNotAllowed: 405,
-  AccessDenied: 403,
-  InvalidAccessKeyId: 403,
-  SignatureDoesNotMatch: 403,
-  RequestTimeTooSkewed: 403,
-  ExpiredToken: 403,
-  MissingSecurityHeader: 403,
-  QuotaExceeded: 403,
-  SlowDown: 503,
-  ServiceUnavailable: 503,
-  InternalError: 500,
-};
 
 /** Account names: 1-64 characters a-z 0-9 . _ -, starting with a letter or digit (URL-safe). */
 export const isValidAccountName = (s: string): boolean => /^[a-z0-9][a-z0-9._-]{0,63}$/.test(s);

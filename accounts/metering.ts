@@ -7,8 +7,7 @@
  * is still charged for the bytes it held.
  */
 import type { DB } from '../src/core/db.ts';
-
-export type RequestClass = 'read' | 'write' | 'list';
+import type { RequestClass } from '../src/core/access.ts';
 
 export interface MonthCounters {
   storageByteHours: number;

@@ -60,7 +60,9 @@ export function renderCompatibility(report: ConformanceReport): string {
   const failed = report.results.filter((r) => r.status === 'fail');
   if (known.length) {
     lines.push('Known failures:', '');
-    for (const r of known) lines.push(`- ${escapeText(r.client)}, ${escapeText(r.scenario)}: ${escapeText(r.reason ?? '')}`);
+    // one bullet per failure, whichever targets (single node, cluster) it showed on
+    const bullets = known.map((r) => `- ${escapeText(r.client)}, ${escapeText(r.scenario)}: ${escapeText(r.reason ?? '')}`);
+    lines.push(...new Set(bullets));
     lines.push('');
   }
   if (failed.length) {

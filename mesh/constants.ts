@@ -41,3 +41,8 @@ export const MAX_INBOUND_STREAMS_PER_PEER = 16;
  * read only once it fits, so the memory that stalled peers can pin is bounded by this.
  */
 export const MAX_INBOUND_BYTES = 256 * 1024 * 1024;
+
+/** Catalog head records: each storage peer keeps the newest signed head of every gateway's catalog copy. */
+export const CATALOG_HEAD_PROTOCOL = '/datamesh/catalog-head/1.0.0';
+/** The largest head record (it names every shard of one catalog snapshot). */
+export const MAX_HEAD_BYTES = 4 * 1024 * 1024;

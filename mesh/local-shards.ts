@@ -12,21 +12,18 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { mkdir, open, opendir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { Errors } from '../src/core/errors.ts';
+import { Errors, diskFull } from '../src/core/errors.ts';
+import type { Logger } from '../src/core/log.ts';
 import { isShardId } from '../src/codec/cid.ts';
 import { codecPool, type CodecPool } from '../src/codec/codec-pool.ts';
 
-/** The part of a pino logger this module uses. */
-export interface ShardLog {
-  warn(obj: object, msg?: string): void;
-}
 
 export interface LocalShardStoreOptions {
   /** Bytes this store may hold; a put past it fails. Unlimited when absent. */
   capacity?: number;
   /** Called with each shard found corrupt (its bytes do not hash to its id). */
   onCorrupt?: (id: string, path: string) => void;
-  log?: ShardLog;
+  log?: Pick<Logger, 'warn'>;
   /** fsync each shard before it is renamed into place (default true). */
   fsync?: boolean;
   /** Where shards are hashed (default: the process-wide codec worker pool). */
@@ -154,6 +151,9 @@ export class LocalShardStore {
       opts.signal?.throwIfAborted();
       await rename(temp, final);
       done = true;
+    } catch (e) {
+      // a full disk: the temp file goes (below) and the caller gets a clean, retryable error
+      throw diskFull(e, `the disk holding the shard store ${this.dir}`) ?? e;
     } finally {
       if (!done) {
         await unlink(temp).catch(() => undefined);

@@ -122,7 +122,7 @@ describe('MeshNetwork over real libp2p peers on loopback', () => {
     await gw.network.put(small.peerId, first.id, first.bytes);
     const second = shard(6_000);
     const err = await gw.network.put(small.peerId, second.id, second.bytes).then(() => undefined, (e: unknown) => e);
-    expect(isDomainError(err) && err.code).toBe('ServiceUnavailable');
+    expect(isDomainError(err) && err.code).toBe('SlowDown'); // a full disk: 503 SlowDown, which clients retry
     expect((err as Error).message).toMatch(/^peer .* is full: 9\.8 KiB capacity, 5\.9 KiB used/);
     expect(await gw.network.has(small.peerId, second.id)).toBe(false);
     expect(gw.network.candidates()).not.toContain(small.peerId);

@@ -8,7 +8,7 @@ import type { ContentRouting, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { existsSync } from 'node:fs';
 import { verifyShardAsync } from '../src/codec/cid.ts';
-import { Errors } from '../src/core/errors.ts';
+import { DiskFullError, Errors } from '../src/core/errors.ts';
 import { findProviders } from './announce.ts';
 import type { PeerTable } from './health.ts';
 import { placeShards } from './placement.ts';
@@ -97,14 +97,14 @@ export class MeshNetwork implements ShardNetwork {
   async put(peer: string, id: string, bytes: Uint8Array, opts: Opts = {}): Promise<void> {
     if (peer === this.self) {
       const res = await this.init.host.put(id, bytes, this.self, { trusted: true, ...(opts.signal ? { signal: opts.signal } : {}) });
-      if (!res.ok) throw res.code === 'Full' ? Errors.serviceUnavailable(res.reason) : Errors.internal(res.reason);
+      if (!res.ok) throw res.code === 'Full' ? new DiskFullError(res.reason) : Errors.internal(res.reason);
       return;
     }
     const { header } = await this.call(peer, { op: 'put', id }, bytes, opts, 'store');
     if (header.ok) return;
     if (header.code === 'Full') {
       this.init.table.markFull(peer, header.stats);
-      throw Errors.serviceUnavailable(header.reason);
+      throw new DiskFullError(header.reason);
     }
     this.init.table.recordFailure(peer);
     throw Errors.internal(`peer ${short(peer)} refused shard ${id}: ${header.reason}`);

@@ -5,6 +5,7 @@
  * ShardNetwork the data store uses). A gateway also stores shards and counts itself as a peer;
  * a storage node only serves.
  */
+import { silentLog, type Logger } from '../src/core/log.ts';
 import '../src/core/polyfill.ts';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
@@ -28,6 +29,7 @@ import {
   MAX_MESSAGE_BYTES,
   SHARD_PROTOCOL,
 } from './constants.ts';
+import { catalogHeads } from './catalog-heads.ts';
 import { Dialer } from './dialer.ts';
 import { PeerTable, type DownListener, type PeerHealth, type PeerState, type UpListener } from './health.ts';
 import { loadOrCreatePeerKey, peerIdOf } from './identity.ts';
@@ -37,12 +39,6 @@ import { MeshNetwork } from './mesh-network.ts';
 import { PeerCachingDatastore } from './peer-datastore.ts';
 import { OwnerIndex, ShardHost, shardProtocol, type ShardProtocolService, type ShardRequest } from './shard-protocol/index.ts';
 
-/** The part of a pino (or console) logger the mesh uses. */
-export interface MeshLog {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-}
 
 export interface MeshNodeOptions {
   /** Holds peer.key, the libp2p datastore (peer store, DHT records) and mesh.db (shard owners). */
@@ -55,7 +51,7 @@ export interface MeshNodeOptions {
   capacity?: number;
   shards: LocalShardStore;
   role: 'gateway' | 'storage';
-  log?: MeshLog;
+  log?: Pick<Logger, 'debug' | 'info' | 'warn'>;
   /** Probe the known peers' liveness (default: true for a gateway, false for a storage node). */
   probe?: boolean;
   /** Liveness probe interval (default 5 s). */
@@ -128,7 +124,6 @@ const THIRTY_DAYS = 30 * 24 * 3600 * 1000;
 export const DEFAULT_ORPHAN_GRACE_MS = 3_600_000;
 /** Time the pnet nonce exchange may take on a busy machine. */
 const PNET_HANDSHAKE_MS = 10_000;
-const silent: MeshLog = { debug() {}, info() {}, warn() {} };
 
 function startLibp2p(opts: {
   privateKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>;
@@ -138,6 +133,9 @@ function startLibp2p(opts: {
   swarmKey: Uint8Array;
   authorize: (peer: string, op: ShardRequest['op']) => boolean;
   maxInboundBytes?: number;
+  dataDir: string;
+  owners: OwnerIndex;
+  admitted: (peer: string) => boolean;
 }) {
   return createLibp2p({
     privateKey: opts.privateKey,
@@ -159,16 +157,17 @@ function startLibp2p(opts: {
       ping: ping(),
       dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
       shards: shardProtocol({ host: opts.host, authorize: opts.authorize, ...(opts.maxInboundBytes ? { maxInboundBytes: opts.maxInboundBytes } : {}) }),
+      heads: catalogHeads({ dir: join(opts.dataDir, 'catalog-heads'), owned: (gw, since, limit) => opts.owners.ownedSince(gw, since, limit), mayPublish: opts.admitted }),
     },
   });
 }
 
 export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
-  const log = opts.log ?? silent;
+  const log = opts.log ?? silentLog;
   const privateKey = await loadOrCreatePeerKey(opts.dataDir);
   const self = peerIdOf(privateKey);
   const announce = opts.announce ?? false;
-  const provideQueue = new ProvideQueue({ onError: (id, err) => log.debug(`announcing shard ${id} in the DHT failed: ${err.message}`) });
+  const provideQueue = new ProvideQueue({ onError: (id, err) => log.debug({}, `announcing shard ${id} in the DHT failed: ${err.message}`) });
   const owners = new OwnerIndex(join(opts.dataDir, 'mesh.db'));
   const host = new ShardHost({
     shards: opts.shards,
@@ -186,7 +185,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
   // the provider records older versions made, one per shard, go, so nothing re-provides them.
   if (!announce) {
     const dropped = datastore.dropProviderRecords();
-    if (dropped > 0) log.info(`removed ${dropped} DHT provider records of shards (shards are no longer announced)`);
+    if (dropped > 0) log.info({}, `removed ${dropped} DHT provider records of shards (shards are no longer announced)`);
   }
 
   const libp2p = await startLibp2p({
@@ -199,6 +198,9 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     // no peer stores, reads or deletes shards on a gateway's disk.
     authorize: (peer, op) => admitted(peer) && (opts.role === 'storage' || op === 'stat'),
     ...(opts.maxInboundBytes ? { maxInboundBytes: opts.maxInboundBytes } : {}),
+    dataDir: opts.dataDir,
+    owners,
+    admitted,
   });
   const service: ShardProtocolService = libp2p.services.shards;
 
@@ -229,10 +231,10 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     },
     intervalMs: interval,
     timeoutMs: opts.probeTimeoutMs ?? Math.min(interval, 2_000),
-    onProbeError: (peer, err) => log.debug(`probe of mesh peer ${peer} failed: ${err.message}`),
+    onProbeError: (peer, err) => log.debug({}, `probe of mesh peer ${peer} failed: ${err.message}`),
   });
-  table.onPeerDown((peer, since) => log.warn(`mesh peer ${peer} is down: no answer since ${new Date(since).toISOString()}`));
-  table.onPeerUp((peer) => log.info(`mesh peer ${peer} is back up`));
+  table.onPeerDown((peer, since) => log.warn({}, `mesh peer ${peer} is down: no answer since ${new Date(since).toISOString()}`));
+  table.onPeerUp((peer) => log.info({}, `mesh peer ${peer} is back up`));
 
   const onUpdate = (evt: CustomEvent<{ peer: { id: PeerId; protocols: string[]; addresses: { multiaddr: unknown }[] } }>): void => {
     const { peer } = evt.detail;
@@ -240,9 +242,10 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     if (isNew) {
       table.ensure(peer.id.toString());
       const state = admission.state(peer.id.toString());
-      if (opts.role === 'storage') log.debug(`mesh peer ${peer.id} joined`);
+      if (opts.role === 'storage') log.debug({}, `mesh peer ${peer.id} joined`);
       else
         log.info(
+          {},
           state === 'pending'
             ? `mesh peer ${peer.id} joined, pending: it gets no shard until an operator runs datamesh admin mesh admit ${peer.id}`
             : `mesh peer ${peer.id} joined (${state})`,
@@ -264,7 +267,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     routing: libp2p.contentRouting,
     onLocalDelete: (id) => void provideQueue.forget(id),
-    log: (msg) => log.warn(msg),
+    log: (msg) => log.warn({}, msg),
   });
   if (announce) provideQueue.attach(libp2p.contentRouting);
 
@@ -274,7 +277,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     remembered: () => [...known.values()].map((k) => k.peerId),
     intervalMs: opts.redialIntervalMs ?? DEFAULT_REDIAL_INTERVAL_MS,
     dialTimeoutMs: 5_000,
-    log: (msg) => log.debug(msg),
+    log: (msg) => log.debug({}, msg),
   });
   await dialer.start();
   const probing = opts.probe ?? opts.role === 'gateway';
@@ -287,11 +290,11 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     (collecting ??= host
       .collectUnclaimed(admitted, grace)
       .then((n) => {
-        if (n > 0) log.info(`collected ${n} shards that no admitted gateway claims (older than ${grace} ms)`);
+        if (n > 0) log.info({}, `collected ${n} shards that no admitted gateway claims (older than ${grace} ms)`);
         return n;
       })
       .finally(() => (collecting = undefined)));
-  const collectTimer = setInterval(() => void collectUnclaimed().catch((err: Error) => log.warn(`collecting unclaimed shards failed: ${err.message}`)), Math.min(3_600_000, Math.max(500, Math.floor(grace / 2))));
+  const collectTimer = setInterval(() => void collectUnclaimed().catch((err: Error) => log.warn({}, `collecting unclaimed shards failed: ${err.message}`)), Math.min(3_600_000, Math.max(500, Math.floor(grace / 2))));
   collectTimer.unref();
 
   let stopped = false;

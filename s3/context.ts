@@ -3,8 +3,9 @@
  * method, encode XML and headers.
  */
 import type { Readable } from 'node:stream';
-import type { ObjectStore, PutBody, ChecksumAlgorithm } from '../src/core/object-store.ts';
-import type { Operation } from './router.ts';
+import type { AccessClass } from '../src/core/access.ts';
+import type { BucketInfo, ObjectStore, PutBody, ChecksumAlgorithm } from '../src/core/object-store.ts';
+import type { Operation, OperationName, OperationOf } from './router.ts';
 import type { SecretLookup } from './auth/index.ts';
 
 export interface RequestBody {
@@ -16,8 +17,12 @@ export interface RequestBody {
   putBody(opts?: { algorithms?: ChecksumAlgorithm[] }): PutBody;
 }
 
-export interface S3Context {
-  op: Operation;
+/**
+ * The service has authorized the operation's bucket for its access class before the handler runs
+ * (PostObject: when the handler calls postAuth.admit).
+ */
+export interface S3Context<O extends Operation = Operation> {
+  op: O;
   store: ObjectStore;
   /** The authenticated account. */
   account: string;
@@ -28,12 +33,15 @@ export interface S3Context {
   body: RequestBody;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
-  /** Checks that `account` may use this bucket (throws AccessDenied / NoSuchBucket). */
-  authorizeBucket(bucket: string): void;
+  /**
+   * Checks that `account` may access another bucket than the operation's (a copy source) this way;
+   * throws AccessDenied / NoSuchBucket.
+   */
+  authorizeBucket(bucket: string, access: AccessClass, key?: string): BucketInfo;
   /**
    * PostObject only: the request is signed by its form fields, so the service has not authenticated
    * it; the handler verifies the policy signature with `lookup`, then calls admit(account), which
-   * sets `account` (authorizeBucket uses it) and runs the per-account admission checks.
+   * sets `account`, runs the per-account admission checks and authorizes the bucket.
    */
   postAuth?: { lookup: SecretLookup | undefined; admit(account: string): void };
 }
@@ -45,7 +53,8 @@ export interface S3Result {
   body?: string | Readable;
 }
 
-export type Handler = (ctx: S3Context) => Promise<S3Result> | S3Result;
+/** The handler of operation N sees N's parameters. */
+export type Handler<N extends OperationName = OperationName> = (ctx: S3Context<OperationOf<N>>) => Promise<S3Result> | S3Result;
 
 export const xmlResult = (body: string, headers: Record<string, string> = {}): S3Result => ({
   status: 200,

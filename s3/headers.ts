@@ -1,9 +1,11 @@
 /**
  * Object headers in and out: stored metadata, tags, ranges and conditional requests.
  */
+import { canonicalIdOf } from './access/acl.ts';
 import { Errors, DomainError } from '../src/core/errors.ts';
 import type { ObjectInfo, ObjectMeta, RangeSpec, Tags, Checksums, ChecksumAlgorithm } from '../src/core/object-store.ts';
-import { CHECKSUM_ALGORITHMS } from '../src/core/object-store.ts';
+import { CHECKSUM_ALGORITHMS, checkPartNumber } from '../src/core/object-store.ts';
+import { etagListMatches } from '../src/core/etag.ts';
 
 /** S3's limit on user metadata (names + values of x-amz-meta-*). */
 export const MAX_USER_METADATA = 2048;
@@ -126,11 +128,6 @@ export function parseRange(header: string | undefined): RangeSpec | undefined {
   return { start, end };
 }
 
-const etagMatches = (list: string, etag: string): boolean =>
-  list.split(',').some((t) => {
-    const v = t.trim();
-    return v === '*' || unquoteEtag(v) === etag;
-  });
 
 const parseDate = (v: string | undefined): Date | undefined => {
   if (v === undefined) return undefined;
@@ -148,12 +145,12 @@ export function checkReadConditions(h: Record<string, string>, info: ObjectInfo)
   const ifUnmodified = parseDate(h['if-unmodified-since']);
   const ifModified = parseDate(h['if-modified-since']);
   if (ifMatch !== undefined) {
-    if (!etagMatches(ifMatch, info.etag)) throw Errors.preconditionFailed('If-Match');
+    if (!etagListMatches(ifMatch, info.etag)) throw Errors.preconditionFailed('If-Match');
   } else if (ifUnmodified && seconds(info.lastModified) > seconds(ifUnmodified)) {
     throw Errors.preconditionFailed('If-Unmodified-Since');
   }
   if (ifNoneMatch !== undefined) {
-    if (etagMatches(ifNoneMatch, info.etag)) throw Errors.notModified();
+    if (etagListMatches(ifNoneMatch, info.etag)) throw Errors.notModified();
   } else if (ifModified && seconds(info.lastModified) <= seconds(ifModified)) {
     throw Errors.notModified();
   }
@@ -165,10 +162,10 @@ export function checkCopySourceConditions(h: Record<string, string>, info: Objec
   const ifNoneMatch = h['x-amz-copy-source-if-none-match'];
   const ifUnmodified = parseDate(h['x-amz-copy-source-if-unmodified-since']);
   const ifModified = parseDate(h['x-amz-copy-source-if-modified-since']);
-  if (ifMatch !== undefined && !etagMatches(ifMatch, info.etag)) throw Errors.preconditionFailed('x-amz-copy-source-If-Match');
+  if (ifMatch !== undefined && !etagListMatches(ifMatch, info.etag)) throw Errors.preconditionFailed('x-amz-copy-source-If-Match');
   if (ifMatch === undefined && ifUnmodified && seconds(info.lastModified) > seconds(ifUnmodified))
     throw Errors.preconditionFailed('x-amz-copy-source-If-Unmodified-Since');
-  if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, info.etag))
+  if (ifNoneMatch !== undefined && etagListMatches(ifNoneMatch, info.etag))
     throw Errors.preconditionFailed('x-amz-copy-source-If-None-Match');
   if (ifNoneMatch === undefined && ifModified && seconds(info.lastModified) <= seconds(ifModified))
     throw Errors.preconditionFailed('x-amz-copy-source-If-Modified-Since');
@@ -233,24 +230,21 @@ export function validateBucketName(name: string): void {
     bad('it uses a prefix or suffix reserved by S3');
 }
 
-const badPartNumber = (v: string) =>
-  Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', v);
-
 /** ?partNumber=N (1..10000); undefined when the query has none. */
 export function partNumberOf(q: URLSearchParams): number | undefined {
   const v = q.get('partNumber');
   if (v === null) return undefined;
   const n = Number(v);
-  if (v === '' || !Number.isInteger(n) || n < 1 || n > 10000) throw badPartNumber(v);
+  checkPartNumber(n, v);
   return n;
 }
 
 /** ?partNumber=N where the operation needs one (UploadPart, UploadPartCopy). */
 export function requiredPartNumber(q: URLSearchParams): number {
-  const n = partNumberOf(q);
-  if (n === undefined) throw badPartNumber('');
+  const n = partNumberOf(q) ?? NaN;
+  checkPartNumber(n, q.get('partNumber') ?? '');
   return n;
 }
 
-/** The Owner / Initiator element: accounts are their own display names. */
-export const ownerXml = (account: string) => ({ ID: account, DisplayName: account });
+/** An Owner / Initiator element: the account's canonical id (stable, 64 hex digits) and its name. */
+export const ownerXml = (account: string) => ({ ID: canonicalIdOf(account), DisplayName: account });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { route, addressOf, type OperationName } from './router.ts';
+import { dispatch, requestClassOf, type Route } from './handlers/index.ts';
 
 const req = (method: string, url: string, headers: Record<string, string> = {}, host = 'localhost:9000') => {
   const q = url.indexOf('?');
@@ -98,15 +99,64 @@ describe('keys are percent-decoded exactly once', () => {
 
 describe('unsupported requests are clear errors', () => {
   it.each([
-    ['PUT', '/b1?policy', 'NotImplemented'],
+    ['PUT', '/b1?website', 'NotImplemented'],
     ['GET', '/b1?lifecycle', 'NotImplemented'],
     ['PUT', '/b1?versioning', 'NotImplemented'],
     ['GET', '/b1/k?retention', 'NotImplemented'],
     ['POST', '/', 'MethodNotAllowed'],
-    ['POST', '/b1?policy', 'NotImplemented'],
+    ['POST', '/b1?website', 'NotImplemented'],
+    ['GET', '/b1/k?policy', 'NotImplemented'],
     ['PATCH', '/b1/k', 'MethodNotAllowed'],
     ['POST', '/b1/k', 'MethodNotAllowed'],
   ])('%s %s -> %s', (method, url, code) => {
     expect(() => route(req(method, url))).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('access control and CORS sub-resources', () => {
+  it.each([
+    ['PUT', '/b1?acl', 'PutBucketAcl'],
+    ['GET', '/b1?acl', 'GetBucketAcl'],
+    ['PUT', '/b1/k?acl', 'PutObjectAcl'],
+    ['GET', '/b1?policy', 'GetBucketPolicy'],
+    ['PUT', '/b1?policy', 'PutBucketPolicy'],
+    ['DELETE', '/b1?policy', 'DeleteBucketPolicy'],
+    ['GET', '/b1?policyStatus', 'GetBucketPolicyStatus'],
+    ['PUT', '/b1?cors', 'PutBucketCors'],
+    ['DELETE', '/b1?cors', 'DeleteBucketCors'],
+    ['GET', '/b1?ownershipControls', 'GetBucketOwnershipControls'],
+    ['PUT', '/b1?publicAccessBlock', 'PutPublicAccessBlock'],
+    ['OPTIONS', '/b1/any/key', 'OptionsObject'],
+    ['OPTIONS', '/b1', 'OptionsObject'],
+  ])('%s %s -> %s', (method, url, name) => {
+    expect(route(req(method, url)).name).toBe(name);
+  });
+});
+
+describe('operations carry their typed parameters', () => {
+  it('uploads carry the upload id, copies the copy source', () => {
+    const copy = route(req('PUT', '/b1/k?partNumber=1&uploadId=U', { 'x-amz-copy-source': 'b0/src' }));
+    expect(copy).toMatchObject({ name: 'UploadPartCopy', bucket: 'b1', key: 'k', uploadId: 'U', copySource: 'b0/src' });
+    expect(route(req('GET', '/b1/k?uploadId=V'))).toMatchObject({ name: 'ListParts', uploadId: 'V' });
+    expect(route(req('PUT', '/b1/k', { 'x-amz-copy-source': '/b0/src' }))).toMatchObject({ name: 'CopyObject', copySource: '/b0/src' });
+  });
+});
+
+describe('the dispatch table gives every operation its classes', () => {
+  // How requests were counted before the table said it: by the name's prefix.
+  const byPrefix = (name: string) => (name.startsWith('List') ? 'list' : name.startsWith('Get') || name.startsWith('Head') || name === 'OptionsObject' ? 'read' : 'write');
+  it.each(Object.entries(dispatch))('%s', (name, r) => {
+    expect(requestClassOf(r as Route<OperationName>)).toBe(byPrefix(name));
+    expect(r.transfersData ?? true).toBe(!name.startsWith('Delete') && name !== 'AbortMultipartUpload');
+  });
+
+  it('only the owner may delete a bucket or read ACLs and configuration', () => {
+    const owner = Object.entries(dispatch).filter(([, r]) => r.access === 'owner').map(([n]) => n);
+    expect(owner.sort()).toEqual([
+      'CreateBucket', 'DeleteBucket', 'DeleteBucketCors', 'DeleteBucketOwnershipControls', 'DeleteBucketPolicy', 'DeletePublicAccessBlock',
+      'GetBucketAcl', 'GetBucketCors', 'GetBucketOwnershipControls', 'GetBucketPolicy', 'GetBucketPolicyStatus', 'GetBucketVersioning',
+      'GetObjectAcl', 'GetPublicAccessBlock', 'PutBucketAcl', 'PutBucketCors', 'PutBucketOwnershipControls', 'PutBucketPolicy',
+      'PutObjectAcl', 'PutPublicAccessBlock',
+    ]);
   });
 });

@@ -1,11 +1,14 @@
 /**
  * Parse, then dispatch: one pure function turns method + host + path + query into a typed S3
- * operation (Garage's router.rs does the same). Handlers never look at the URL again.
+ * operation (Garage's router.rs does the same). Handlers never look at the URL again: an operation
+ * on a bucket carries its bucket, one on an object its key, one on a multipart upload its upload id,
+ * a copy its x-amz-copy-source, each typed as present.
  */
 import { DomainError } from '../src/core/errors.ts';
 
-export type OperationName =
-  | 'ListBuckets'
+/** ListBuckets: the only operation on the service itself. */
+export type ServiceOperationName = 'ListBuckets';
+export type BucketOperationName =
   | 'CreateBucket'
   | 'HeadBucket'
   | 'DeleteBucket'
@@ -17,8 +20,27 @@ export type OperationName =
   | 'ListMultipartUploads'
   | 'DeleteObjects'
   | 'PostObject'
+  | AccessOperationName;
+/** Access control and CORS: the bucket's sub-resources ?acl, ?policy, ?cors, ... (s3/handlers/access.ts). */
+export type AccessOperationName =
+  | 'PutBucketAcl'
+  | 'GetBucketPolicy'
+  | 'PutBucketPolicy'
+  | 'DeleteBucketPolicy'
+  | 'GetBucketPolicyStatus'
+  | 'GetBucketCors'
+  | 'PutBucketCors'
+  | 'DeleteBucketCors'
+  | 'GetBucketOwnershipControls'
+  | 'PutBucketOwnershipControls'
+  | 'DeleteBucketOwnershipControls'
+  | 'GetPublicAccessBlock'
+  | 'PutPublicAccessBlock'
+  | 'DeletePublicAccessBlock'
+  /** A CORS preflight (OPTIONS) on the bucket or any key in it: the rules are the bucket's. */
+  | 'OptionsObject';
+export type ObjectOperationName =
   | 'PutObject'
-  | 'CopyObject'
   | 'GetObject'
   | 'HeadObject'
   | 'DeleteObject'
@@ -27,20 +49,57 @@ export type OperationName =
   | 'PutObjectTagging'
   | 'DeleteObjectTagging'
   | 'CreateMultipartUpload'
-  | 'UploadPart'
-  | 'UploadPartCopy'
-  | 'CompleteMultipartUpload'
-  | 'AbortMultipartUpload'
-  | 'ListParts';
+  | 'PutObjectAcl';
+export type CopyOperationName = 'CopyObject';
+export type UploadOperationName = 'UploadPart' | 'CompleteMultipartUpload' | 'AbortMultipartUpload' | 'ListParts';
+export type UploadCopyOperationName = 'UploadPartCopy';
 
-export interface Operation {
-  name: OperationName;
-  bucket?: string;
-  key?: string;
+export type OperationName =
+  | ServiceOperationName
+  | BucketOperationName
+  | ObjectOperationName
+  | CopyOperationName
+  | UploadOperationName
+  | UploadCopyOperationName;
+
+interface OperationBase {
   query: URLSearchParams;
   /** True when the bucket came from the Host header (virtual-hosted style). */
   virtualHost: boolean;
 }
+interface OnService extends OperationBase {
+  bucket?: undefined;
+  key?: undefined;
+}
+interface OnBucket extends OperationBase {
+  bucket: string;
+  key?: undefined;
+}
+interface OnObject extends OperationBase {
+  bucket: string;
+  key: string;
+}
+interface Copying {
+  /** The x-amz-copy-source header as sent (parsed by the handler, after authorization). */
+  copySource: string;
+}
+interface OnUpload extends OnObject {
+  /** ?uploadId= */
+  uploadId: string;
+}
+
+/** One member per operation name, so `op.name` narrows `op` to its parameters. */
+type Each<N extends string, P> = { [K in N]: P & { name: K } }[N];
+export type Operation =
+  | Each<ServiceOperationName, OnService>
+  | Each<BucketOperationName, OnBucket>
+  | Each<ObjectOperationName, OnObject>
+  | Each<CopyOperationName, OnObject & Copying>
+  | Each<UploadOperationName, OnUpload>
+  | Each<UploadCopyOperationName, OnUpload & Copying>;
+
+/** The operation `name` is routed to, with its typed parameters. */
+export type OperationOf<N extends OperationName> = Extract<Operation, { name: N }>;
 
 export interface RouteInput {
   method: string;
@@ -90,14 +149,20 @@ export function route(input: RouteInput, domain?: string): Operation {
   const { bucket, key, virtualHost } = addressOf(input, domain);
   const q = input.query;
   const m = input.method.toUpperCase();
-  const op = (name: OperationName): Operation => ({ name, bucket, key, query: q, virtualHost });
 
   if (bucket === undefined) {
-    if (m === 'GET') return op('ListBuckets');
+    if (m === 'GET') return { name: 'ListBuckets', query: q, virtualHost };
     throw methodNotAllowed(m, 'the service');
   }
 
+  if (m === 'OPTIONS') return { name: 'OptionsObject', bucket, query: q, virtualHost };
+
   if (key === undefined) {
+    const op = (name: BucketOperationName): Operation => ({ name, bucket, query: q, virtualHost }) as Operation;
+    for (const [sub, byMethod] of BUCKET_CONFIG) {
+      const name = q.has(sub) ? byMethod[m] : undefined;
+      if (name) return op(name);
+    }
     switch (m) {
       case 'GET':
         if (q.has('location')) return op('GetBucketLocation');
@@ -127,29 +192,38 @@ export function route(input: RouteInput, domain?: string): Operation {
     throw methodNotAllowed(m, 'a bucket');
   }
 
+  const op = (name: ObjectOperationName): Operation => ({ name, bucket, key, query: q, virtualHost });
+  const copySource = input.headers['x-amz-copy-source'];
   const uploadId = q.get('uploadId');
+  const upload = (name: UploadOperationName, uploadId: string): Operation => ({ name, bucket, key, uploadId, query: q, virtualHost });
   switch (m) {
     case 'GET':
-      if (uploadId !== null) return op('ListParts');
+      if (uploadId !== null) return upload('ListParts', uploadId);
       if (q.has('tagging')) return op('GetObjectTagging');
       if (q.has('acl')) return op('GetObjectAcl');
       break;
     case 'HEAD':
       return op('HeadObject');
     case 'PUT':
-      if (q.has('partNumber') && uploadId !== null)
-        return op(input.headers['x-amz-copy-source'] !== undefined ? 'UploadPartCopy' : 'UploadPart');
+      if (q.has('partNumber') && uploadId !== null) {
+        if (copySource !== undefined) return { name: 'UploadPartCopy', bucket, key, uploadId, copySource, query: q, virtualHost };
+        return upload('UploadPart', uploadId);
+      }
       if (q.has('tagging')) return op('PutObjectTagging');
-      if (noSubresource(q)) return op(input.headers['x-amz-copy-source'] !== undefined ? 'CopyObject' : 'PutObject');
+      if (q.has('acl')) return op('PutObjectAcl');
+      if (noSubresource(q)) {
+        if (copySource !== undefined) return { name: 'CopyObject', bucket, key, copySource, query: q, virtualHost };
+        return op('PutObject');
+      }
       break;
     case 'DELETE':
-      if (uploadId !== null) return op('AbortMultipartUpload');
+      if (uploadId !== null) return upload('AbortMultipartUpload', uploadId);
       if (q.has('tagging')) return op('DeleteObjectTagging');
       if (noSubresource(q)) return op('DeleteObject');
       break;
     case 'POST':
       if (q.has('uploads')) return op('CreateMultipartUpload');
-      if (uploadId !== null) return op('CompleteMultipartUpload');
+      if (uploadId !== null) return upload('CompleteMultipartUpload', uploadId);
       break;
     default:
       throw methodNotAllowed(m, 'an object');
@@ -160,14 +234,17 @@ export function route(input: RouteInput, domain?: string): Operation {
   throw methodNotAllowed(m, 'an object');
 }
 
+/** The bucket configuration sub-resources: ?sub and method -> operation. */
+const BUCKET_CONFIG: readonly [string, Partial<Record<string, BucketOperationName>>][] = [
+  ['acl', { PUT: 'PutBucketAcl' }],
+  ['policyStatus', { GET: 'GetBucketPolicyStatus' }],
+  ['policy', { GET: 'GetBucketPolicy', PUT: 'PutBucketPolicy', DELETE: 'DeleteBucketPolicy' }],
+  ['cors', { GET: 'GetBucketCors', PUT: 'PutBucketCors', DELETE: 'DeleteBucketCors' }],
+  ['ownershipControls', { GET: 'GetBucketOwnershipControls', PUT: 'PutBucketOwnershipControls', DELETE: 'DeleteBucketOwnershipControls' }],
+  ['publicAccessBlock', { GET: 'GetPublicAccessBlock', PUT: 'PutPublicAccessBlock', DELETE: 'DeletePublicAccessBlock' }],
+];
+
 /** True when the query names none of S3's sub-resources (x-id and response-* overrides are fine). */
 function noSubresource(q: URLSearchParams): boolean {
   return !UNSUPPORTED.some((s) => q.has(s));
-}
-
-/** Read-only vs writing operations, for metering and rate classes. */
-export function requestClass(name: OperationName): 'read' | 'write' | 'list' {
-  if (name.startsWith('List')) return 'list';
-  if (name.startsWith('Get') || name.startsWith('Head')) return 'read';
-  return 'write';
 }

@@ -1,7 +1,8 @@
 /**
- * The S3 endpoint: request id -> route -> authenticate -> admit -> handler -> response. Responses
- * are written straight to the Node response (object bodies are piped, never buffered); an error
- * after the headers went out destroys the socket, so a client never sees a short body as complete.
+ * The S3 endpoint: request id -> route -> authenticate -> admit -> authorize the bucket (once, by
+ * the dispatch table's access class) -> handler -> response. Responses are written straight to the
+ * Node response (object bodies are piped, never buffered); an error after the headers went out
+ * destroys the socket, so a client never sees a short body as complete.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -9,15 +10,24 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { consumed } from '../src/core/lent.ts';
 import { DomainError, isDomainError } from '../src/core/errors.ts';
-import type { ObjectStore } from '../src/core/object-store.ts';
+import type { AccessClass, Admission } from '../src/core/access.ts';
+import type { BucketInfo, ObjectStore } from '../src/core/object-store.ts';
 import type { AuthRequest, AuthResult, SecretLookup } from './auth/index.ts';
 import { requestBody } from './body.ts';
 import { bodyOf, discardRest } from './drain.ts';
 import { withHoistedHeaders } from './hoisted.ts';
 import type { S3Context, S3Result } from './context.ts';
 import { toS3Error } from './errors.ts';
-import { handlers } from './handlers/index.ts';
-import { addressOf, requestClass, route, type Operation } from './router.ts';
+import { dispatch, requestClassOf, type Route } from './handlers/index.ts';
+import { addressOf, route, type Operation, type OperationName } from './router.ts';
+import { authorizeRequest, isAnonymous } from './access/authorize.ts';
+import { canonicalIdOf, encodeAcl } from './access/acl.ts';
+import type { RequestFacts } from './access/request-context.ts';
+import { actualCorsHeaders, requestedAcl } from './handlers/access.ts';
+
+type Facts = Omit<RequestFacts, 'account' | 'existingTags'>;
+/** Writes that may carry x-amz-acl / x-amz-grant-* for the object they make. */
+const ACL_ON_WRITE = new Set<OperationName>(['PutObject', 'CopyObject']);
 
 export interface RequestRecord {
   requestId: string;
@@ -39,9 +49,13 @@ export interface S3ServiceDeps {
   domain?: string;
   authenticate: (req: AuthRequest) => AuthResult;
   /** Per-request admission: suspended accounts, rate limits, transfer quotas (throws DomainError). */
-  admit?: (account: string, kind: 'read' | 'write' | 'list', operation: string) => void;
-  /** May `account` use `bucket`? Defaults to: only the bucket's owner. */
-  authorizeBucket?: (account: string, bucket: string) => void;
+  admit?: (account: string, admission: Admission) => void;
+  /**
+   * May `account` access `bucket` this way (throws AccessDenied)? Defaults to: only the bucket's
+   * owner. The service resolves the bucket (NoSuchBucket) and calls this once per request, before
+   * the handler runs; handlers call it again only for a second bucket (a copy source).
+   */
+  authorizeBucket?: (account: string, bucket: BucketInfo, access: AccessClass) => void;
   /** Called once per request when its response is done (logs, metrics, metering). */
   onDone?: (r: RequestRecord) => void;
   /** Unexpected errors (they become InternalError on the wire). */
@@ -75,11 +89,25 @@ async function* counted(source: AsyncIterable<Uint8Array>, add: (n: number) => v
 }
 
 export function createS3Service(deps: S3ServiceDeps) {
-  const authorizeBucket =
-    deps.authorizeBucket ??
-    ((account: string, bucket: string) => {
-      if (deps.store.getBucket(bucket).owner !== account) throw new DomainError('AccessDenied', 'Access Denied');
-    });
+  /** Access to a bucket other than the operation's (a copy source), by access class. */
+  const AS_OPERATION: Record<AccessClass, string> = { read: 'GetObject', list: 'ListObjects', write: 'PutObject', owner: 'DeleteBucket' };
+  const authorizeBucket = (account: string, name: string, access: AccessClass, facts: Facts, key?: string): BucketInfo => {
+    if (deps.authorizeBucket) {
+      const bucket = deps.store.getBucket(name);
+      deps.authorizeBucket(account, bucket, access);
+      return bucket;
+    }
+    return authorizeRequest(deps.store, { account: account || undefined, operation: AS_OPERATION[access], bucket: name, ...(key === undefined ? {} : { key }), facts });
+  };
+  /**
+   * The operation's own bucket (none for ListBuckets and CreateBucket): bucket policy, ACLs,
+   * ownership controls and public access block, in AWS's order (s3/access/decide.ts).
+   */
+  const authorizeOperation = (account: string, op: Operation, r: Route<OperationName>, facts: Facts): BucketInfo | undefined => {
+    if (op.bucket === undefined || r.creates || r.anonymous) return undefined;
+    if (deps.authorizeBucket) return authorizeBucket(account, op.bucket, r.access, facts);
+    return authorizeRequest(deps.store, { account: account || undefined, operation: op.name, bucket: op.bucket, ...(op.key === undefined ? {} : { key: op.key }), facts });
+  };
 
   return async function s3(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -110,13 +138,33 @@ export function createS3Service(deps: S3ServiceDeps) {
       record.key = op.key;
       leave = deps.limits?.enter();
       const byForm = op.name === 'PostObject';
-      const auth = byForm ? FORM_AUTH : deps.authenticate({ method, rawPath, rawQuery, headers });
-      const name = op.name;
+      const r0 = dispatch[op.name] as Route<OperationName>;
+      // no credentials at all: anonymous, allowed only where an ACL or a bucket policy says so
+      const anonymous = !byForm && (r0.anonymous === true || isAnonymous(headers, query));
+      if (anonymous && r0.anonymous !== true && (op.bucket === undefined || r0.creates)) throw new DomainError('AccessDenied', 'Access Denied');
+      const auth = byForm || anonymous ? FORM_AUTH : deps.authenticate({ method, rawPath, rawQuery, headers });
+      const facts: Facts = {
+        sourceIp: req.socket?.remoteAddress,
+        secure: (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
+        now: new Date(),
+        headers,
+        query,
+        ...(anonymous || byForm ? {} : { signatureVersion: 'AWS4-HMAC-SHA256', authType: auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER' }),
+      };
+      const operation = op;
+      // The table pairs each name with its handler; TypeScript cannot follow that pairing through
+      // an index by a union, so the row is taken as one over any operation.
+      const r = r0;
+      const admission: Admission = { operation: op.name, requestClass: requestClassOf(r), transfersData: r.transfersData ?? true };
+      /** Bytes moved for another account or for nobody count against the bucket's owner. */
+      const meterOwner = (bucket: BucketInfo | undefined): void => {
+        if (bucket && record.account !== bucket.owner) record.account = bucket.owner;
+      };
       const admit = (account: string): void => {
         record.account = account;
-        deps.admit?.(account, requestClass(name), name);
+        deps.admit?.(account, admission);
       };
-      if (!byForm) admit(auth.account);
+      if (!byForm && !anonymous) admit(auth.account);
       const body = bodyOf(req); // an early error leaves the request readable: discardRest() below
       const raw = counted(deps.limits ? deps.limits.guardBody(body) : body, (n) => (record.bytesIn += n));
       const ctx: S3Context = {
@@ -128,10 +176,25 @@ export function createS3Service(deps: S3ServiceDeps) {
         headers,
         body: requestBody(raw, auth, headers),
         signal: abort.signal,
-        authorizeBucket: (bucket) => authorizeBucket(ctx.account, bucket),
+        authorizeBucket: (bucket, access, key) => authorizeBucket(ctx.account, bucket, access, facts, key),
       };
-      if (byForm) ctx.postAuth = { lookup: deps.lookup, admit: (account) => ((ctx.account = account), admit(account)) };
-      const result = await handlers[op.name](ctx);
+      if (byForm) {
+        ctx.postAuth = {
+          lookup: deps.lookup,
+          admit: (account) => {
+            ctx.account = account;
+            admit(account);
+            meterOwner(authorizeOperation(account, operation, r, facts));
+          },
+        };
+      } else meterOwner(authorizeOperation(auth.account, op, r, facts));
+      // An ACL asked for with a write is checked before any byte is taken, and set once it is stored.
+      const aclOnWrite = ACL_ON_WRITE.has(op.name) && op.bucket !== undefined ? await requestedAcl(ctx, canonicalIdOf(deps.store.getBucket(op.bucket).owner), { body: false }) : undefined;
+      const result = await r.handler(ctx);
+      if (aclOnWrite && op.bucket !== undefined && op.key !== undefined) deps.store.putObjectAcl(op.bucket, op.key, encodeAcl(aclOnWrite));
+      if (headers.origin && op.bucket !== undefined && op.name !== 'OptionsObject') {
+        Object.assign((result.headers ??= {}), actualCorsHeaders(deps.store, op.bucket, headers.origin, method));
+      }
       await send(res, result, method, (n) => (record.bytesOut += n));
       record.status = result.status ?? 200;
     } catch (err) {

@@ -116,6 +116,8 @@ export async function startCluster(opts: {
   admitPeers?: string;
   /** Extra flags of every storage peer. */
   nodeExtra?: string[];
+  /** The storage peers' --admit-peers (default: the gateway's peer id). */
+  nodeAdmitPeers?: string;
 }): Promise<{ members: ClusterMember[]; endpoint: string; procs: ChildProcess[]; stop(): Promise<void>; swarmKeyFile: string; gatewayId: string }> {
   const dir = resolve(opts.dataDir);
   mkdirSync(dir, { recursive: true });
@@ -156,7 +158,7 @@ export async function startCluster(opts: {
       start(
         [
           'node', '--data', n.data, '--listen-mesh', `/ip4/127.0.0.1/tcp/${n.port}`, '--bootstrap', gatewayAddr,
-          '--swarm-key', swarmKeyFile, '--admit-peers', gatewayId, '--log-level', 'info', ...(opts.nodeExtra ?? []),
+          '--swarm-key', swarmKeyFile, '--admit-peers', opts.nodeAdmitPeers ?? gatewayId, '--log-level', 'info', ...(opts.nodeExtra ?? []),
         ],
         'storage',
         n.data,

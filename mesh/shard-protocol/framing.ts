@@ -6,7 +6,8 @@
  * a peer that sends a large frame costs memory only once the caller decided to read its body into
  * a buffer of exactly its size. An endless length prefix is refused at once.
  */
-import type { AbortOptions, Stream } from '@libp2p/interface';
+import type { AbortOptions, PeerId, Stream } from '@libp2p/interface';
+import type { ConnectionManager } from '@libp2p/interface-internal';
 import * as varint from 'uint8-varint';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { MAX_HEADER_BYTES, MAX_MESSAGE_BYTES } from '../constants.ts';
@@ -29,7 +30,7 @@ export interface FrameStream {
   readHead(options?: AbortOptions): Promise<FrameHead>;
   /** The next `length` bytes, into a buffer of exactly that size. */
   readBody(length: number, options?: AbortOptions): Promise<Uint8Array>;
-  /** A whole frame (head and body). */
+  /** A whole frame's bytes, whatever they hold (the decoder checks them), up to maxMessageBytes. */
   read(options?: AbortOptions): Promise<Uint8ArrayList>;
   write(frame: Uint8ArrayList, options?: AbortOptions): Promise<void>;
   /** Bytes received and not read yet. */
@@ -123,9 +124,10 @@ export function frameStream(stream: Stream, maxMessageBytes = MAX_MESSAGE_BYTES)
       return out;
     },
     async read(options) {
-      const { head, bodyLength } = await stream_.readHead(options);
-      if (bodyLength > 0) head.append(await stream_.readBody(bodyLength, options));
-      return head;
+      const { value: length } = await readVarint(MAX_LENGTH_BYTES, 'length prefix', options);
+      if (length === 0) throw new ProtocolViolation('empty frame');
+      if (length > maxMessageBytes) throw new ProtocolViolation(`frame of ${length} bytes exceeds the limit of ${maxMessageBytes}`);
+      return new Uint8ArrayList(await stream_.readBody(length, options));
     },
     async write(frame, options) {
       const data = new Uint8ArrayList<ArrayBufferLike>(varint.encode(frame.byteLength), ...frame);
@@ -133,4 +135,30 @@ export function frameStream(stream: Stream, maxMessageBytes = MAX_MESSAGE_BYTES)
     },
   };
   return stream_;
+}
+
+/**
+ * One request on a new stream of `protocol` to `peer`: writes `frame` while reading the one frame
+ * that answers it and closes; aborts the stream on any error (and rethrows it).
+ */
+export async function requestFrame(
+  connectionManager: ConnectionManager,
+  peer: PeerId,
+  protocol: string,
+  frame: Uint8ArrayList,
+  options: AbortOptions,
+  maxMessageBytes = MAX_MESSAGE_BYTES,
+): Promise<Uint8ArrayList> {
+  const stream = await connectionManager.openStream(peer, protocol, options);
+  const lp = frameStream(stream, maxMessageBytes);
+  try {
+    // Read while writing: a peer may answer (refuse a put) after the header, before taking the body.
+    const [written, answer] = await Promise.allSettled([lp.write(frame, options), lp.read(options)]);
+    if (answer.status === 'rejected') throw written.status === 'rejected' ? written.reason : answer.reason;
+    await stream.close(options).catch(() => {});
+    return answer.value;
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
 }

@@ -5,9 +5,9 @@
  */
 import { stat } from 'node:fs/promises';
 import { verifyShardAsync } from '../../src/codec/cid.ts';
-import { isDomainError } from '../../src/core/errors.ts';
+import { DiskFullError, isDomainError } from '../../src/core/errors.ts';
 import type { LocalShardStore } from '../local-shards.ts';
-import { formatBytes } from '../bytes.ts';
+import { formatBytes } from '../../src/core/sizes.ts';
 import type { OwnedShard, OwnerIndex } from './owners.ts';
 import { LIST_PAGE_MAX, type PeerStats, type ShardResponse } from './messages.ts';
 
@@ -85,6 +85,8 @@ export class ShardHost {
     } catch (err) {
       // The store's own capacity (when it was given one) says the same thing in its words.
       if (isDomainError(err) && err.code === 'ServiceUnavailable') return this.full(size);
+      // so does a disk that filled up before the capacity was reached
+      if (err instanceof DiskFullError) return { ok: false, code: 'Full', reason: `peer ${shortId(this.self)}: ${err.message}`, stats: this.stats() };
       throw err;
     } finally {
       this.reserved -= size;

@@ -70,8 +70,9 @@ function splitFrame(frame: Uint8ArrayList): { json: unknown; body: Uint8ArrayLis
   } catch {
     throw new ProtocolViolation('frame does not start with a varint header length');
   }
-  const offset = varint.encodingLength(headerLength);
+  // checked first: encodingLength throws a RangeError for a varint past 2^53
   if (headerLength > MAX_HEADER_BYTES) throw new ProtocolViolation(`header length ${headerLength} exceeds ${MAX_HEADER_BYTES}`);
+  const offset = varint.encodingLength(headerLength);
   if (offset + headerLength > frame.byteLength) throw new ProtocolViolation('header runs past the end of the frame');
   let json: unknown;
   try {

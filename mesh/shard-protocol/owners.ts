@@ -56,6 +56,11 @@ export class OwnerIndex {
     return (this.db.prepare('SELECT stored_at FROM shard_owners WHERE id = ? AND owner = ?').pluck().get(id, owner) as number | undefined) ?? undefined;
   }
 
+  /** Ids of the shards `owner` stored here at or after `since` (ms), at most `limit`. */
+  ownedSince(owner: string, since: number, limit: number): string[] {
+    return this.db.prepare('SELECT id FROM shard_owners WHERE owner = ? AND stored_at >= ? LIMIT ?').pluck().all(owner, since, limit) as string[];
+  }
+
   /** Drops `owner`'s claim; returns the owners left. */
   release(id: string, owner: string): string[] {
     return this.db.transaction(() => {

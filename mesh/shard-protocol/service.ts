@@ -16,10 +16,11 @@ import {
   MAX_OUTBOUND_STREAMS,
   SHARD_PROTOCOL,
 } from '../constants.ts';
-import { frameStream } from './framing.ts';
+import { frameStream, requestFrame } from './framing.ts';
 import type { ShardHost } from './host.ts';
 import { Uint8ArrayList } from 'uint8arraylist';
 import {
+  decodeResponse,
   deleteSigningBytes,
   encodeFrame,
   encodeListBody,
@@ -208,23 +209,7 @@ export class ShardProtocolService implements Startable {
 
   /** Sends one request to `peer` and returns its response (body: the shard bytes of a get). */
   async request(peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, options: AbortOptions): Promise<Frame<ShardResponse>> {
-    const stream = await this.components.connectionManager.openStream(peer, this.protocol, options);
-    const lp = frameStream(stream);
-    try {
-      // Read while writing: a peer may refuse a put after its header, before taking the body.
-      const reading = (async (): Promise<Frame<ShardResponse>> => {
-        const { head, bodyLength } = await lp.readHead(options);
-        const header = parseResponseHeader(parseHead(head));
-        return { header, body: new Uint8ArrayList(bodyLength > 0 ? await lp.readBody(bodyLength, options) : new Uint8Array()) };
-      })();
-      const [written, response] = await Promise.allSettled([lp.write(encodeFrame(req, body), options), reading]);
-      if (response.status === 'rejected') throw written.status === 'rejected' ? written.reason : response.reason;
-      await stream.close(options).catch(() => {});
-      return response.value;
-    } catch (err) {
-      stream.abort(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    }
+    return decodeResponse(await requestFrame(this.components.connectionManager, peer, this.protocol, encodeFrame(req, body), options));
   }
 
   /** The signature proving this node asks to delete `id` (see DELETE_SIGNATURE_DOMAIN). */

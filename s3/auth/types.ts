@@ -40,7 +40,8 @@ export interface AuthResult {
   chunkSigning?: ChunkSigning;
 }
 
-export type SecretLookup = (accessKey: string) => { secret: string; account: string } | undefined;
+/** The seam to accounts, declared once in src/core. */
+export type { SecretLookup } from '../../src/core/access.ts';
 
 export interface AuthOptions {
   region: string;

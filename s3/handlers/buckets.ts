@@ -4,9 +4,11 @@ import type { Handler } from '../context.ts';
 import { xmlResult } from '../context.ts';
 import { ownerXml, validateBucketName } from '../headers.ts';
 import { parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
+import { canonicalIdOf, encodeAcl } from '../access/acl.ts';
+import { ALL_BLOCKED, parseOwnership, requestedAcl } from './access.ts';
 
 
-export const listBuckets: Handler = ({ store, account, region, op }) => {
+export const listBuckets: Handler<'ListBuckets'> = ({ store, account, region, op }) => {
   const prefix = op.query.get('prefix') ?? '';
   const buckets = store.listBuckets(account).filter((b) => b.name.startsWith(prefix));
   return xmlResult(
@@ -19,8 +21,9 @@ export const listBuckets: Handler = ({ store, account, region, op }) => {
   );
 };
 
-export const createBucket: Handler = async ({ store, account, region, op, body }) => {
-  const name = op.bucket!;
+export const createBucket: Handler<'CreateBucket'> = async (ctx) => {
+  const { store, account, region, op, body, headers } = ctx;
+  const name = op.bucket;
   validateBucketName(name);
   const xml = (await readSmallBody(body.source)).toString('utf8');
   if (xml.trim() !== '') {
@@ -34,47 +37,36 @@ export const createBucket: Handler = async ({ store, account, region, op, body }
       );
     }
   }
+  // AWS's defaults since 2023: ACLs off (BucketOwnerEnforced) unless x-amz-object-ownership says
+  // otherwise, and every public access block setting on.
+  const ownership = headers['x-amz-object-ownership'] === undefined ? 'BucketOwnerEnforced' : parseOwnership(headers['x-amz-object-ownership']);
+  const acl = await requestedAcl(ctx, canonicalIdOf(account), { body: false });
+  if (acl && ownership === 'BucketOwnerEnforced' && acl.grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== acl.owner)) {
+    throw new DomainError('InvalidBucketAclWithObjectOwnership', 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting; send x-amz-object-ownership: ObjectWriter (or BucketOwnerPreferred) with the ACL.');
+  }
   store.createBucket(name, account, region);
+  store.putBucketConfig(name, 'ownership', ownership);
+  store.putBucketConfig(name, 'public-access-block', JSON.stringify(ALL_BLOCKED));
+  if (acl) store.putBucketConfig(name, 'acl', encodeAcl(acl));
   return { status: 200, headers: { Location: `/${name}` } };
 };
 
-export const headBucket: Handler = ({ op, region, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const headBucket: Handler<'HeadBucket'> = ({ op, region }) => {
   return { status: 200, headers: { 'x-amz-bucket-region': region } };
 };
 
-export const deleteBucket: Handler = async ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  await store.deleteBucket(op.bucket!);
+export const deleteBucket: Handler<'DeleteBucket'> = async ({ store, op }) => {
+  await store.deleteBucket(op.bucket);
   return { status: 204 };
 };
 
-export const getBucketLocation: Handler = ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  const b = store.getBucket(op.bucket!);
+export const getBucketLocation: Handler<'GetBucketLocation'> = ({ store, op }) => {
+  const b = store.getBucket(op.bucket);
   // us-east-1 is answered as an empty LocationConstraint, as S3 does.
   return xmlResult(xmlDocument('LocationConstraint', { '#text': b.region === 'us-east-1' ? '' : b.region }));
 };
 
-export const getBucketVersioning: Handler = ({ op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const getBucketVersioning: Handler<'GetBucketVersioning'> = ({ op }) => {
   return xmlResult(xmlDocument('VersioningConfiguration', {}));
 };
 
-export const aclResult = (account: string) =>
-  xmlResult(
-    xmlDocument('AccessControlPolicy', {
-      Owner: ownerXml(account),
-      AccessControlList: {
-        Grant: {
-          Grantee: { '@xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@xsi:type': 'CanonicalUser', ...ownerXml(account) },
-          Permission: 'FULL_CONTROL',
-        },
-      },
-    }),
-  );
-
-export const getBucketAcl: Handler = ({ op, account, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  return aclResult(account);
-};

@@ -48,14 +48,13 @@ function directive(v: string | undefined, name: string): 'COPY' | 'REPLACE' {
   return up;
 }
 
-export const copyObject: Handler = async ({ store, op, headers, signal, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  validateKey(op.key!);
-  const src = parseCopySource(headers['x-amz-copy-source']);
-  authorizeBucket(src.bucket);
+export const copyObject: Handler<'CopyObject'> = async ({ store, op, headers, signal, authorizeBucket }) => {
+  validateKey(op.key);
+  const src = parseCopySource(op.copySource);
+  authorizeBucket(src.bucket, 'read');
   const metadataDirective = directive(headers['x-amz-metadata-directive'], 'x-amz-metadata-directive');
   const taggingDirective = directive(headers['x-amz-tagging-directive'], 'x-amz-tagging-directive');
-  const info = await store.copyObject(src, { bucket: op.bucket!, key: op.key! }, {
+  const info = await store.copyObject(src, { bucket: op.bucket, key: op.key }, {
     metadataDirective,
     meta: metadataDirective === 'REPLACE' ? metaFromHeaders(headers) : undefined,
     taggingDirective,

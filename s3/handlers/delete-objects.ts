@@ -5,8 +5,7 @@ import { xmlResult } from '../context.ts';
 import { validateKey } from '../headers.ts';
 import { list, parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
 
-export const deleteObjects: Handler = async ({ store, op, body, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const deleteObjects: Handler<'DeleteObjects'> = async ({ store, op, body }) => {
   // putBody verifies Content-MD5 and any x-amz-checksum-* the client sent over the XML document.
   const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'Delete');
   const quiet = text(doc, 'Quiet')?.toLowerCase() === 'true';
@@ -20,7 +19,7 @@ export const deleteObjects: Handler = async ({ store, op, body, authorizeBucket 
     if (key === undefined || key === '') throw new DomainError('MalformedXML', 'Every <Object> needs a non-empty <Key>.');
     try {
       validateKey(key);
-      await store.deleteObject(op.bucket!, key);
+      await store.deleteObject(op.bucket, key);
       deleted.push({ Key: key });
     } catch (e) {
       if (!isDomainError(e) || e.code === 'InternalError') throw e;

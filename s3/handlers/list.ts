@@ -49,18 +49,17 @@ function contents(r: ListResult, enc: (s: string) => string, withOwner: string |
   }));
 }
 
-export const listObjects: Handler = ({ store, op, account, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const listObjects: Handler<'ListObjects'> = ({ store, op, account }) => {
   const q = op.query;
   const enc = encodingOf(q);
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
   const marker = q.get('marker') ?? '';
   const maxKeys = maxKeysOf(q);
-  const r = store.listObjects(op.bucket!, { prefix, delimiter: delimiter || undefined, after: marker || undefined, maxKeys });
+  const r = store.listObjects(op.bucket, { prefix, delimiter: delimiter || undefined, after: marker || undefined, maxKeys });
   return xmlResult(
     xmlDocument('ListBucketResult', {
-      Name: op.bucket!,
+      Name: op.bucket,
       Prefix: enc(prefix),
       Marker: enc(marker),
       ...(r.isTruncated && delimiter && r.next !== undefined ? { NextMarker: enc(r.next) } : {}),
@@ -84,8 +83,7 @@ export function decodeToken(token: string): string {
   return after;
 }
 
-export const listObjectsV2: Handler = ({ store, op, account, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const listObjectsV2: Handler<'ListObjectsV2'> = ({ store, op, account }) => {
   const q = op.query;
   const enc = encodingOf(q);
   const prefix = q.get('prefix') ?? '';
@@ -95,10 +93,10 @@ export const listObjectsV2: Handler = ({ store, op, account, authorizeBucket }) 
   const maxKeys = maxKeysOf(q);
   let after = token !== null ? decodeToken(token) : startAfter || undefined;
   if (token !== null && startAfter > (after ?? '')) after = startAfter;
-  const r = store.listObjects(op.bucket!, { prefix, delimiter: delimiter || undefined, after, maxKeys });
+  const r = store.listObjects(op.bucket, { prefix, delimiter: delimiter || undefined, after, maxKeys });
   return xmlResult(
     xmlDocument('ListBucketResult', {
-      Name: op.bucket!,
+      Name: op.bucket,
       Prefix: enc(prefix),
       ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
       MaxKeys: maxKeys,

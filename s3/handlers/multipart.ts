@@ -2,7 +2,7 @@
 import { DomainError, Errors } from '../../src/core/errors.ts';
 import type { Checksums, ChecksumType, CompletePart } from '../../src/core/object-store.ts';
 import { CHECKSUM_ALGORITHMS } from '../../src/core/object-store.ts';
-import type { Handler, S3Context } from '../context.ts';
+import type { Handler } from '../context.ts';
 import { xmlResult } from '../context.ts';
 import {
   checkCopySourceConditions,
@@ -24,8 +24,6 @@ import { maxKeysOf } from './list.ts';
 import { resolveRange } from '../../src/core/range.ts';
 
 
-const uploadIdOf = (ctx: S3Context): string => ctx.op.query.get('uploadId') ?? '';
-
 function checksumTypeOf(v: string | undefined): ChecksumType | undefined {
   if (v === undefined) return undefined;
   const up = v.toUpperCase();
@@ -35,11 +33,10 @@ function checksumTypeOf(v: string | undefined): ChecksumType | undefined {
   return up;
 }
 
-export const createMultipartUpload: Handler = ({ store, op, headers, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  validateKey(op.key!);
+export const createMultipartUpload: Handler<'CreateMultipartUpload'> = ({ store, op, headers }) => {
+  validateKey(op.key);
   const checksumAlgorithm = parseChecksumAlgorithm(headers['x-amz-checksum-algorithm']);
-  const upload = store.createMultipartUpload(op.bucket!, op.key!, {
+  const upload = store.createMultipartUpload(op.bucket, op.key, {
     meta: metaFromHeaders(headers),
     tags: parseTaggingHeader(headers['x-amz-tagging']),
     checksumAlgorithm,
@@ -48,27 +45,25 @@ export const createMultipartUpload: Handler = ({ store, op, headers, authorizeBu
   const h: Record<string, string> = {};
   if (upload.checksumAlgorithm) h['x-amz-checksum-algorithm'] = upload.checksumAlgorithm;
   if (upload.checksumType) h['x-amz-checksum-type'] = upload.checksumType;
-  return xmlResult(xmlDocument('InitiateMultipartUploadResult', { Bucket: op.bucket!, Key: op.key!, UploadId: upload.uploadId }), h);
+  return xmlResult(xmlDocument('InitiateMultipartUploadResult', { Bucket: op.bucket, Key: op.key, UploadId: upload.uploadId }), h);
 };
 
-export const uploadPart: Handler = async (ctx) => {
-  const { store, op, headers, body, signal, authorizeBucket } = ctx;
-  authorizeBucket(op.bucket!);
+export const uploadPart: Handler<'UploadPart'> = async (ctx) => {
+  const { store, op, headers, body, signal } = ctx;
   const partNumber = requiredPartNumber(op.query);
   const algorithm = parseChecksumAlgorithm(headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']);
-  const part = await store.uploadPart(op.bucket!, op.key!, uploadIdOf(ctx), partNumber, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
+  const part = await store.uploadPart(op.bucket, op.key, op.uploadId, partNumber, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
     size: body.size,
     signal,
   });
   return { status: 200, headers: { ETag: quoteEtag(part.etag), ...checksumHeaders(part.checksums) } };
 };
 
-export const uploadPartCopy: Handler = async (ctx) => {
+export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
   const { store, op, headers, signal, authorizeBucket } = ctx;
-  authorizeBucket(op.bucket!);
   const partNumber = requiredPartNumber(op.query);
-  const src = parseCopySource(headers['x-amz-copy-source']);
-  authorizeBucket(src.bucket);
+  const src = parseCopySource(op.copySource);
+  authorizeBucket(src.bucket, 'read');
   const rangeHeader = headers['x-amz-copy-source-range'];
   let range: { start: number; end: number } | undefined;
   if (rangeHeader !== undefined) {
@@ -78,7 +73,7 @@ export const uploadPartCopy: Handler = async (ctx) => {
     }
     range = { start: Number(m[1]), end: Number(m[2]) };
   }
-  const part = await store.uploadPartCopy(src, { bucket: op.bucket!, key: op.key!, uploadId: uploadIdOf(ctx), partNumber }, {
+  const part = await store.uploadPartCopy(src, { bucket: op.bucket, key: op.key, uploadId: op.uploadId, partNumber }, {
     range,
     check: (source) => {
       checkCopySourceConditions(headers, source);
@@ -105,9 +100,8 @@ function partChecksums(node: unknown): Checksums | undefined {
   return Object.keys(c).length > 0 ? c : undefined;
 }
 
-export const completeMultipartUpload: Handler = async (ctx) => {
-  const { store, op, headers, body, authorizeBucket } = ctx;
-  authorizeBucket(op.bucket!);
+export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async (ctx) => {
+  const { store, op, headers, body } = ctx;
   const doc = parseXml((await readSmallBody(body.putBody())).toString('utf8'), 'CompleteMultipartUpload');
   const parts: CompletePart[] = list(doc, 'Part').map((p) => {
     const n = Number(text(p, 'PartNumber'));
@@ -123,15 +117,15 @@ export const completeMultipartUpload: Handler = async (ctx) => {
     const v = headers[`x-amz-checksum-${alg.toLowerCase()}`];
     if (v !== undefined) full[alg] = v;
   }
-  const info = await store.completeMultipartUpload(op.bucket!, op.key!, uploadIdOf(ctx), parts, {
+  const info = await store.completeMultipartUpload(op.bucket, op.key, op.uploadId, parts, {
     conditions: writeConditions(headers),
     checksums: Object.keys(full).length > 0 ? full : undefined,
   });
   return xmlResult(
     xmlDocument('CompleteMultipartUploadResult', {
-      Location: `/${op.bucket!}/${encodeURI(op.key!)}`,
-      Bucket: op.bucket!,
-      Key: op.key!,
+      Location: `/${op.bucket}/${encodeURI(op.key)}`,
+      Bucket: op.bucket,
+      Key: op.key,
       ETag: quoteEtag(info.etag),
       ...checksumFields(info.checksums),
       ...(info.checksumType && Object.keys(info.checksums).length > 0 ? { ChecksumType: info.checksumType } : {}),
@@ -139,25 +133,23 @@ export const completeMultipartUpload: Handler = async (ctx) => {
   );
 };
 
-export const abortMultipartUpload: Handler = async (ctx) => {
-  ctx.authorizeBucket(ctx.op.bucket!);
-  await ctx.store.abortMultipartUpload(ctx.op.bucket!, ctx.op.key!, uploadIdOf(ctx));
+export const abortMultipartUpload: Handler<'AbortMultipartUpload'> = async (ctx) => {
+  await ctx.store.abortMultipartUpload(ctx.op.bucket, ctx.op.key, ctx.op.uploadId);
   return { status: 204 };
 };
 
-export const listParts: Handler = (ctx) => {
-  const { store, op, account, authorizeBucket } = ctx;
-  authorizeBucket(op.bucket!);
+export const listParts: Handler<'ListParts'> = (ctx) => {
+  const { store, op, account } = ctx;
   const q = op.query;
   const markerText = q.get('part-number-marker');
   const marker = markerText === null || markerText === '' ? 0 : Number(markerText);
   if (!Number.isInteger(marker) || marker < 0) throw Errors.invalidArgument('part-number-marker must be a non-negative integer.', 'part-number-marker', markerText ?? '');
   const maxParts = maxKeysOf(q, 'max-parts');
-  const r = store.listParts(op.bucket!, op.key!, uploadIdOf(ctx), { partNumberMarker: marker, maxParts });
+  const r = store.listParts(op.bucket, op.key, op.uploadId, { partNumberMarker: marker, maxParts });
   return xmlResult(
     xmlDocument('ListPartsResult', {
-      Bucket: op.bucket!,
-      Key: op.key!,
+      Bucket: op.bucket,
+      Key: op.key,
       UploadId: r.upload.uploadId,
       Initiator: ownerXml(account),
       Owner: ownerXml(account),
@@ -178,15 +170,14 @@ export const listParts: Handler = (ctx) => {
   );
 };
 
-export const listMultipartUploads: Handler = ({ store, op, account, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
+export const listMultipartUploads: Handler<'ListMultipartUploads'> = ({ store, op, account }) => {
   const q = op.query;
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
   const keyMarker = q.get('key-marker') ?? '';
   const uploadIdMarker = q.get('upload-id-marker') ?? '';
   const maxUploads = maxKeysOf(q, 'max-uploads');
-  const r = store.listMultipartUploads(op.bucket!, {
+  const r = store.listMultipartUploads(op.bucket, {
     prefix,
     delimiter: delimiter || undefined,
     keyMarker: keyMarker || undefined,
@@ -195,7 +186,7 @@ export const listMultipartUploads: Handler = ({ store, op, account, authorizeBuc
   });
   return xmlResult(
     xmlDocument('ListMultipartUploadsResult', {
-      Bucket: op.bucket!,
+      Bucket: op.bucket,
       KeyMarker: keyMarker,
       UploadIdMarker: uploadIdMarker,
       ...(r.nextKeyMarker !== undefined ? { NextKeyMarker: r.nextKeyMarker } : {}),

@@ -14,16 +14,14 @@ import {
   validateKey,
   writeConditions,
 } from '../headers.ts';
-import { aclResult } from './buckets.ts';
 import { resolveRange } from '../../src/core/range.ts';
 
-export const putObject: Handler = async ({ store, op, headers, body, signal, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  validateKey(op.key!);
+export const putObject: Handler<'PutObject'> = async ({ store, op, headers, body, signal }) => {
+  validateKey(op.key);
   const meta = metaFromHeaders(headers);
   const tags = parseTaggingHeader(headers['x-amz-tagging']);
   const algorithm = parseChecksumAlgorithm(headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']);
-  const info = await store.putObject(op.bucket!, op.key!, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
+  const info = await store.putObject(op.bucket, op.key, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
     meta,
     tags,
     size: body.size,
@@ -52,12 +50,11 @@ function responseHeaders(ctx: S3Context, info: ObjectInfo, whole: boolean): Reco
   return h;
 }
 
-export const getObject: Handler = async (ctx) => {
-  const { store, op, headers, signal, authorizeBucket } = ctx;
-  authorizeBucket(op.bucket!);
+export const getObject: Handler<'GetObject'> = async (ctx) => {
+  const { store, op, headers, signal } = ctx;
   const partNumber = partNumberOf(op.query);
   const range = partNumber === undefined ? parseRange(headers.range) : undefined;
-  const res = await store.getObject(op.bucket!, op.key!, {
+  const res = await store.getObject(op.bucket, op.key, {
     range,
     partNumber,
     check: (info) => checkReadConditions(headers, info),
@@ -73,11 +70,10 @@ export const getObject: Handler = async (ctx) => {
   return { status: 200, headers: h, body: res.body };
 };
 
-export const headObject: Handler = (ctx) => {
-  const { store, op, headers, authorizeBucket } = ctx;
-  authorizeBucket(op.bucket!);
+export const headObject: Handler<'HeadObject'> = (ctx) => {
+  const { store, op, headers } = ctx;
   const partNumber = partNumberOf(op.query);
-  const info = store.headObject(op.bucket!, op.key!, { partNumber });
+  const info = store.headObject(op.bucket, op.key, { partNumber });
   checkReadConditions(headers, info);
   const range = partNumber === undefined ? parseRange(headers.range) : undefined;
   const h = responseHeaders(ctx, info, partNumber === undefined && range === undefined);
@@ -91,14 +87,8 @@ export const headObject: Handler = (ctx) => {
   return { status: partNumber === undefined ? 200 : 206, headers: h };
 };
 
-export const deleteObject: Handler = async ({ store, op, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  await store.deleteObject(op.bucket!, op.key!);
+export const deleteObject: Handler<'DeleteObject'> = async ({ store, op }) => {
+  await store.deleteObject(op.bucket, op.key);
   return { status: 204 };
 };
 
-export const getObjectAcl: Handler = ({ store, op, account, authorizeBucket }) => {
-  authorizeBucket(op.bucket!);
-  store.headObject(op.bucket!, op.key!);
-  return aclResult(account);
-};

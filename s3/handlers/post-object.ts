@@ -313,8 +313,8 @@ function verifyV2(fields: Map<string, string>, policyB64: string, lookup: Secret
 // ---------------------------------------------------------------------------------------------
 // the handler
 
-export const postObject: Handler = async ({ store, op, headers, body, signal, region, authorizeBucket, postAuth }): Promise<S3Result> => {
-  const bucket = op.bucket!;
+export const postObject: Handler<'PostObject'> = async ({ store, op, headers, body, signal, region, postAuth }): Promise<S3Result> => {
+  const bucket = op.bucket;
   const form = new FormReader(body.source, boundaryOf(headers['content-type']));
   await form.start();
 
@@ -353,8 +353,7 @@ export const postObject: Handler = async ({ store, op, headers, body, signal, re
   // SigV2 forms (boto3's generate_presigned_post default): AWSAccessKeyId + base64 HMAC-SHA1 signature.
   const v2 = !fields.has('x-amz-algorithm') && fields.has('awsaccesskeyid');
   const secret = v2 ? verifyV2(fields, policyB64, postAuth.lookup) : verifyV4(fields, policyB64, postAuth.lookup, region, required);
-  postAuth.admit(secret.account);
-  authorizeBucket(bucket);
+  postAuth.admit(secret.account); // and authorizes the bucket
 
   // The policy.
   const policy = parsePolicy(policyB64);

@@ -1,22 +1,111 @@
 /**
- * Domain errors. Code below s3/ throws only these; s3/errors.ts maps each `code` to an HTTP status
- * and the S3 XML error body. The code names are S3's own error codes where S3 has one, so the
- * mapping stays a table lookup. Nothing here knows about HTTP.
+ * Domain errors and the one error table. Code below s3/ throws only DomainErrors; their codes are
+ * S3's own error codes where S3 has one. The table gives every code its HTTP status on the S3 API
+ * (s3/errors.ts renders it as S3's XML) and on the admin API (src/server/admin-api.ts renders JSON),
+ * and S3's default message. `ErrorCode` is the table's keys: a code that is not in the table does
+ * not compile. Nothing else here knows about HTTP.
  */
+
+export interface ErrorKind {
+  /** Status on the S3 API; undefined: not an S3 error (account management), answered as InternalError. */
+  readonly s3: number | undefined;
+  /** Status in the admin API's JSON error. */
+  readonly admin: number;
+  /** S3's message, used when an error carries none. */
+  readonly message?: string;
+}
+
+export const ERRORS = {
+  AccessDenied: { s3: 403, admin: 403, message: 'Access Denied' },
+  // access control and CORS (s3/access)
+  AccessControlListNotSupported: { s3: 400, admin: 400, message: 'The bucket does not allow ACLs.' },
+  AccessForbidden: { s3: 403, admin: 403, message: 'CORSResponse: This CORS request is not allowed.' },
+  InvalidBucketAclWithObjectOwnership: { s3: 400, admin: 400, message: "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting." },
+  MalformedACLError: { s3: 400, admin: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
+  MalformedPolicy: { s3: 400, admin: 400, message: 'Policies must be valid JSON.' },
+  NoSuchBucketPolicy: { s3: 404, admin: 404, message: 'The bucket policy does not exist' },
+  NoSuchCORSConfiguration: { s3: 404, admin: 404, message: 'The CORS configuration does not exist' },
+  NoSuchPublicAccessBlockConfiguration: { s3: 404, admin: 404, message: 'The public access block configuration was not found' },
+  OwnershipControlsNotFoundError: { s3: 404, admin: 404, message: 'The bucket ownership controls were not found' },
+  UnresolvableGrantByEmailAddress: { s3: 400, admin: 400, message: 'The email address you provided does not match any account on record.' },
+  AccessKeyInUse: { s3: undefined, admin: 409 },
+  AccountAlreadyExists: { s3: undefined, admin: 409 },
+  AccountHasBuckets: { s3: undefined, admin: 409 },
+  AuthorizationHeaderMalformed: { s3: 400, admin: 400, message: 'The authorization header is malformed.' },
+  AuthorizationQueryParametersError: { s3: 400, admin: 400, message: 'Error parsing the X-Amz-Credential parameter.' },
+  BadDigest: { s3: 400, admin: 400, message: 'The Content-MD5 or checksum value that you specified did not match what the server received.' },
+  BucketAlreadyExists: { s3: 409, admin: 400, message: 'The requested bucket name is not available.' },
+  BucketAlreadyOwnedByYou: { s3: 409, admin: 400, message: 'The bucket you tried to create already exists, and you own it.' },
+  BucketNotEmpty: { s3: 409, admin: 400, message: 'The bucket you tried to delete is not empty.' },
+  EntityTooLarge: { s3: 400, admin: 413, message: 'Your proposed upload exceeds the maximum allowed object size.' },
+  EntityTooSmall: { s3: 400, admin: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
+  ExpiredToken: { s3: 400, admin: 403, message: 'The provided token has expired.' },
+  IncompleteBody: { s3: 400, admin: 400, message: 'You did not provide the number of bytes specified by the Content-Length HTTP header.' },
+  InternalError: { s3: 500, admin: 500, message: 'We encountered an internal error. Please try again.' },
+  InvalidAccessKeyId: { s3: 403, admin: 403, message: 'The AWS access key ID you provided does not exist in our records.' },
+  InvalidArgument: { s3: 400, admin: 400, message: 'Invalid Argument' },
+  InvalidBucketName: { s3: 400, admin: 400, message: 'The specified bucket is not valid.' },
+  InvalidDigest: { s3: 400, admin: 400, message: 'The Content-MD5 you specified is not valid.' },
+  InvalidLocationConstraint: { s3: 400, admin: 400, message: 'The specified location constraint is not valid.' },
+  InvalidPart: { s3: 400, admin: 400, message: 'One or more of the specified parts could not be found.' },
+  InvalidPartNumber: { s3: 416, admin: 400, message: 'The requested partnumber is not satisfiable.' },
+  InvalidPartOrder: { s3: 400, admin: 400, message: 'The list of parts was not in ascending order.' },
+  InvalidPolicyDocument: { s3: 400, admin: 400, message: 'The content of the form does not meet the conditions specified in the policy document.' },
+  InvalidRange: { s3: 416, admin: 400, message: 'The requested range is not satisfiable.' },
+  InvalidRequest: { s3: 400, admin: 400, message: 'Invalid Request' },
+  InvalidTag: { s3: 400, admin: 400, message: 'The tag provided was not a valid tag.' },
+  InvalidURI: { s3: 400, admin: 400, message: 'Couldn\'t parse the specified URI.' },
+  KeyTooLongError: { s3: 400, admin: 400, message: 'Your key is too long.' },
+  MalformedJSON: { s3: undefined, admin: 400 },
+  MalformedPOSTRequest: { s3: 400, admin: 400, message: 'The body of your POST request is not well-formed multipart/form-data.' },
+  MalformedXML: { s3: 400, admin: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
+  MaxPostPreDataLengthExceededError: { s3: 400, admin: 400, message: 'Your POST request fields preceding the upload file were too large.' },
+  MetadataTooLarge: { s3: 400, admin: 400, message: 'Your metadata headers exceed the maximum allowed metadata size.' },
+  MethodNotAllowed: { s3: 405, admin: 405, message: 'The specified method is not allowed against this resource.' },
+  MissingContentLength: { s3: 411, admin: 400, message: 'You must provide the Content-Length HTTP header.' },
+  MissingRequestBodyError: { s3: 400, admin: 400, message: 'Request Body is empty.' },
+  MissingSecurityHeader: { s3: 400, admin: 403, message: 'Your request was missing a required header.' },
+  NoSuchAccessKey: { s3: undefined, admin: 404 },
+  NoSuchAccount: { s3: undefined, admin: 404 },
+  NoSuchBucket: { s3: 404, admin: 400, message: 'The specified bucket does not exist.' },
+  NoSuchKey: { s3: 404, admin: 400, message: 'The specified key does not exist.' },
+  NoSuchUpload: { s3: 404, admin: 400, message: 'The specified multipart upload does not exist.' },
+  NoSuchVersion: { s3: 404, admin: 400, message: 'The specified version does not exist.' },
+  NotFound: { s3: undefined, admin: 404 },
+  NotImplemented: { s3: 501, admin: 400, message: 'A header or query you provided implies functionality that is not implemented.' },
+  NotModified: { s3: 304, admin: 400, message: 'Not Modified' },
+  PreconditionFailed: { s3: 412, admin: 400, message: 'At least one of the preconditions you specified did not hold.' },
+  QuotaExceeded: { s3: 403, admin: 403, message: 'A quota of this account was exceeded.' },
+  RequestHeaderSectionTooLarge: { s3: 400, admin: 400, message: 'Your request header section exceeds the maximum allowed size.' },
+  RequestTimeTooSkewed: { s3: 403, admin: 403, message: 'The difference between the request time and the current time is too large.' },
+  RequestTimeout: { s3: 400, admin: 400, message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
+  RootAccountProtected: { s3: undefined, admin: 409 },
+  ServiceUnavailable: { s3: 503, admin: 503, message: 'Please reduce your request rate.' },
+  SignatureDoesNotMatch: { s3: 403, admin: 403, message: 'The request signature we calculated does not match the signature you provided.' },
+  SlowDown: { s3: 503, admin: 503, message: 'Please reduce your request rate.' },
+  TooManyParts: { s3: 400, admin: 400, message: 'You have attempted to upload more than 10000 parts.' },
+  XAmzContentSHA256Mismatch: { s3: 400, admin: 400, message: "The provided 'x-amz-content-sha256' header does not match what was computed." },
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
 export class DomainError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   /** Extra elements for the XML error body (e.g. BucketName, UploadId). */
   readonly fields: Record<string, string>;
-  constructor(code: string, message: string, fields: Record<string, string> = {}) {
+  /** Seconds the client should wait before retrying (the Retry-After header), for SlowDown. */
+  readonly retryAfter: number | undefined;
+  constructor(code: ErrorCode, message: string, fields: Record<string, string> = {}, opts: { retryAfter?: number } = {}) {
     super(message);
     this.name = code;
     this.code = code;
     this.fields = fields;
+    this.retryAfter = opts.retryAfter;
   }
 }
 
 const make =
-  (code: string) =>
+  (code: ErrorCode) =>
   (message: string, fields: Record<string, string> = {}): DomainError =>
     new DomainError(code, message, fields);
 
@@ -79,7 +168,8 @@ export const Errors = {
   invalidDigest: make('InvalidDigest'),
   incompleteBody: make('IncompleteBody'),
   quotaExceeded: make('QuotaExceeded'),
-  slowDown: make('SlowDown'),
+  /** `retryAfter`: seconds, sent as Retry-After. */
+  slowDown: (message: string, retryAfter?: number) => new DomainError('SlowDown', message, {}, { retryAfter }),
   accessDenied: (message = 'Access Denied') => new DomainError('AccessDenied', message),
   serviceUnavailable: make('ServiceUnavailable'),
   /** An object whose data cannot be reconstructed (more than m shards of a segment lost). */
@@ -92,3 +182,26 @@ export const Errors = {
 } as const;
 
 export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
+
+/**
+ * A disk (or the catalog's file system) is full. S3's SlowDown (503): every AWS SDK, aws-cli,
+ * boto3 and rclone retry a 503 with backoff, so a moment of full disk (until collection frees
+ * space) is invisible, and a lasting one reaches the user with this message; a 507 would fail at
+ * once in all of them. Nothing is committed when it is thrown.
+ */
+export class DiskFullError extends DomainError {
+  constructor(message: string) {
+    super('SlowDown', message);
+  }
+}
+
+/** The error codes of a full disk: the file system's (ENOSPC, EDQUOT) and SQLite's. */
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** A DiskFullError for `err` when it says a disk is full (naming `where`), else undefined. */
+export function diskFull(err: unknown, where: string): DiskFullError | undefined {
+  if (err instanceof DiskFullError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !DISK_FULL_CODES.has(code)) return undefined;
+  return new DiskFullError(`insufficient storage: ${where} is full (${code}); nothing was stored. Free space there (or raise the quota); the service resumes as soon as space returns`);
+}

@@ -6,6 +6,7 @@
  * ETags here are bare hex (no quotes); s3/ adds the quotes on the wire.
  */
 import type { Readable } from 'node:stream';
+import { Errors } from './errors.ts';
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
 export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];
@@ -83,11 +84,21 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * An object's bytes as getObject yields them: chunks that may be lent (src/core/lent.ts), views
+ * of a pooled buffer the reader reuses once each is returned. Whoever consumes a chunk for good
+ * calls consumed(chunk) when nothing will touch its bytes again: the S3 service in the socket's
+ * write callback, a copy right after copying. Never earlier (the bytes would go to another
+ * request), never touching the chunk after; a chunk never returned is only garbage collected.
+ */
+export type LendingBody = Readable;
+
 export interface ReadResult {
   info: ObjectInfo;
   /** The range served, when a range or partNumber was asked for. */
   range?: ByteRange;
-  body: Readable;
+  /** May yield lent chunks: return each with consumed() (see LendingBody). */
+  body: LendingBody;
 }
 
 export interface CopyOptions {
@@ -192,12 +203,23 @@ export interface ListUploadsResult {
   nextUploadIdMarker?: string;
 }
 
+/** A bucket's settings beyond its name and owner, each stored as one opaque text (JSON or XML). */
+export type BucketConfigName = 'acl' | 'policy' | 'ownership' | 'public-access-block' | 'cors';
+
 export interface ObjectStore {
   // buckets
   listBuckets(owner?: string): BucketInfo[];
   createBucket(name: string, owner: string, region: string): BucketInfo;
   getBucket(name: string): BucketInfo;
   deleteBucket(name: string): Promise<void>;
+  /** A bucket setting, undefined when it was never set (or deleted). Throws NoSuchBucket. */
+  getBucketConfig(bucket: string, name: BucketConfigName): string | undefined;
+  /** Sets (or, with undefined, deletes) a bucket setting. Throws NoSuchBucket. */
+  putBucketConfig(bucket: string, name: BucketConfigName, value: string | undefined): void;
+  /** The object's owner and its ACL (undefined: the default, owner-only). Throws NoSuchKey. */
+  getObjectAcl(bucket: string, key: string): { owner: string; acl?: string };
+  /** Sets (or, with undefined, resets to owner-only) the object's ACL. Throws NoSuchKey. */
+  putObjectAcl(bucket: string, key: string, acl: string | undefined): void;
 
   // objects
   putObject(bucket: string, key: string, body: PutBody, opts: PutOptions): Promise<ObjectInfo>;
@@ -245,4 +267,14 @@ export interface ObjectStore {
   /** True when the store can take and serve bytes (used by /_datamesh/health/ready). */
   ready(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** S3's part numbers: 1 to 10000. */
+export const MAX_PART_NUMBER = 10000;
+
+/** Throws InvalidArgument unless `n` is a part number; `text` is the value as the client sent it. */
+export function checkPartNumber(n: number, text = String(n)): void {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) {
+    throw Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', text);
+  }
 }

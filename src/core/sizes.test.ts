@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, parseCount, parseSize } from './sizes.ts';
+import { formatBytes, parseCount, parseDuration, parseSize } from './sizes.ts';
 
 describe('sizes', () => {
   it.each([
@@ -32,5 +32,26 @@ describe('sizes', () => {
     expect(formatBytes(5 * 2 ** 30)).toBe('5 GiB');
     expect(formatBytes(1.5 * 2 ** 20)).toBe('1.5 MiB');
     expect(formatBytes(123.4 * 2 ** 30)).toBe('123.4 GiB');
+  });
+
+  it('formats bytes as the mesh says them (the former mesh/bytes.ts)', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(100 * 2 ** 30)).toBe('100 GiB');
+    expect(formatBytes(99.9 * 2 ** 30)).toBe('99.9 GiB');
+    expect(formatBytes(Infinity)).toBe('unlimited');
+  });
+
+  it('one syntax for every setting: a lone M or Ki is ambiguous and refused everywhere', () => {
+    expect(() => parseSize('4M')).toThrow(/unknown unit 'M'/);
+    expect(() => parseSize('4Ki')).toThrow(/unknown unit 'Ki'/);
+    expect(parseSize('4mib')).toBe(4 * 2 ** 20);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('30')).toBe(30_000);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(() => parseDuration('soon')).toThrow(/'soon' is not a duration/);
   });
 });

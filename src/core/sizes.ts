@@ -1,7 +1,10 @@
 /**
- * Sizes and counts as people write them: "5GiB", "500MB", "1.5TB", "1048576", "none".
- * Binary units (KiB, MiB, GiB, TiB, PiB) are powers of 1024, SI units (KB, MB, GB, TB, PB) powers
- * of 1000. Pure functions; errors are plain messages that name the problem and the fix.
+ * Sizes, durations and counts as people write them, one syntax for every flag, environment
+ * variable, configuration key and admin command: sizes "5GiB", "500MB", "1.5TB", "1048576"
+ * (binary units KiB, MiB, GiB, TiB, PiB are powers of 1024, SI units KB, MB, GB, TB, PB powers of
+ * 1000; any case; a bare number is bytes; a lone "M" or "Ki" is refused as ambiguous), durations
+ * "500ms", "30s", "10m", "1h", "1d" (a bare number is seconds). Pure functions; errors are plain
+ * messages that name the problem and the fix.
  */
 
 const UNITS: Record<string, number> = {
@@ -25,7 +28,7 @@ export function parseSize(text: string): number {
   const t = text.trim().replace(/_/g, '');
   const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(t);
   if (!m) {
-    throw new SizeError(`'${text}' is not a size: write it like 5GiB, 500MB, 1.5TB or a number of bytes`);
+    throw new SizeError(`'${text}' is not a size: use bytes or a unit such as 4MiB, 500MB, 5GiB, 1.5TB`);
   }
   const unit = (m[2] ?? '').toLowerCase();
   const factor = unit === '' ? 1 : UNITS[unit];
@@ -39,6 +42,14 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
+/** Parses a duration into milliseconds: "500ms", "30s", "10m", "1.5h", "1d"; a bare number is seconds. */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!m) throw new SizeError(`'${text}' is not a duration: use e.g. 500ms, 30s, 10m, 1h`);
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms'];
+  return Math.round(Number(m[1]) * mult);
+}
+
 /** Parses a non-negative whole number ("10000", "10_000", "10,000"). */
 export function parseCount(text: string): number {
   const t = text.trim().replace(/[_,]/g, '');
@@ -48,8 +59,9 @@ export function parseCount(text: string): number {
   return n;
 }
 
-/** Formats bytes for people: "5 GiB", "1.5 MiB", "912 B". */
+/** Formats bytes for people, one decimal at most: "5 GiB", "1.5 MiB", "9.8 KiB", "912 B"; Infinity is "unlimited". */
 export function formatBytes(bytes: number): string {
+  if (bytes === Infinity) return 'unlimited';
   if (!Number.isFinite(bytes)) return String(bytes);
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let v = bytes;
@@ -58,8 +70,7 @@ export function formatBytes(bytes: number): string {
     v /= 1024;
     i++;
   }
-  const digits = i === 0 || Number.isInteger(v) ? 0 : v < 10 ? 2 : 1;
-  return `${Number(v.toFixed(digits))} ${units[i]}`;
+  return `${i === 0 ? v : Number(v.toFixed(1))} ${units[i]}`;
 }
 
 /** Formats a count with thousands separators: 10000 -> "10,000". */

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { Errors } from '../core/errors.ts';
 import type { EcContext, EcDataStore, EcDataStoreOptions, ManifestDescription, ScrubResult } from './types.ts';
-import { silentLog } from './types.ts';
+import { silentLog } from '../core/log.ts';
 import { EcRepo } from './schema.ts';
-import { writeBody } from './writer.ts';
+import { SEGMENTS_IN_FLIGHT, writeBody } from './writer.ts';
 import { loadManifest, readManifest } from './reader.ts';
 import { collectGarbage, collectUnclaimed, sweepOrphans } from './gc.ts';
 import { repairPeers, scrubAll } from './scrub.ts';
@@ -54,6 +54,7 @@ export function createEcDataStore(opts: EcDataStoreOptions): EcDataStore {
     ec: { k: opts.ec.k, m: opts.ec.m },
     segmentSize,
     inlineThreshold,
+    segmentsInFlight: opts.segmentsInFlight ?? SEGMENTS_IN_FLIGHT,
     log: opts.log ?? silentLog,
     localShards: opts.localShards,
     writer: randomUUID(),
@@ -62,6 +63,7 @@ export function createEcDataStore(opts: EcDataStoreOptions): EcDataStore {
     codec: opts.codec ?? codecPool(),
     buffers: new StripeBufferPool(segmentSize, opts.ec.k, opts.ec.m),
     hedgeAfterMs: opts.hedgeAfterMs ?? 2000,
+    ...(opts.collectGate ? { collectGate: opts.collectGate } : {}),
   };
 
   let closed = false;

@@ -55,12 +55,15 @@ export interface CollectOptions {
 }
 
 export async function collectGarbage(ctx: EcContext, opts: CollectOptions = {}): Promise<{ manifests: number; shards: number }> {
+  // With the catalog kept in the mesh, released data waits until a copy recording the release is durable.
+  const gate = ctx.collectGate?.();
+  if (gate === 'hold') return { manifests: 0, shards: 0 };
   let manifests = 0;
   let shards = 0;
   const skipped = new Set<string>();
   for (;;) {
     const ids = ctx.repo
-      .garbage(ctx.writer, BATCH + skipped.size)
+      .garbage(ctx.writer, BATCH + skipped.size, gate?.releasedUpTo)
       .filter((id) => !skipped.has(id))
       .filter((id) => {
         if (opts.ready === undefined || opts.ready(id)) return true;

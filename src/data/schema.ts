@@ -41,6 +41,9 @@ export const EC_MIGRATIONS: readonly string[] = [
    CREATE TABLE ec_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;`,
   // repair finds the shards a dead peer held
   `CREATE INDEX ec_shards_peer ON ec_shards(peer);`,
+  // the catalog generation a manifest was released in: its data waits until a catalog copy of a
+  // later generation is durable in the mesh (catalog-sync.ts)
+  `ALTER TABLE ec_manifests ADD COLUMN released_gen INTEGER;`,
 ];
 
 export type ManifestState = 'pending' | 'live' | 'released';
@@ -90,14 +93,19 @@ export class EcRepo {
       finish: p(`UPDATE ec_manifests SET size = ?, inline = ? WHERE id = ?`),
       getManifest: p(`SELECT * FROM ec_manifests WHERE id = ?`),
       commit: p(`UPDATE ec_manifests SET state = 'live' WHERE id = ? AND state = 'pending'`),
-      release: p(`UPDATE ec_manifests SET state = 'released' WHERE id = ?`),
+      release: p(
+        `UPDATE ec_manifests SET released_gen = CASE WHEN state = 'released' THEN released_gen
+           ELSE COALESCE((SELECT value FROM ec_meta WHERE name = 'catalog-gen'), 0) END, state = 'released' WHERE id = ?`,
+      ),
       insertSegment: p(`INSERT INTO ec_segments (manifest, idx, size, shard_size) VALUES (?, ?, ?, ?)`),
       insertShard: p(`INSERT INTO ec_shards (manifest, segment, idx, id, peer) VALUES (?, ?, ?, ?, ?)`),
       segments: p(`SELECT idx, size, shard_size FROM ec_segments WHERE manifest = ? AND idx BETWEEN ? AND ? ORDER BY idx`),
       shards: p(`SELECT segment, idx, id, peer FROM ec_shards WHERE manifest = ? AND segment BETWEEN ? AND ? ORDER BY segment, idx`),
       setPeer: p(`UPDATE ec_shards SET peer = ? WHERE manifest = ? AND segment = ? AND idx = ?`),
       garbage: p(
-        `SELECT id FROM ec_manifests WHERE state = 'released' OR (state = 'pending' AND writer != ?) ORDER BY id LIMIT ?`,
+        `SELECT id FROM ec_manifests
+         WHERE (state = 'released' AND (@upTo IS NULL OR COALESCE(released_gen, 0) <= @upTo)) OR (state = 'pending' AND writer != @writer)
+         ORDER BY id LIMIT @limit`,
       ),
       allShards: p(`SELECT segment, idx, id, peer FROM ec_shards WHERE manifest = ?`),
       referencedElsewhere: p(`SELECT 1 FROM ec_shards WHERE id = ? AND manifest != ? LIMIT 1`),
@@ -176,9 +184,12 @@ export class EcRepo {
     this.s.setPeer!.run(peer, manifest, segment, idx);
   }
 
-  /** Manifests whose data may go: released ones, and pending ones written by another (earlier) store instance. */
-  garbage(writer: string, limit: number): string[] {
-    return (this.s.garbage!.all(writer, limit) as { id: string }[]).map((r) => r.id);
+  /**
+   * Manifests whose data may go: released ones (with `releasedUpTo`, only those released in that
+   * catalog generation or before), and pending ones written by another (earlier) store instance.
+   */
+  garbage(writer: string, limit: number, releasedUpTo?: number): string[] {
+    return (this.s.garbage!.all({ writer, limit, upTo: releasedUpTo ?? null }) as { id: string }[]).map((r) => r.id);
   }
 
   shardsOf(manifest: string): ShardRow[] {

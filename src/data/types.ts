@@ -1,5 +1,6 @@
 /** Shared types of the erasure-coded data store (ec-*.ts). */
 import type { DB } from '../core/db.ts';
+import type { Logger } from '../core/log.ts';
 import type { DataStore } from './data-store.ts';
 import type { ShardNetwork } from '../../mesh/shards.ts';
 import type { LocalShardStore } from '../../mesh/local-shards.ts';
@@ -8,14 +9,8 @@ import type { EcRepo } from './schema.ts';
 import type { CodecPool } from '../codec/codec-pool.ts';
 import type { StripeBufferPool } from './buffers.ts';
 
-/** The part of a pino logger the data store uses. */
-export interface EcLog {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLog: EcLog = { info() {}, warn() {}, error() {} };
+/** The levels the data store logs at. */
+export type EcLog = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 export interface EcDataStoreOptions {
   db: DB;
@@ -27,6 +22,8 @@ export interface EcDataStoreOptions {
   segmentSize?: number;
   /** Bodies up to this many bytes are kept sealed inside the manifest row (default 4096). */
   inlineThreshold?: number;
+  /** Segments of one body sealed and written at once (default SEGMENTS_IN_FLIGHT, 4). */
+  segmentsInFlight?: number;
   log?: EcLog;
   /**
    * This node's own shard store, when it holds only this node's shards (a single node): lets
@@ -40,6 +37,11 @@ export interface EcDataStoreOptions {
   codec?: CodecPool;
   /** A read asks for parity in place of data shards still outstanding after this long (default 2000 ms). */
   hedgeAfterMs?: number;
+  /**
+   * What collection may take while the catalog is kept in the mesh (CatalogSync.gate): 'hold' for
+   * nothing, or released manifests up to a catalog generation. Without it everything garbage goes.
+   */
+  collectGate?: () => { releasedUpTo: number } | 'hold';
 }
 
 export interface EcCounters {
@@ -59,6 +61,7 @@ export interface EcContext {
   ec: EcParams;
   segmentSize: number;
   inlineThreshold: number;
+  segmentsInFlight: number;
   log: EcLog;
   localShards?: LocalShardStore;
   /** This store instance: pending manifests of any other writer are left over from an earlier process. */
@@ -68,6 +71,7 @@ export interface EcContext {
   codec: CodecPool;
   buffers: StripeBufferPool;
   hedgeAfterMs: number;
+  collectGate?: () => { releasedUpTo: number } | 'hold';
 }
 
 export interface ShardDescription {

@@ -2,12 +2,12 @@
  * The write path: body -> segments (one buffer at a time) -> AES-256-GCM -> Reed-Solomon k+m ->
  * shard ids (SHA-256), all three in a codec worker (src/codec/codec-pool.ts) so the event loop
  * stays free -> placement -> n parallel puts with a write quorum. Pipelined: the body goes on being
- * read while earlier segments are sealed, coded and written; SEGMENTS_IN_FLIGHT at most.
+ * read while earlier segments are sealed, coded and written; ctx.segmentsInFlight at most.
  * The manifest and its shard rows are recorded as the writer goes, so a crash leaves something
  * collect() can find.
  */
 import { randomUUID } from 'node:crypto';
-import { Errors } from '../core/errors.ts';
+import { DiskFullError, Errors } from '../core/errors.ts';
 import type { WrittenData } from './data-store.ts';
 import type { EcContext } from './types.ts';
 import type { StripeBufferPool, StripeBuffers } from './buffers.ts';
@@ -26,8 +26,8 @@ export interface Segment {
   buffers?: StripeBuffers;
 }
 
-/** Segments of one body being sealed and written at once (memory per upload: this many stripes). */
-export const SEGMENTS_IN_FLIGHT = Number(process.env.DATAMESH_SEGMENTS_IN_FLIGHT ?? 4);
+/** Segments of one body being sealed and written at once by default (--segments-in-flight; memory per upload: this many stripes). */
+export const SEGMENTS_IN_FLIGHT = 4;
 
 /** Below this, the first segment grows in small buffers (a small body never takes a pooled stripe). */
 const SMALL_LIMIT = 256 * 1024;
@@ -115,10 +115,10 @@ export async function storeSegment(
   const stored = n - failed.length;
   const quorum = new Set(peers).size <= 1 ? n : Math.min(n, k + 1);
   if (stored < quorum) {
-    const first = failed[0]?.err;
-    throw Errors.serviceUnavailable(
-      `could not store segment ${index}: ${stored} of ${n} shards written, ${quorum} needed (${first instanceof Error ? first.message : String(first)}); retry when the peers or disks are back`,
-    );
+    // a full disk says so (SlowDown); other causes are the peers being unavailable
+    const first = failed.find((f) => f.err instanceof DiskFullError)?.err ?? failed[0]?.err;
+    const message = `could not store segment ${index}: ${stored} of ${n} shards written, ${quorum} needed (${first instanceof Error ? first.message : String(first)}); retry when the peers or disks are back`;
+    throw first instanceof DiskFullError ? new DiskFullError(message) : Errors.serviceUnavailable(message);
   }
   if (failed.length > 0) {
     ctx.log.warn({ manifest, segment: index, failed }, 'segment stored with a write quorum; the missing shards are completed in the background');
@@ -210,7 +210,7 @@ export async function writeBody(
       size += seg.length;
       // a bounded pipeline: reading the body goes on while earlier segments are sealed and written
       inflight.push(stored);
-      if (inflight.length >= SEGMENTS_IN_FLIGHT) await inflight.shift();
+      if (inflight.length >= ctx.segmentsInFlight) await inflight.shift();
     }
     for (const p of inflight) await p;
     ctx.repo.finish(manifestId, size, null);

@@ -4,7 +4,7 @@
  * Every request is SigV4-signed (service s3) by the key of an active admin account, and signs its
  * body: x-amz-content-sha256 must be the SHA-256 hex of the exact body bytes (the empty string's
  * hash for requests without a body). Anything else gets 403 AccessDenied. Errors are
- * `{ "error": { "code", "message" } }` with the status of ADMIN_STATUS.
+ * `{ "error": { "code", "message" } }` with the admin status of the error table (src/core/errors.ts).
  *
  *   GET    /users                          list accounts
  *   POST   /users                          {name, role?, quota?} -> 201 {name, accessKeyId, secretAccessKey}
@@ -21,9 +21,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { DomainError, Errors, isDomainError } from '../core/errors.ts';
+import { DomainError, ERRORS, Errors, isDomainError } from '../core/errors.ts';
 import type { Accounts } from '../../accounts/accounts.ts';
-import { ADMIN_STATUS } from '../../accounts/errors.ts';
 import { validatePatch, type Role } from '../../accounts/limits.ts';
 
 /** What the admin API hands to authenticate: the request as signed. Header names lower-case. */
@@ -186,10 +185,9 @@ function errorResponse(c: Context, err: unknown, log: AdminApiOptions['log']): R
     log?.error({ err }, 'admin API internal error');
     return c.json({ error: { code: 'InternalError', message: 'internal error; see the server log' } }, 500);
   }
-  const status = (ADMIN_STATUS[err.code] ?? 400) as 400;
+  const status = ERRORS[err.code].admin as 400;
   const headers: Record<string, string> = {};
-  const retryAfter = (err as { retryAfter?: number }).retryAfter;
-  if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);
+  if (err.retryAfter !== undefined) headers['Retry-After'] = String(err.retryAfter);
   return c.json({ error: { code: err.code, message: err.message } }, status, headers);
 }
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadConfig, parseDuration, parseSize, printable } from './config.ts';
+import { quotaSettingsFromConfig } from '../../accounts/limits.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'datamesh-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,8 +83,19 @@ describe('validation names the setting and what is allowed', () => {
     [['--listen', '9000'], /^--listen: '9000': use HOST:PORT, e\.g\. 127\.0\.0\.1:9000/],
     [['--log-level', 'loud'], /^--log-level: 'loud': use one of trace, debug, info/],
     [['--colour', 'blue'], /^unknown option --colour: run 'datamesh help'/],
+    [['--listen'], /^option --listen needs a value/],
+    [['stray'], /^unexpected argument 'stray'/],
   ])('%s', (argv, message) => {
     expect(problem(argv)).toMatch(message);
+  });
+
+  test('one size syntax: a flag, a variable and a quota key refuse the same ambiguous unit', () => {
+    expect(problem(['--capacity', '4Ki'])).toMatch(/^--capacity: '4Ki' has an unknown unit 'Ki'/);
+    expect(problem(['--capacity', '4M'])).toMatch(/^--capacity: '4M' has an unknown unit 'M'/);
+    expect(problem([], { DATAMESH_CAPACITY: '4M' })).toMatch(/^DATAMESH_CAPACITY: '4M' has an unknown unit 'M'/);
+    expect(() => quotaSettingsFromConfig({ max_storage: '4M' })).toThrow(/'4M' has an unknown unit 'M'/);
+    expect(loadConfig(['--capacity', '4KiB'], {}).capacity).toBe(4096);
+    expect(quotaSettingsFromConfig({ max_storage: '4KiB' }).maxStorage).toBe(4096);
   });
 
   test('from the environment, the variable is named', () => {
@@ -91,11 +103,12 @@ describe('validation names the setting and what is allowed', () => {
   });
 
   test('from the file, the key is named; unknown keys and broken files are refused', () => {
-    expect(problem(['--config', file('bad-size.toml', 'max_header_size = "huge"\n')])).toMatch(
-      /^'maxHeaderSize' in the configuration file: 'huge' is not a size/,
+    expect(problem(['--config', file('bad-size.toml', 'region = "x"\n  max_header_size = "huge"\n')])).toMatch(
+      /^--config \S+bad-size\.toml:2:3: max_header_size: 'huge' is not a size/,
     );
-    expect(problem(['--config', file('unknown.toml', 'colour = "blue"\n')])).toMatch(/unknown setting 'colour'; known settings: listen, data, region/);
-    expect(problem(['--config', file('broken.toml', 'region = \n')])).toMatch(/not valid TOML/);
+    expect(problem(['--config', file('unknown.toml', '# settings\ncolour = "blue"\n')])).toMatch(/unknown\.toml:2:1: unknown setting 'colour'; known settings: listen, data, region/);
+    expect(problem(['--config', file('broken.toml', 'region = "x"\nlisten = \n')])).toMatch(/broken\.toml:2:\d+: not valid TOML/);
+    expect(problem(['--config', file('broken.json', '{"region": "x",\n "listen": }')])).toMatch(/broken\.json:2:12: not valid JSON/);
     expect(problem(['--config', join(dir, 'missing.toml')])).toMatch(/cannot read it \(ENOENT\); give the path of a \.toml or \.json file/);
   });
 });

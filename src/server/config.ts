@@ -5,30 +5,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import { parseEc } from '../codec/erasure.ts';
+import { parseDuration, parseSize } from '../core/sizes.ts';
+
+/** Sizes and durations have one syntax everywhere (src/core/sizes.ts). */
+export { parseDuration, parseSize };
 
 export class ConfigError extends Error {}
 
-export const parseSize = (v: string): number => {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?i?B?)?\s*$/i.exec(v);
-  if (!m) throw new ConfigError(`'${v}' is not a size: use bytes or a unit such as 4MiB, 500MB, 5GiB`);
-  const unit = (m[2] ?? '').toUpperCase().replace(/B$/, '');
-  const pow = ' KMGTP'.indexOf(unit.replace('I', '') || ' ');
-  const base = unit.includes('I') ? 1024 : 1000;
-  return Math.round(Number(m[1]) * base ** Math.max(pow, 0));
-};
+export type Kind = 'string' | 'size' | 'duration' | 'int' | 'list' | 'bool';
 
-export const parseDuration = (v: string): number => {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(v);
-  if (!m) throw new ConfigError(`'${v}' is not a duration: use e.g. 500ms, 30s, 10m, 1h`);
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms'];
-  return Math.round(Number(m[1]) * mult);
-};
-
-type Kind = 'string' | 'size' | 'duration' | 'int' | 'list' | 'bool';
-
-interface Setting {
+export interface Setting {
   key: string;
   flag: string;
   kind: Kind;
@@ -46,6 +35,8 @@ export const SETTINGS: Setting[] = [
   { key: 'domain', flag: 'domain', kind: 'string', help: 'base domain for virtual-hosted-style requests (bucket.DOMAIN)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'info', help: 'trace, debug, info, warn, error, fatal, silent',
     check: (v) => (['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(String(v)) ? undefined : 'use one of trace, debug, info, warn, error, fatal, silent') },
+  { key: 'logFormat', flag: 'log-format', kind: 'string', help: 'json (the default on a pipe) or pretty (one readable line per record; the default on a terminal)',
+    check: (v) => (['json', 'pretty'].includes(String(v)) ? undefined : 'use json or pretty') },
   { key: 'ec', flag: 'ec', kind: 'string', default: '4+2', help: 'Reed-Solomon data+parity shards per segment, K+M',
     check: (v) => {
       try {
@@ -58,6 +49,8 @@ export const SETTINGS: Setting[] = [
   { key: 'segmentSize', flag: 'segment-size', kind: 'size', default: 4 * 1024 * 1024, help: 'plaintext bytes per segment',
     check: (v) => ((v as number) >= 64 * 1024 && (v as number) <= 64 * 1024 * 1024 ? undefined : 'use 64KiB to 64MiB') },
   { key: 'inlineThreshold', flag: 'inline-threshold', kind: 'size', default: 4096, help: 'objects up to this size are kept (encrypted) in the metadata' },
+  { key: 'segmentsInFlight', flag: 'segments-in-flight', kind: 'int', default: 4, help: 'segments of one upload sealed and written at once (memory per upload: this many segments)',
+    check: (v) => ((v as number) >= 1 ? undefined : 'use a whole number of at least 1') },
   { key: 'scrubInterval', flag: 'scrub-interval', kind: 'duration', default: 24 * 3_600_000, help: 'background scrub interval (0 disables)' },
   { key: 'fsync', flag: 'fsync', kind: 'bool', default: true, help: 'fsync every shard before it counts as stored (false: faster, relies on the mesh for power-loss safety)' },
   { key: 'collectInterval', flag: 'collect-interval', kind: 'duration', default: 60_000, help: 'how often the data of deleted objects is collected (it waits one interval first)',
@@ -72,6 +65,9 @@ export const SETTINGS: Setting[] = [
       : 'use auto, manual, or peer ids such as 12D3KooW...') },
   { key: 'orphanGrace', flag: 'orphan-grace', kind: 'duration', default: 3_600_000, help: 'shards that no admitted gateway claims are deleted once this old',
     check: (v) => ((v as number) >= 100 ? undefined : 'use at least 100ms, e.g. 1h') },
+  { key: 'catalogSyncInterval', flag: 'catalog-sync-interval', kind: 'duration', default: 10_000,
+    help: 'on a mesh, how often the catalog is shipped to the storage peers (a write acknowledged longer ago survives losing this disk; 0 disables)',
+    check: (v) => ((v as number) === 0 || (v as number) >= 100 ? undefined : 'use 0 or at least 100ms, e.g. 10s') },
   { key: 'repairAfter', flag: 'repair-after', kind: 'duration', default: 600_000, help: 'rebuild the shards of a peer unreachable this long' },
   { key: 'metricsToken', flag: 'metrics-token', kind: 'string', secret: true, help: 'bearer token required to read /_datamesh/metrics' },
   { key: 'maxConcurrentRequests', flag: 'max-concurrent-requests', kind: 'int', default: 256, help: 'S3 requests served at once; more get 503 SlowDown',
@@ -92,9 +88,12 @@ export interface Config {
   region: string;
   domain?: string;
   logLevel: string;
+  /** Unset: pretty on a terminal, json otherwise. */
+  logFormat?: 'json' | 'pretty';
   ec: string;
   segmentSize: number;
   inlineThreshold: number;
+  segmentsInFlight: number;
   scrubInterval: number;
   collectInterval: number;
   fsync: boolean;
@@ -105,6 +104,7 @@ export interface Config {
   swarmKey?: string;
   admitPeers: string[];
   orphanGrace: number;
+  catalogSyncInterval: number;
   metricsToken?: string;
   maxConcurrentRequests: number;
   maxHeaderSize: number;
@@ -118,10 +118,10 @@ export interface Config {
 
 /** A file may name a setting as `bodyIdleTimeout`, `body-idle-timeout` or `body_idle_timeout`. */
 const snake = (flag: string) => flag.replace(/-/g, '_');
-const envName = (flag: string) => 'DATAMESH_' + flag.toUpperCase().replace(/-/g, '_');
+export const envName = (flag: string): string => 'DATAMESH_' + flag.toUpperCase().replace(/-/g, '_');
 
-function convert(s: Setting, raw: unknown, source: string): unknown {
-  const name = source === 'flag' ? `--${s.flag}` : source === 'env' ? envName(s.flag) : `'${s.key}' in the configuration file`;
+function convert(s: Setting, raw: unknown, source: 'flag' | 'env' | 'file', where?: string): unknown {
+  const name = source === 'flag' ? `--${s.flag}` : source === 'env' ? envName(s.flag) : (where ?? `'${s.key}' in the configuration file`);
   try {
     let v: unknown;
     switch (s.kind) {
@@ -153,63 +153,162 @@ function convert(s: Setting, raw: unknown, source: string): unknown {
   }
 }
 
-/** Splits argv into --flag value pairs (repeatable flags collect) and positionals. */
+/** The options of node:util parseArgs, by long name. */
+export type OptionTable = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+
+/** What the one parser hands on: option values by long name, and the positional arguments. */
+export interface ParsedArgs {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
+
+/** The command-line options of a list of settings (a repeatable list setting collects every use). */
+export function settingOptions(settings: readonly Setting[]): OptionTable {
+  return Object.fromEntries(settings.map((s) => [s.flag, { type: 'string' as const, ...(s.kind === 'list' ? { multiple: true } : {}) }]));
+}
+
+/**
+ * The one command-line parser (node:util parseArgs, strict): an unknown option, a missing value or
+ * an unexpected argument is a ConfigError with one line naming it and `hint` (what to run for help).
+ */
+export function parseCommandLine(argv: string[], options: OptionTable, opts: { positionals?: boolean; hint?: string } = {}): ParsedArgs {
+  const hint = opts.hint ?? "run 'datamesh help' for the options";
+  try {
+    const r = nodeParseArgs({ args: argv, options, strict: true, allowPositionals: opts.positionals ?? false });
+    return { values: r.values as ParsedArgs['values'], positionals: r.positionals };
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const quoted = /'(-[^'\s]*)/.exec(err.message)?.[1] ?? /'([^']*)'/.exec(err.message)?.[1] ?? '';
+    switch (err.code) {
+      case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+        throw new ConfigError(`unknown option ${quoted}: ${hint}`);
+      case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+        throw new ConfigError(`unexpected argument '${/'([^']*)'/.exec(err.message)?.[1] ?? ''}': ${hint}`);
+      case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
+        const flag = /--[\w-]+/.exec(err.message)?.[0] ?? quoted;
+        throw new ConfigError(options[flag.replace(/^--/, '')]?.type === 'boolean' ? `option ${flag} takes no value: ${hint}` : `option ${flag} needs a value: ${hint}`);
+      }
+      default:
+        throw new ConfigError(`${err.message.split('\n')[0]}: ${hint}`);
+    }
+  }
+}
+
+/**
+ * For the development scripts (bench, cluster): `--flag value` / `--flag=value` pairs (repeatable
+ * flags collect) and positionals, without a table of options; the scripts check the names.
+ */
 export function parseArgs(argv: string[]): { flags: Map<string, string[]>; positional: string[] } {
+  const { tokens } = nodeParseArgs({ args: argv, strict: false, allowPositionals: true, tokens: true });
   const flags = new Map<string, string[]>();
   const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'positional') positional.push(t.value);
+    if (t.kind !== 'option') continue;
+    let value = t.value;
+    const next = tokens[i + 1];
+    if (value === undefined && next?.kind === 'positional' && next.index === t.index + 1) {
+      value = next.value;
+      i++;
     }
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    let value: string;
-    if (eq > 0) value = a.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) value = argv[++i]!;
-    else value = 'true';
-    flags.set(name, [...(flags.get(name) ?? []), value]);
+    flags.set(t.name, [...(flags.get(t.name) ?? []), value ?? 'true']);
   }
   return { flags, positional };
 }
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env, allowed: string[] = SETTINGS.map((s) => s.flag)): Config {
-  const { flags } = parseArgs(argv);
-  const known = new Set([...allowed, 'config']);
-  for (const name of flags.keys()) {
-    if (!known.has(name)) throw new ConfigError(`unknown option --${name}: run 'datamesh help' for the options`);
+  const settings = SETTINGS.filter((s) => allowed.includes(s.flag));
+  const { values } = parseCommandLine(argv, { ...settingOptions(settings), config: { type: 'string' } });
+  return configFromArgs(values, env, settings);
+}
+
+/** Where a key of a configuration file is written: ` (FILE:LINE:COLUMN)`, or '' when it cannot be found. */
+function whereIs(file: string, text: string, key: string): string {
+  const lines = text.split('\n');
+  const names = new Set([key, ...SETTINGS.filter((s) => s.key === key || s.flag === key || snake(s.flag) === key).flatMap((s) => [s.key, s.flag, snake(s.flag)])]);
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)["']?([\w-]+)["']?\s*[=:]/.exec(lines[i]!);
+    if (m && names.has(m[2]!)) return `${file}:${i + 1}:${m[1]!.length + 1 + (/^\s*["']/.test(lines[i]!) ? 1 : 0)}`;
   }
-  const configFile = flags.get('config')?.at(-1) ?? env.DATAMESH_CONFIG;
+  return file;
+}
+
+/**
+ * Where JSON.parse gives up, for the engines whose message names no position (Node 20): the first
+ * prefix of the text that fails for a reason other than ending too soon ends at the bad character.
+ */
+function jsonErrorOffset(text: string): number | undefined {
+  for (let i = 1; i <= Math.min(text.length, 65_536); i++) {
+    try {
+      JSON.parse(text.slice(0, i));
+    } catch (e) {
+      const m = (e as Error).message;
+      const at = /position (\d+)/.exec(m)?.[1];
+      const ranOut = /end of JSON input|Unterminated string/i.test(m) || (at !== undefined && Number(at) >= i);
+      if (!ranOut) return at !== undefined ? Number(at) : i - 1;
+    }
+  }
+  return undefined;
+}
+
+/** line:column of a character offset. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `${before.length}:${before.at(-1)!.length + 1}`;
+}
+
+export function readConfigFile(configFile: string, known: Set<string>, knownList: string): { file: Record<string, unknown>; locate: (key: string) => string } {
+  let text: string;
+  try {
+    text = readFileSync(resolve(configFile), 'utf8');
+  } catch (e) {
+    throw new ConfigError(`--config ${configFile}: cannot read it (${(e as NodeJS.ErrnoException).code}); give the path of a .toml or .json file`);
+  }
+  let file: Record<string, unknown>;
+  const json = configFile.endsWith('.json');
+  try {
+    file = json ? JSON.parse(text) : (parseToml(text) as Record<string, unknown>);
+  } catch (e) {
+    const err = e as Error & { line?: number; column?: number };
+    let at = configFile;
+    if (typeof err.line === 'number') at = `${configFile}:${err.line}:${err.column ?? 1}`;
+    else {
+      const pos = /position (\d+)/.exec(err.message)?.[1] ?? (json ? jsonErrorOffset(text) : undefined);
+      if (pos !== undefined) at = `${configFile}:${lineColumn(text, Number(pos))}`;
+    }
+    const what = (err.message.split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '').replace(/ in JSON at position \d+.*$/, '');
+    throw new ConfigError(`--config ${at}: not valid ${json ? 'JSON' : 'TOML'}: ${what}`);
+  }
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError(`--config ${configFile}: must hold settings such as listen = "127.0.0.1:9000"`);
+  const locate = (key: string) => whereIs(configFile, text, key);
+  for (const k of Object.keys(file)) {
+    if (!known.has(k)) throw new ConfigError(`--config ${locate(k)}: unknown setting '${k}'; known settings: ${knownList}`);
+  }
+  return { file, locate };
+}
+
+/** The configuration from parsed options, the environment and the configuration file (--config or DATAMESH_CONFIG). */
+export function configFromArgs(values: ParsedArgs['values'], env: NodeJS.ProcessEnv = process.env, settings: readonly Setting[] = SETTINGS): Config {
+  const flagOf = (name: string): string[] | undefined => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    return (Array.isArray(v) ? v : [v]).map(String);
+  };
+  const configFile = flagOf('config')?.at(-1) ?? env.DATAMESH_CONFIG;
   let file: Record<string, unknown> = {};
+  let locate = (_key: string) => configFile ?? '';
   if (configFile) {
-    let text: string;
-    try {
-      text = readFileSync(resolve(configFile), 'utf8');
-    } catch (e) {
-      throw new ConfigError(`--config ${configFile}: cannot read it (${(e as NodeJS.ErrnoException).code}); give the path of a .toml or .json file`);
-    }
-    try {
-      file = configFile.endsWith('.json') ? JSON.parse(text) : (parseToml(text) as Record<string, unknown>);
-    } catch (e) {
-      throw new ConfigError(`--config ${configFile}: not valid ${configFile.endsWith('.json') ? 'JSON' : 'TOML'}: ${(e as Error).message.split('\n')[0]}`);
-    }
     const keys = new Set([...SETTINGS.flatMap((s) => [s.key, s.flag, snake(s.flag)]), 'quota']);
-    for (const k of Object.keys(file)) {
-      if (!keys.has(k)) throw new ConfigError(`--config ${configFile}: unknown setting '${k}'; known settings: ${SETTINGS.map((s) => s.key).join(', ')}`);
-    }
+    ({ file, locate } = readConfigFile(configFile, keys, SETTINGS.map((s) => s.key).join(', ')));
   }
   const out: Record<string, unknown> = {};
-  for (const s of SETTINGS) {
-    const flag = flags.get(s.flag);
+  for (const s of settings) {
+    const flag = flagOf(s.flag);
     const fromEnv = env[envName(s.flag)];
-    const fromFile = file[s.key] ?? file[s.flag] ?? file[snake(s.flag)];
+    const fileKey = [s.key, s.flag, snake(s.flag)].find((k) => file[k] !== undefined);
     let v: unknown = s.default;
-    if (fromFile !== undefined) v = convert(s, fromFile, 'file');
+    if (fileKey !== undefined) v = convert(s, file[fileKey], 'file', `--config ${locate(fileKey)}: ${fileKey}`);
     if (fromEnv !== undefined && fromEnv !== '') v = convert(s, fromEnv, 'env');
     if (flag !== undefined) v = convert(s, s.kind === 'list' ? flag.flatMap((f) => f.split(',')) : flag.at(-1), 'flag');
     if (v !== undefined) out[s.key] = v;
@@ -217,7 +316,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env,
   const quota = file.quota as { defaults?: unknown } | undefined;
   if (quota !== undefined) {
     if (typeof quota !== 'object' || quota === null || (quota.defaults !== undefined && (typeof quota.defaults !== 'object' || quota.defaults === null))) {
-      throw new ConfigError(`--config ${configFile}: [quota.defaults] must be a table such as max_storage = "5GiB"`);
+      throw new ConfigError(`--config ${locate('quota')}: [quota.defaults] must be a table such as max_storage = "5GiB"`);
     }
     out.quotaDefaults = (quota.defaults ?? {}) as Record<string, unknown>;
   }

@@ -6,7 +6,7 @@
  */
 import type { Server, ServerOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { DomainError } from '../core/errors.ts';
+import { DomainError, Errors } from '../core/errors.ts';
 import { toS3Error } from '../../s3/errors.ts';
 import type { LimitName } from './metrics.ts';
 
@@ -47,12 +47,9 @@ export function createRequestLimits(
     enter() {
       if (inFlight >= settings.maxConcurrentRequests) {
         hooks.onReject?.('concurrency');
-        throw Object.assign(
-          new DomainError(
-            'SlowDown',
-            `The server is serving its maximum of ${settings.maxConcurrentRequests} concurrent requests; retry in a second (the operator can raise --max-concurrent-requests).`,
-          ),
-          { retryAfter: 1 },
+        throw Errors.slowDown(
+          `The server is serving its maximum of ${settings.maxConcurrentRequests} concurrent requests; retry in a second (the operator can raise --max-concurrent-requests).`,
+          1,
         );
       }
       inFlight++;

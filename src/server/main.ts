@@ -13,15 +13,18 @@ import { openDatabase } from '../core/db.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { loadMasterKey } from '../core/master-key.ts';
 import { Store } from '../store/store.ts';
+import { mapDiskFull } from '../store/disk-full.ts';
 import { openDataStore } from './open-data.ts';
 import { authenticate } from '../../s3/auth/index.ts';
 import { createAccounts } from '../../accounts/accounts.ts';
 import { createAdminApi } from './admin-api.ts';
 import { mountOpsApi } from './ops-api.ts';
+import { mountConsole } from './console/index.ts';
 import { quotaSettingsFromConfig } from '../../accounts/limits.ts';
 import { createMetrics, metricsResponse, type Metrics } from './metrics.ts';
 import { applyServerLimits, createRequestLimits, serverOptions } from './limits.ts';
 import { countOpenUploads, trackServer } from './shutdown.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
 export interface RunningServer {
   /** http://host:port */
@@ -29,6 +32,8 @@ export interface RunningServer {
   port: number;
   config: Config;
   rootCredentials: { accessKey: string; secretKey: string; generated: boolean };
+  /** True when this start generated DIR/master.key: tell the operator to export the recovery kit. */
+  masterKeyGenerated: boolean;
   store: Store;
   metrics: Metrics;
   /** Graceful stop: in-flight requests get `graceMs` (default: --shutdown-grace) to finish. */
@@ -37,10 +42,22 @@ export interface RunningServer {
 
 export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEnv; log?: Logger } = {}): Promise<RunningServer> {
   const env = opts.env ?? process.env;
-  const log = opts.log ?? createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel, config.logFormat);
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // keys, secrets and shards: owner only
-  const { key: masterKey } = loadMasterKey(dataDir, env);
+  // One process per data directory, before anything in it is read or collected.
+  const lock = lockDataDir(dataDir, 'serve');
+  try {
+    return await startLocked(config, env, log, dataDir, lock);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, dataDir: string, lock: DataDirLock): Promise<RunningServer> {
+  const startedAt = Date.now();
+  const { key: masterKey, generated: masterKeyGenerated } = loadMasterKey(dataDir, env);
   const db = openDatabase(join(dataDir, 'datamesh.db'));
 
   // Metrics come first (the data path reports into them); their sources are read at scrape time.
@@ -74,13 +91,14 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     usage: (account) => accountsRef.usage!(account),
     log,
   });
-  store = new Store({ db, data: data.store, limits: accounts.limits, log });
+  // a full disk under the catalog is a clean 503 SlowDown, not an InternalError
+  store = mapDiskFull(new Store({ db, data: data.store, limits: accounts.limits, log }), `the disk holding the catalog ${dataDir}`);
   accountsRef.usage = (account) => store.usage(account);
   const recovered = await data.store.collect();
   const interruptedUploads = countOpenUploads(store);
   log.info(
     { recovered: { ...recovered, interruptedUploads } },
-    `recovered: collected ${recovered.manifests} unreferenced manifests and ${recovered.shards} orphaned shards; ${interruptedUploads} multipart uploads are open (clients complete or abort them)`,
+    `start-up collection (normal): freed ${recovered.manifests} manifests of deleted or overwritten objects and ${recovered.shards} shards no object refers to; ${interruptedUploads} multipart uploads are open (clients complete or abort them)`,
   );
   const rootCredentials = accounts.bootstrap();
   limits = createRequestLimits(config, { onReject: (l) => metrics.rejected(l) });
@@ -92,8 +110,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     domain: config.domain,
     authenticate: auth,
     lookup: accounts.lookup,
-    // Deletes free space: they stay allowed over the monthly transfer quota.
-    admit: (account, kind, op) => accounts.admit(account, kind, { transfersData: !op.startsWith('Delete') && op !== 'AbortMultipartUpload' }),
+    admit: (account, a) => accounts.admit(account, a.requestClass, { transfersData: a.transfersData }),
     limits,
     onDone: (r) => {
       metrics.observeRequest(r);
@@ -120,9 +137,24 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
       const admin = createAdminApi(accounts, {
         authenticate: auth,
         log,
-        extend: (api) => mountOpsApi(api, { store, data: data.store, view: () => data.view(), setAdmission: (peer, action) => data.setAdmission(peer, action) }),
+        extend: (api) =>
+          mountOpsApi(api, {
+            store,
+            data: data.store,
+            view: () => data.view(),
+            setAdmission: (peer, action) => data.setAdmission(peer, action),
+            ...(data.catalog ? { syncCatalog: () => data.catalog!.syncNow(true) } : {}),
+            about: {
+              dataDir,
+              capacity: config.capacity,
+              startedAt,
+              role: data.mesh ? 'gateway' : 'single',
+              accounts: () => accounts.listAccounts().map((a) => a.name),
+            },
+          }),
       });
       app.route('/_datamesh/admin/v1', admin);
+      mountConsole(app, { accounts, region: config.region, self: () => url, log });
     },
   });
 
@@ -143,6 +175,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
     port,
     config,
     rootCredentials,
+    masterKeyGenerated,
     store,
     metrics,
     close(graceMs = config.shutdownGrace) {
@@ -158,6 +191,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
         await data.close();
         db.close();
         metrics.close();
+        lock.release();
         log.info({}, 'stopped: database and data store closed');
       })();
       return closing;

@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RequestRecord } from '../../s3/service.ts';
 import type { Usage } from '../core/quota.ts';
 import type { ShardNetwork } from '../../mesh/shards.ts';
+import { packageInfo } from './version.ts';
 
 /** The erasure-coded data store's counters (EcDataStore.counters). */
 export interface EcCountersView {
@@ -19,6 +20,13 @@ export interface EcCountersView {
 
 /** Mesh peers by state ('up', 'suspect', 'down'). */
 export type PeerCounts = Record<string, number>;
+
+/** Stored segments by redundancy: all n shards on up peers, fewer but readable, unrecoverable. */
+export interface SegmentCounts {
+  full: number;
+  degraded: number;
+  lost: number;
+}
 
 /** A request a server limit turned away (src/limits.ts). */
 export type LimitName = 'concurrency' | 'body_idle_timeout' | 'header_size' | 'header_timeout';
@@ -56,6 +64,10 @@ export interface Metrics {
   readonly shards: ShardMetrics;
   readonly repair: RepairMetrics;
   setPeerSource(fn: () => PeerCounts): void;
+  /** Segments by redundancy, read at scrape time (one aggregate query over the manifests). */
+  setSegmentSource(fn: () => SegmentCounts): void;
+  /** The catalog's copy in the mesh: lag and last durable copy (a gateway on a mesh). */
+  setCatalogSource(fn: () => { lagSeconds: number; lastSync?: number } | undefined): void;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
   close(): void;
@@ -70,6 +82,25 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
   let peers: () => PeerCounts = sources.peers ?? (() => ({ up: 1 }));
+  let segments: (() => SegmentCounts) | undefined;
+  const { version } = packageInfo();
+  new Gauge({
+    name: 'datamesh_build_info',
+    help: 'Always 1: the datamesh version and the Node.js version that runs it',
+    labelNames: ['version', 'node'] as const,
+    registers,
+  }).set({ version, node: process.version }, 1);
+  new Gauge({
+    name: 'datamesh_segments',
+    help: 'Stored segments by redundancy: full (all n shards on up peers), degraded (fewer, still readable), lost (fewer than k)',
+    labelNames: ['redundancy'] as const,
+    registers,
+    collect() {
+      if (!segments) return;
+      const c = segments();
+      for (const redundancy of ['full', 'degraded', 'lost'] as const) this.set({ redundancy }, c[redundancy]);
+    },
+  });
 
   const requests = new Counter({
     name: 'datamesh_s3_requests_total',
@@ -130,6 +161,28 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     },
   });
 
+  let catalog: () => { lagSeconds: number; lastSync?: number } | undefined = () => undefined;
+  new Gauge({
+    name: 'datamesh_catalog_sync_lag_seconds',
+    help: 'Seconds the oldest catalog change not yet durable in the mesh has waited (0: all shipped); absent without catalog sync',
+    registers,
+    collect() {
+      this.reset();
+      const s = catalog();
+      if (s) this.set(s.lagSeconds);
+    },
+  });
+  new Gauge({
+    name: 'datamesh_catalog_last_sync_timestamp_seconds',
+    help: 'When the newest durable catalog copy in the mesh was taken (Unix time)',
+    registers,
+    collect() {
+      this.reset();
+      const s = catalog();
+      if (s?.lastSync !== undefined) this.set(s.lastSync / 1000);
+    },
+  });
+
   return {
     registry,
     observeRequest(r) {
@@ -164,6 +217,12 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     },
     setPeerSource(fn) {
       peers = fn;
+    },
+    setSegmentSource(fn) {
+      segments = fn;
+    },
+    setCatalogSource(fn) {
+      catalog = fn;
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

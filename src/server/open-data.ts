@@ -13,13 +13,17 @@ import type { EcDataStore } from '../data/types.ts';
 import { LocalShardStore } from '../../mesh/local-shards.ts';
 import { LocalNetwork } from '../../mesh/local-network.ts';
 import { parseEc } from '../codec/erasure.ts';
-import { loadOrCreatePeerKey, peerIdOf } from '../../mesh/identity.ts';
-import { createMeshNode, type MeshNode, type PeerStatus } from '../../mesh/node.ts';
 import { parseAdmitPeers } from '../../mesh/admission.ts';
 import { isPeerId } from '../../mesh/identity.ts';
 import { Errors } from '../core/errors.ts';
-import { loadSwarmKey, SwarmKeyError } from '../../mesh/swarm-key.ts';
+// libp2p (and its crypto) is loaded only when it is needed: a single node starts without it.
+import type { MeshNode, PeerStatus } from '../../mesh/node.ts';
+import type { loadSwarmKey } from '../../mesh/swarm-key.ts';
 import { instrumentNetwork, type Metrics } from './metrics.ts';
+import { CatalogSync, type CatalogSyncState } from '../data/catalog-sync.ts';
+import { placeShards } from '../../mesh/placement.ts';
+import { PEER_KEY_FILE } from '../../mesh/identity.ts';
+import { readFile } from 'node:fs/promises';
 
 export interface RepairState {
   running: boolean;
@@ -38,6 +42,28 @@ export interface MeshView {
   peers: PeerStatus[];
   redundancy: { full: number; degraded: number; lost: number };
   repair: RepairState;
+  /** The catalog's copy in the mesh (a gateway on a mesh with --catalog-sync-interval > 0). */
+  catalog?: CatalogView;
+}
+
+export interface CatalogView {
+  /** When the newest durable copy was taken (ISO time), null before the first one. */
+  lastSync: string | null;
+  /** Seconds the oldest change not yet in the mesh has waited; 0 when everything is there. */
+  lagSeconds: number;
+  seq: number;
+  stale: boolean;
+  lastError?: string;
+}
+
+export function catalogView(s: CatalogSyncState): CatalogView {
+  return {
+    lastSync: s.lastSync === undefined ? null : new Date(s.lastSync).toISOString(),
+    lagSeconds: Math.round(s.lagSeconds * 10) / 10,
+    seq: s.seq,
+    stale: s.stale,
+    ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
+  };
 }
 
 export interface OpenedData {
@@ -46,6 +72,8 @@ export interface OpenedData {
   nodeId: string;
   shards: LocalShardStore;
   mesh?: MeshNode;
+  /** Ships the catalog to the mesh (a gateway on a mesh). */
+  catalog?: CatalogSync;
   /** Peers, redundancy of the stored data and the repair queue (`datamesh admin mesh`). */
   view(): MeshView;
   /** `datamesh admin mesh admit|evict PEER_ID`: returns the peer's admission afterwards. */
@@ -69,8 +97,9 @@ export async function openDataStore(opts: {
   let mesh: MeshNode | undefined;
   let nodeId: string;
   if (meshed) {
-    const swarm = meshSecret({ dataDir, given: config.swarmKey, create: true });
+    const swarm = await meshSecret({ dataDir, given: config.swarmKey, create: true });
     if (swarm.created) log.info({ file: swarm.file }, `created the mesh network secret ${swarm.file}: give a copy (mode 0600) to every storage peer with --swarm-key FILE`);
+    const { createMeshNode } = await import('../../mesh/node.ts');
     mesh = await createMeshNode({
       swarmKey: swarm.key,
       admitPeers: parseAdmitPeers(config.admitPeers),
@@ -85,15 +114,33 @@ export async function openDataStore(opts: {
       // peer busy moving shards on a loaded machine still meets.
       probeIntervalMs: Math.max(1_000, Math.min(5_000, Math.floor(config.repairAfter / 5))),
       probeTimeoutMs: 3_000,
-      log: { debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m) },
+      log,
     });
     nodeId = mesh.peerId;
     log.info({ peerId: mesh.peerId, multiaddrs: mesh.multiaddrs }, `mesh peer ${mesh.peerId} listening on ${mesh.multiaddrs.join(' ')}`);
   } else {
+    const { loadOrCreatePeerKey, peerIdOf } = await import('../../mesh/identity.ts');
     nodeId = peerIdOf(await loadOrCreatePeerKey(dataDir));
   }
   const base = mesh ? mesh.network : new LocalNetwork(nodeId, shards);
   const network = metrics ? instrumentNetwork(base, metrics.shards) : base;
+  const catalog =
+    mesh && config.catalogSyncInterval > 0
+      ? new CatalogSync({
+          db,
+          masterKey,
+          gateway: mesh.peerId,
+          network,
+          heads: mesh.libp2p.services.heads,
+          peers: () => mesh!.network.candidates().filter((p) => p !== mesh!.peerId),
+          place: placeShards,
+          peerKey: () => readFile(join(dataDir, PEER_KEY_FILE)),
+          ec,
+          segmentSize: config.segmentSize,
+          intervalMs: config.catalogSyncInterval,
+          log,
+        })
+      : undefined;
   const store = createEcDataStore({
     db,
     network,
@@ -101,11 +148,23 @@ export async function openDataStore(opts: {
     ec,
     segmentSize: config.segmentSize,
     inlineThreshold: config.inlineThreshold,
+    segmentsInFlight: config.segmentsInFlight,
     log,
     // On a mesh this node's disk also holds other gateways' shards: never sweep it as orphans.
     ...(mesh ? {} : { localShards: shards }),
     dataDir,
+    ...(catalog ? { collectGate: () => catalog.gate() } : {}),
   });
+  if (catalog && mesh) {
+    try {
+      await checkCatalog(catalog, mesh, config.bootstrap.length > 0);
+    } catch (err) {
+      await store.close();
+      await mesh.stop();
+      throw err;
+    }
+    catalog.start();
+  }
   const stopScrub = config.scrubInterval > 0 ? store.startBackgroundScrub(config.scrubInterval) : () => {};
   const stopCollector = store.startCollector(config.collectInterval);
 
@@ -177,6 +236,7 @@ export async function openDataStore(opts: {
     nodeId,
     shards,
     mesh,
+    ...(catalog ? { catalog } : {}),
     view(): MeshView {
       const peers = mesh
         ? mesh.peers()
@@ -198,7 +258,7 @@ export async function openDataStore(opts: {
       const down = peers.filter((p) => p.state === 'down' || p.admission === 'evicted').map((p) => p.id);
       repair.queue = down.length > 0 ? store.segmentsOnPeersCount(down) : 0;
       metrics?.repair.setQueue(repair.queue);
-      return { self: nodeId, peers, redundancy: store.redundancy(up), repair: { ...repair } };
+      return { self: nodeId, peers, redundancy: store.redundancy(up), repair: { ...repair }, ...(catalog ? { catalog: catalogView(catalog.state()) } : {}) };
     },
     setAdmission(peer, action) {
       if (!mesh) throw Errors.invalidArgument('this server is not on a mesh (start it with --listen-mesh or --bootstrap): there are no peers to admit or evict');
@@ -215,24 +275,48 @@ export async function openDataStore(opts: {
       if (collectTimer) clearInterval(collectTimer);
       await collectingUnclaimed;
       await repairing;
+      // A graceful stop leaves the mesh with the newest catalog (bounded: peers may be gone too).
+      if (catalog) await Promise.race([catalog.syncNow().catch(() => false), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      await catalog?.stop();
       await store.close();
       await mesh?.stop();
     },
   };
+  if (catalog) metrics?.setCatalogSource(() => catalog.state());
   metrics?.setPeerSource(() => {
     const counts: Record<string, number> = { up: 0, suspect: 0, down: 0 };
     for (const p of mesh ? mesh.peers() : [{ state: 'up' as const }]) counts[p.state] = (counts[p.state] ?? 0) + 1;
     return counts;
   });
+  // Redundancy (and the repair queue gauge, which view() refreshes) at every scrape.
+  metrics?.setSegmentSource(() => opened.view().redundancy);
   return opened;
 }
 
 /** The mesh's network secret (mesh/swarm-key.ts), its problems as one configuration line. */
-export function meshSecret(opts: Parameters<typeof loadSwarmKey>[0]): ReturnType<typeof loadSwarmKey> {
+export async function meshSecret(opts: Parameters<typeof loadSwarmKey>[0]): Promise<ReturnType<typeof loadSwarmKey>> {
+  const { loadSwarmKey, SwarmKeyError } = await import('../../mesh/swarm-key.ts');
   try {
     return loadSwarmKey(opts);
   } catch (e) {
     if (e instanceof SwarmKeyError) throw new ConfigError(e.message);
     throw e;
+  }
+}
+
+/**
+ * Before anything is collected or shipped: does the mesh hold a newer copy of this gateway's
+ * catalog (this directory restored from an old backup)? Then CatalogSync.check throws and the
+ * gateway does not start. Waits a few seconds for a peer to answer when peers are expected; if
+ * none does, the sync checks again before its first copy, and holds collection until then.
+ */
+async function checkCatalog(catalog: CatalogSync, mesh: MeshNode, expectPeers: boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  const askable = () => [...new Set([...mesh.libp2p.getPeers().map(String), ...mesh.peers().filter((p) => !p.self).map((p) => p.id)])];
+  for (;;) {
+    const peers = askable();
+    if (peers.length > 0 && (await catalog.check(peers))) return;
+    if ((!expectPeers && peers.length === 0) || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -81,6 +81,21 @@ export const CATALOG_MIGRATIONS: readonly string[] = [
     reserved INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // Access control and CORS: a bucket's settings (ACL, policy, ownership controls, public access
+  // block, CORS), one row each, and an object's ACL when it is not the default (owner only).
+  `
+  CREATE TABLE bucket_config (
+    bucket TEXT NOT NULL REFERENCES buckets (name) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (bucket, name)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE object_acls (
+    object_id INTEGER PRIMARY KEY REFERENCES objects (id) ON DELETE CASCADE,
+    acl TEXT NOT NULL
+  );
+  `,
 ];
 
 /** The columns of an object row that the store writes and the catalog reads back alike. */

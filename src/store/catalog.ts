@@ -97,6 +97,24 @@ export class Catalog {
     this.usage.apply(b.owner, { buckets: -1 });
   }
 
+  getBucketConfig(bucket: string, name: string): string | undefined {
+    return (this.s.getBucketConfig.get(bucket, name) as { value: string } | undefined)?.value;
+  }
+
+  setBucketConfig(bucket: string, name: string, value: string | undefined): void {
+    if (value === undefined) this.s.deleteBucketConfig.run(bucket, name);
+    else this.s.putBucketConfig.run(bucket, name, value);
+  }
+
+  getObjectAcl(objectId: number): string | undefined {
+    return (this.s.getObjectAcl.get(objectId) as { acl: string } | undefined)?.acl;
+  }
+
+  setObjectAcl(objectId: number, acl: string | undefined): void {
+    if (acl === undefined) this.s.deleteObjectAcl.run(objectId);
+    else this.s.putObjectAcl.run(objectId, acl);
+  }
+
   // ---- objects
 
   getObject(bucket: string, key: string): ObjectRecord | undefined {
@@ -230,6 +248,12 @@ function prepare(db: Database) {
     ownerBuckets: db.prepare('SELECT name, owner, region, created FROM buckets WHERE owner = ? ORDER BY name'),
     insertBucket: db.prepare('INSERT INTO buckets (name, owner, region, created) VALUES (?, ?, ?, ?)'),
     deleteBucket: db.prepare('DELETE FROM buckets WHERE name = ?'),
+    getBucketConfig: db.prepare('SELECT value FROM bucket_config WHERE bucket = ? AND name = ?'),
+    putBucketConfig: db.prepare('INSERT INTO bucket_config (bucket, name, value) VALUES (?, ?, ?) ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value'),
+    deleteBucketConfig: db.prepare('DELETE FROM bucket_config WHERE bucket = ? AND name = ?'),
+    getObjectAcl: db.prepare('SELECT acl FROM object_acls WHERE object_id = ?'),
+    putObjectAcl: db.prepare('INSERT INTO object_acls (object_id, acl) VALUES (?, ?) ON CONFLICT (object_id) DO UPDATE SET acl = excluded.acl'),
+    deleteObjectAcl: db.prepare('DELETE FROM object_acls WHERE object_id = ?'),
     anyObject: db.prepare('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1'),
     getObject: db.prepare(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`),
     insertObject: db.prepare(

@@ -10,13 +10,8 @@ import type { DataStore } from '../data/data-store.ts';
 import type { ObjectRecord, Piece } from './catalog-schema.ts';
 import { resolveRange } from '../core/range.ts';
 
-export const MAX_PART_NUMBER = 10000;
-
-export function checkPartNumber(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PART_NUMBER) {
-    throw Errors.invalidArgument('Part number must be an integer between 1 and 10000, inclusive', 'partNumber', String(n));
-  }
-}
+export { MAX_PART_NUMBER, checkPartNumber } from '../core/object-store.ts';
+import { checkPartNumber } from '../core/object-store.ts';
 
 export function invalidPartNumber(n: number, count: number): DomainError {
   return new DomainError(

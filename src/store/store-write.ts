@@ -4,6 +4,7 @@
  * catalog transaction that commits the manifest; on any failure the pending manifest and the
  * reservation are given back. Also the write conditions (If-Match / If-None-Match).
  */
+import { etagListMatches } from '../core/etag.ts';
 import type { Logger } from '../core/log.ts';
 import type { Checksums, PutBody, WriteConditions } from '../core/object-store.ts';
 import type { Limits, LimitsLookup } from '../core/quota.ts';
@@ -139,15 +140,7 @@ export function releaseOrphans(ctx: StoreContext, dropped: Iterable<string>): vo
   for (const id of ctx.catalog.orphans(dropped)) ctx.data.release(id);
 }
 
-/** Strips quotes and W/ and lower-cases an ETag from a request. */
-export const normalizeEtag = (etag: string): string => etag.trim().replace(/^W\//, '').replace(/^"|"$/g, '').toLowerCase();
-
-function etagListMatches(list: string, etag: string): boolean {
-  return list.split(',').some((e) => {
-    const n = normalizeEtag(e);
-    return n === '*' || n === etag.toLowerCase();
-  });
-}
+export { normalizeEtag } from '../core/etag.ts';
 
 /**
  * Write conditions against the current object: If-None-Match '*' fails when it exists, If-Match

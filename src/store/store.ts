@@ -8,6 +8,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from '../core/log.ts';
 import type {
+  BucketConfigName,
   BucketInfo,
   ByteRange,
   CompletePart,
@@ -106,6 +107,37 @@ export class Store implements ObjectStore {
       const b = this.getBucket(name);
       if (!this.catalog.bucketIsEmpty(name)) throw Errors.bucketNotEmpty(name);
       this.catalog.deleteBucket(b);
+    });
+  }
+
+  getBucketConfig(bucket: string, name: BucketConfigName): string | undefined {
+    this.getBucket(bucket);
+    return this.catalog.getBucketConfig(bucket, name);
+  }
+
+  putBucketConfig(bucket: string, name: BucketConfigName, value: string | undefined): void {
+    this.catalog.tx(() => {
+      this.getBucket(bucket);
+      this.catalog.setBucketConfig(bucket, name, value);
+    });
+  }
+
+  getObjectAcl(bucket: string, key: string): { owner: string; acl?: string } {
+    return this.catalog.tx(() => {
+      this.getBucket(bucket);
+      const o = this.catalog.getObject(bucket, key);
+      if (!o) throw Errors.noSuchKey(key);
+      const acl = this.catalog.getObjectAcl(o.id);
+      return { owner: o.owner, ...(acl === undefined ? {} : { acl }) };
+    });
+  }
+
+  putObjectAcl(bucket: string, key: string, acl: string | undefined): void {
+    this.catalog.tx(() => {
+      this.getBucket(bucket);
+      const o = this.catalog.getObject(bucket, key);
+      if (!o) throw Errors.noSuchKey(key);
+      this.catalog.setObjectAcl(o.id, acl);
     });
   }
 

@@ -1,16 +1,24 @@
 /**
  * `datamesh admin ...`: the accounts commands (accounts/cli.ts) plus the operations commands
- * inspect and scrub, all through the signed admin API of a running server.
+ * info, inspect, scrub, jobs and mesh, all through the signed admin API of a running server.
+ *
+ * Where the server is: --endpoint, else DATAMESH_ENDPOINT, else `endpoint` of the admin
+ * configuration file (--config FILE, default $XDG_CONFIG_HOME/datamesh/config.toml), else
+ * http://127.0.0.1:9000.
  */
-import { AdminUsageError, runAdminCommand, type AdminIo, type ExtraCommand } from '../../../accounts/cli.ts';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { AdminUsageError, runAdminCommand, type AdminIo, type ExtraCommand, type Values } from '../../../accounts/cli.ts';
+import { AdminApiError, type AdminClient } from '../../../accounts/client.ts';
 import { renderTable } from '../../../accounts/tables.ts';
-import type { InspectResult, ScrubState } from '../ops-api.ts';
-import type { MeshView } from '../open-data.ts';
+import type { InfoView, InspectResult, JobView } from '../ops-api.ts';
+import type { CatalogView, MeshView } from '../open-data.ts';
 import { formatBytes } from '../../core/sizes.ts';
-import type { ScrubResult } from '../../data/types.ts';
+import { readConfigFile } from '../config.ts';
+import type { CliIo, CommandContext } from './types.ts';
 
 const inspect: ExtraCommand = async (args, client, { json }) => {
-  if (args.length !== 2) throw new AdminUsageError("'inspect' takes BUCKET KEY: datamesh admin inspect BUCKET KEY [--json]");
   const [bucket, key] = args as [string, string];
   const r = await client.request<InspectResult>('GET', `/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`);
   if (json) return JSON.stringify(r, null, 2) + '\n';
@@ -19,31 +27,92 @@ const inspect: ExtraCommand = async (args, client, { json }) => {
   return head + (rows.length ? renderTable(['segment', 'shard', 'id', 'location', 'path'], rows) : '');
 };
 
-const scrub: ExtraCommand = async (args, client, { json, io }) => {
-  if (args.length !== 0) throw new AdminUsageError("'scrub' takes no arguments: datamesh admin scrub");
-  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true && !json;
-  let timer: NodeJS.Timeout | undefined;
-  if (tty) {
-    timer = setInterval(() => {
-      void client.request<ScrubState>('GET', '/scrub').then((s) => {
-        if (!s.running || s.total === 0) return;
-        const width = 30;
-        const filled = Math.round((s.done / s.total) * width);
-        io.stderr.write(`\rscrub [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${s.done}/${s.total} segments`);
-      }, () => {});
-    }, 250);
+const isTty = (io: AdminIo) => (io.stderr as { isTTY?: boolean }).isTTY === true;
+
+/**
+ * Follows a job until it ends: a progress bar on a terminal (stderr), nothing otherwise. Each
+ * request waits on the server for the job to finish, so an idle timeout never cuts a long job's
+ * follower and the end is seen at once.
+ */
+async function follow(client: AdminClient, job: JobView, io: AdminIo, json: boolean): Promise<JobView> {
+  const bar = isTty(io) && !json;
+  while (job.state === 'running') {
+    if (bar && job.progress.total > 0) {
+      const width = 30;
+      const filled = Math.round((job.progress.done / job.progress.total) * width);
+      io.stderr.write(`\r${job.kind} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${job.progress.done}/${job.progress.total} segments`);
+    }
+    job = await client.request<JobView>('GET', `/jobs/${encodeURIComponent(job.id)}`, { query: { wait: bar ? '0.5' : '10' } });
   }
-  try {
-    const r = await client.request<ScrubResult>('POST', '/scrub');
-    if (tty) io.stderr.write('\n');
-    if (json) return JSON.stringify(r, null, 2) + '\n';
-    return (
-      `segments checked: ${r.segmentsChecked}\nshards rebuilt: ${r.shardsRebuilt}\nsegments unrecoverable: ${r.unrecoverable.length}\n` +
-      r.unrecoverable.map((u) => `  manifest ${u.manifestId} segment ${u.segment}\n`).join('')
-    );
-  } finally {
-    if (timer) clearInterval(timer);
+  if (bar) io.stderr.write('\n');
+  if (job.state === 'failed') throw new AdminApiError(500, 'JobFailed', `job ${job.id} failed: ${job.error ?? 'see the server log'}`);
+  return job;
+}
+
+const scrubSummary = (job: JobView): string => {
+  const r = job.result!;
+  return (
+    `segments checked: ${r.segmentsChecked}\nshards rebuilt: ${r.shardsRebuilt}\nsegments unrecoverable: ${r.unrecoverable.length}\n` +
+    r.unrecoverable.map((u) => `  manifest ${u.manifestId} segment ${u.segment}\n`).join('')
+  );
+};
+
+/** The end of a followed job: its summary, or with --json the scrub summary fields plus the job id. */
+const finished = (job: JobView, json: boolean): string =>
+  json ? JSON.stringify({ job: job.id, state: job.state, ...job.result }, null, 2) + '\n' : scrubSummary(job);
+
+const scrub: ExtraCommand = async (_args, client, { json, io, values }) => {
+  const job = await client.request<JobView>('POST', '/jobs', { body: { kind: 'scrub' } });
+  if (values.detach) return json ? JSON.stringify(job, null, 2) + '\n' : `scrub job ${job.id} started; follow it with: datamesh admin jobs ${job.id}\n`;
+  io.stderr.write(`scrub job ${job.id} running (interrupting this command leaves it running: datamesh admin jobs ${job.id})\n`);
+  return finished(await follow(client, job, io, json), json);
+};
+
+const jobs: ExtraCommand = async (args, client, { json, io }) => {
+  if (args.length === 1) {
+    const job = await client.request<JobView>('GET', `/jobs/${encodeURIComponent(args[0]!)}`);
+    return finished(await follow(client, job, io, json), json);
   }
+  const r = await client.request<{ jobs: JobView[] }>('GET', '/jobs');
+  if (json) return JSON.stringify(r, null, 2) + '\n';
+  if (r.jobs.length === 0) return 'no jobs since the server started\n';
+  const rows = r.jobs.map((j) => [
+    j.id,
+    j.kind,
+    j.state,
+    j.progress.total > 0 ? `${j.progress.done}/${j.progress.total}` : '-',
+    j.started,
+    j.finished ?? '',
+  ]);
+  return renderTable(['id', 'kind', 'state', 'progress', 'started', 'finished'], rows);
+};
+
+const duration = (s: number): string => {
+  const parts: string[] = [];
+  for (const [n, u] of [[86400, 'd'], [3600, 'h'], [60, 'm']] as const) {
+    if (s >= n) {
+      parts.push(`${Math.floor(s / n)}${u}`);
+      s %= n;
+    }
+  }
+  return [...parts, `${s}s`].join(' ');
+};
+
+const info: ExtraCommand = async (_args, client, { json }) => {
+  const v = await client.request<InfoView>('GET', '/info');
+  if (json) return JSON.stringify(v, null, 2) + '\n';
+  const p = v.mesh.peers;
+  return (
+    `version:        datamesh ${v.version} (node ${v.node})\n` +
+    `uptime:         ${duration(v.uptimeSeconds)} (since ${v.started})\n` +
+    `data directory: ${v.dataDir}\n` +
+    `capacity:       ${v.capacity === null ? 'unlimited' : formatBytes(v.capacity)}` +
+    (v.disk ? `; disk ${formatBytes(v.disk.freeBytes)} free of ${formatBytes(v.disk.totalBytes)}\n` : '\n') +
+    `stored:         ${formatBytes(v.usage.bytes)} in ${v.usage.objects} objects, ${v.usage.buckets} buckets, ${v.usage.accounts} accounts\n` +
+    `mesh:           ${v.mesh.role === 'single' ? 'single node (no mesh)' : 'gateway'}, peer ${v.mesh.self}\n` +
+    `peers:          ${p.up} up, ${p.suspect} suspect, ${p.down} down\n` +
+    `jobs running:   ${v.jobs.running}\n`
+  );
 };
 
 const mesh: ExtraCommand = async (args, client, { json }) => {
@@ -72,10 +141,71 @@ const mesh: ExtraCommand = async (args, client, { json }) => {
     `\nsegments: ${r.full} with all shards, ${r.degraded} with fewer (readable), ${r.lost} unrecoverable\n` +
     `repair: ${q.queue} segments waiting${q.running ? ', a round is running' : ''}; ${q.shardsRebuilt} shards rebuilt so far` +
     (q.lastThroughputMBs !== undefined ? ` (last round ${q.lastThroughputMBs.toFixed(1)} MB/s)` : '') +
-    '\n'
+    '\n' +
+    (v.catalog
+      ? `catalog: copy #${v.catalog.seq} in the mesh, taken ${v.catalog.lastSync ?? 'never'}; ${v.catalog.lagSeconds} s of changes not yet there` +
+        (v.catalog.stale ? ' (STALE: the mesh holds a newer catalog; run datamesh recover)' : '') +
+        (v.catalog.lastError ? `; last error: ${v.catalog.lastError}` : '') +
+        '\n'
+      : '')
   );
 };
 
-export function runAdmin(argv: string[], io: AdminIo): Promise<number> {
-  return runAdminCommand(argv, io, { inspect, scrub, mesh });
+const catalog: ExtraCommand = async (args, client, { json }) => {
+  if (args.length !== 1 || args[0] !== 'sync') throw new AdminUsageError("'catalog' takes 'sync': datamesh admin catalog sync [--json]");
+  const c = await client.request<CatalogView>('POST', '/catalog/sync');
+  if (json) return JSON.stringify(c, null, 2) + '\n';
+  return `catalog copy #${c.seq} taken ${c.lastSync} is durable in the mesh\n`;
+};
+
+export const EXTRA: Record<string, ExtraCommand> = { info, inspect, scrub, jobs, mesh, catalog };
+
+/** Keys of the admin configuration file ($XDG_CONFIG_HOME/datamesh/config.toml). */
+const ADMIN_FILE_KEYS = ['endpoint', 'region', 'data', 'access_key', 'secret_key'];
+
+/** The admin configuration file: --config, else $XDG_CONFIG_HOME (or ~/.config)/datamesh/config.toml when it exists. */
+export function adminConfigPath(values: Values, env: CliIo['env']): string | undefined {
+  if (typeof values.config === 'string') return values.config;
+  const base = env.XDG_CONFIG_HOME || (env.HOME ? join(env.HOME, '.config') : env === process.env ? join(homedir(), '.config') : undefined);
+  if (!base) return undefined;
+  const file = join(base, 'datamesh', 'config.toml');
+  return existsSync(file) ? file : undefined;
+}
+
+/** Flags first, then the environment, then the admin configuration file. */
+export function resolveAdminValues(values: Values, env: CliIo['env']): Values {
+  const path = adminConfigPath(values, env);
+  const file = path ? readConfigFile(path, new Set([...ADMIN_FILE_KEYS, ...ADMIN_FILE_KEYS.map((k) => k.replace('_', '-'))]), ADMIN_FILE_KEYS.join(', ')).file : {};
+  const fromFile = (k: string): string | undefined => {
+    const v = file[k] ?? file[k.replace('_', '-')];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw new AdminUsageError(`--config ${path}: ${k} must be a string, e.g. ${k} = "..."`);
+    return v;
+  };
+  const pick = (flag: string, envName: string | undefined, key: string) =>
+    (typeof values[flag] === 'string' ? (values[flag] as string) : undefined) ?? (envName ? env[envName] || undefined : undefined) ?? fromFile(key);
+  const out: Values = { ...values };
+  for (const [flag, envName, key] of [
+    ['endpoint', 'DATAMESH_ENDPOINT', 'endpoint'],
+    ['region', undefined, 'region'],
+    ['data', 'DATAMESH_DATA', 'data'],
+    ['access-key', undefined, 'access_key'],
+    ['secret-key', undefined, 'secret_key'],
+  ] as const) {
+    const v = pick(flag, envName, key);
+    if (v !== undefined) out[flag] = v;
+  }
+  return out;
+}
+
+/** The command table's runner for every `datamesh admin ...` command. */
+export async function adminCommand({ values, args, path, io }: CommandContext): Promise<number> {
+  let resolved: Values;
+  try {
+    resolved = resolveAdminValues(values as Values, io.env);
+  } catch (e) {
+    io.stderr.write(`datamesh admin: ${(e as Error).message}\n`);
+    return 2;
+  }
+  return runAdminCommand({ values: resolved, positionals: [...path.slice(1), ...args] }, io, EXTRA);
 }

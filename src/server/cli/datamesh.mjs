@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// The `datamesh` command. Registers the TypeScript loader (tsx) and hands over to the CLI.
+// The development entry of the `datamesh` command: registers the TypeScript loader (tsx, a
+// devDependency) and runs the sources. The installed command is dist/src/server/cli/bin.js.
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../../core/polyfill.ts');
-const { run } = await import('./index.ts');
-await run(process.argv.slice(2));
+await import('./bin.ts');

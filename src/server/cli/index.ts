@@ -1,109 +1,144 @@
 /**
- * `datamesh <command>`: serve | node | admin ... | config print | help. Each bad invocation gets
- * one line naming the problem and the fix, and exit code 2.
+ * `datamesh <command>`: one parser for every command, built from the command table (table.ts)
+ * and the settings table (config.ts) with node:util parseArgs in strict mode. `--help` / `-h` on
+ * any command or group prints its help and exits 0; `help COMMAND...` does the same; `--version`
+ * prints the version. Each bad invocation gets one line naming the problem and the fix, and exit
+ * code 2.
  */
-import { ConfigError, loadConfig, printable } from '../config.ts';
+import { ConfigError, parseCommandLine, type OptionTable } from '../config.ts';
+import { packageInfo } from '../version.ts';
+import { ADMIN_COMMON, ADMIN_NOTES, COMMANDS, GROUPS, type CliIo, type CommandSpec, type Options } from './table.ts';
 
-const HELP = `datamesh: an S3-compatible object store on encrypted, erasure-coded shards
+const HELP_OPTION: Options = { help: { type: 'boolean', short: 'h', help: 'this help' } };
 
-Usage:
-  datamesh serve [--listen HOST:PORT] [--data DIR] [--region R] [--domain D] [--log-level L] [--ec K+M] [--config FILE]
-                 [--listen-mesh MULTIADDR] [--bootstrap MULTIADDR]... [--repair-after 10m] [--fsync false]
-                 [--swarm-key FILE] [--admit-peers manual|auto|PEER_ID,...] [--orphan-grace 1h]
-  datamesh node --data DIR --listen-mesh MULTIADDR --bootstrap MULTIADDR... --swarm-key FILE
-                --admit-peers GATEWAY_ID,...|auto [--capacity 100GiB]
-                                                  a storage-only mesh peer
-  datamesh admin mesh admit|evict PEER_ID         let a mesh peer take shards, or drain it
-  datamesh admin inspect BUCKET KEY [--json]      where the shards of an object live
-  datamesh admin mesh [--json]                    peers, redundancy, repair queue
-  datamesh admin scrub                            verify every shard and rebuild what is missing
-  datamesh admin user|key|quota|usage ...         accounts (see README)
-  datamesh config print [flags]                   the effective configuration, secrets masked
+const key = (path: readonly string[]) => path.join(' ');
+const startsWith = (path: readonly string[], prefix: readonly string[]) => prefix.every((p, i) => path[i] === p);
+const under = (prefix: readonly string[]) => COMMANDS.filter((c) => startsWith(c.path, prefix));
+/** The next words after `prefix` that name commands or groups, in table order. */
+const nextWords = (prefix: readonly string[]) => [...new Set(under(prefix).filter((c) => c.path.length > prefix.length).map((c) => c.path[prefix.length]!))];
 
-Operations (README "Operations"): --metrics-token T, --max-concurrent-requests N, --max-header-size SIZE,
-  --header-timeout DUR, --body-idle-timeout DUR, --idle-timeout DUR, --shutdown-grace DUR.
-  Every flag is also DATAMESH_<FLAG> in the environment or a key of the --config file.
-  SIGTERM/SIGINT: finish in-flight requests (up to --shutdown-grace), then exit; a second signal exits at once.
+function usageLine(c: CommandSpec): string {
+  return `datamesh ${key(c.path)}${c.args ? ' ' + c.args : ''}${Object.keys(c.options).length > 0 ? ' [flags]' : ''}`;
+}
 
-Root credentials come from DATAMESH_ROOT_ACCESS_KEY / DATAMESH_ROOT_SECRET_KEY, or are generated on first start.`;
+function optionLines(options: Options): string {
+  const rows = Object.entries({ ...options, ...HELP_OPTION }).map(([name, o]) => [`${o.short ? `-${o.short}, ` : '    '}--${name}${o.arg ? ' ' + o.arg : ''}${o.multiple ? '...' : ''}`, o.help]);
+  const width = Math.min(34, Math.max(...rows.map(([l]) => l!.length)) + 2);
+  return rows.map(([l, h]) => `  ${l!.padEnd(width)}${l!.length >= width ? '\n  ' + ' '.repeat(width) : ''}${h}`).join('\n');
+}
 
-export async function run(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
+function commandList(prefix: readonly string[], skip: (c: CommandSpec) => boolean = () => false, extra: string[][] = []): string {
+  const rows = [...under(prefix).filter((c) => !skip(c)).map((c) => [usageLine(c).replace(/ \[flags\]$/, ''), c.summary]), ...extra];
+  const width = Math.min(44, Math.max(...rows.map(([l]) => l!.length)) + 2);
+  return rows.map(([l, s]) => `  ${l!.padEnd(width)}${l!.length >= width ? '\n  ' + ' '.repeat(width) : ''}${s}`).join('\n');
+}
+
+export function topHelp(): string {
+  const { version } = packageInfo();
+  return (
+    `datamesh ${version}: an S3-compatible object store on encrypted, erasure-coded shards\n\n` +
+    `Usage: datamesh COMMAND [flags]\n\n` +
+    `Commands:\n${commandList([], (c) => ACCOUNT_GROUPS.has(c.path[1] ?? '') && c.path.length > 2, [
+      ['datamesh admin user|key|quota ...', "accounts, access keys, quotas ('datamesh help admin')"],
+      ['datamesh help COMMAND...', "help of a command or a group (or 'datamesh COMMAND --help')"],
+      ['datamesh --version', 'the version'],
+    ])}\n\n` +
+    `Every server flag is also DATAMESH_<FLAG> in the environment or a key of the --config file.\n`
+  );
+}
+
+function groupHelp(prefix: readonly string[]): string {
+  const isAdmin = prefix[0] === 'admin';
+  return (
+    `Usage: datamesh ${key(prefix)} COMMAND [flags]\n\n${GROUPS[key(prefix)] ?? ''}\n\nCommands:\n${commandList(prefix)}\n` +
+    (isAdmin ? `\nFlags of every admin command:\n${optionLines(ADMIN_COMMON)}\n\n${ADMIN_NOTES}\n` : '') +
+    `\n'datamesh ${key(prefix)} COMMAND --help' shows the flags of a command.\n`
+  );
+}
+
+function commandHelp(c: CommandSpec): string {
+  return `Usage: ${usageLine(c)}\n\n${c.summary}\n${c.details ? '\n' + c.details + '\n' : ''}\nFlags:\n${optionLines(c.options)}\n${c.path[0] === 'admin' ? '\n' + ADMIN_NOTES + '\n' : ''}`;
+}
+
+/** Groups of admin commands listed only by `datamesh help admin`. */
+const ACCOUNT_GROUPS = new Set(['user', 'key', 'quota']);
+
+class Usage extends Error {}
+
+/** Help for `datamesh help WORDS...`. */
+function helpFor(words: string[]): string {
+  if (words.length === 0) return topHelp();
+  const exact = COMMANDS.find((c) => key(c.path) === key(words));
+  if (exact) return commandHelp(exact);
+  if (under(words).length > 0) return groupHelp(words);
+  throw new Usage(`no command 'datamesh ${key(words)}': run 'datamesh help' for the commands`);
+}
+
+/**
+ * Parses and runs one invocation; resolves with the exit code (serve and node resolve once they
+ * serve, and keep the process alive).
+ */
+export async function dispatch(argv: string[], io: CliIo): Promise<number> {
   try {
-    switch (command) {
-      case 'serve':
-        return await serveCommand(rest);
-      case 'node': {
-        const { nodeCommand } = await import('./node.ts');
-        return await nodeCommand(rest);
-      }
-      case 'admin': {
-        const { runAdmin } = await import('./admin.ts');
-        process.exitCode = await runAdmin(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
-        return;
-      }
-      case 'config':
-        if (rest[0] !== 'print') return usage(`unknown config command '${rest[0] ?? ''}': use 'datamesh config print'`);
-        process.stdout.write(JSON.stringify(printable(loadConfig(rest.slice(1))), null, 2) + '\n');
-        return;
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        process.stdout.write(HELP + '\n');
-        return;
-      default:
-        return usage(`unknown command '${command}': run 'datamesh help' for the commands`);
+    const [first, ...rest] = argv;
+    if (first === undefined || first === '--help' || first === '-h') return print(io, topHelp());
+    if (first === '--version' || first === '-V') return print(io, `datamesh ${packageInfo().version}\n`);
+    if (first === 'help') {
+      const words = rest.filter((w) => w !== '--help' && w !== '-h');
+      return print(io, helpFor(words));
     }
+    const family = under([first]);
+    if (family.length === 0) throw new Usage(`unknown command '${first}': run 'datamesh help' for the commands`);
+    // One strict parse with every flag the family knows; the command's own table is checked next.
+    const union: OptionTable = {};
+    for (const c of family) for (const [name, o] of Object.entries({ ...c.options, ...HELP_OPTION })) union[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
+    const hint = `run 'datamesh ${first} --help'`;
+    const { values, positionals } = parseCommandLine(rest, union, { positionals: true, hint: `${hint} for the flags` });
+    // The longest command path the positionals spell.
+    const path = [first];
+    while (positionals.length > 0 && nextWords(path).includes(positionals[0]!)) path.push(positionals.shift()!);
+    const command = COMMANDS.find((c) => key(c.path) === key(path));
+    if (!command) {
+      if (values.help || positionals[0] === 'help') return print(io, groupHelp(path)); // `datamesh admin help` too
+      const words = nextWords(path);
+      if (positionals.length > 0) throw new Usage(`unknown command '${key([...path, positionals[0]!])}': use one of ${words.join(', ')} (run 'datamesh help ${key(path)}')`);
+      throw new Usage(`'datamesh ${key(path)}' needs a command: one of ${words.join(', ')} (run 'datamesh help ${key(path)}')`);
+    }
+    if (values.help) return print(io, commandHelp(command));
+    const allowed = new Set(Object.keys(command.options));
+    for (const name of Object.keys(values)) {
+      if (!allowed.has(name)) throw new Usage(`option --${name} does not apply to 'datamesh ${key(path)}': run 'datamesh ${key(path)} --help' for its flags`);
+    }
+    const [min, max] = command.positionals ?? [0, 0];
+    if (positionals.length < min || positionals.length > max) {
+      const shape = command.args ?? '(no arguments)';
+      throw new Usage(
+        positionals.length > max && max === 0
+          ? `unexpected argument '${positionals[0]}': 'datamesh ${key(path)}' takes no arguments`
+          : `'datamesh ${key(path)}' takes ${shape}: datamesh ${key(path)} ${shape}`,
+      );
+    }
+    return await command.run({ values, args: positionals, path, io });
   } catch (e) {
-    if (e instanceof ConfigError) return usage(e.message);
+    if (e instanceof Usage || e instanceof ConfigError) {
+      io.stderr.write(`datamesh: ${e.message}\n`);
+      return 2;
+    }
     throw e;
   }
 }
 
-function usage(message: string): void {
-  process.stderr.write(`datamesh: ${message}\n`);
-  process.exitCode = 2;
+function print(io: CliIo, text: string): number {
+  io.stdout.write(text);
+  return 0;
 }
 
-async function serveCommand(argv: string[]): Promise<void> {
-  const config = loadConfig(argv);
-  const { startServer } = await import('../main.ts');
-  let server: Awaited<ReturnType<typeof startServer>>;
-  try {
-    server = await startServer(config);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') return usage(`--listen ${config.listen}: the address is in use; stop the other server or pick another port`);
-    if (err.code === 'EACCES') return usage(`--listen ${config.listen}: permission denied; use a port above 1023`);
-    if (e instanceof ConfigError) return usage(e.message);
-    process.stderr.write(`datamesh: cannot start: ${err.message}\n`);
-    process.exitCode = 1;
-    return;
-  }
-  const creds = server.rootCredentials;
-  if (creds.generated) {
-    process.stderr.write(
-      `\nGenerated root credentials (shown once; kept in ${config.data}/root-credentials.json, mode 0600):\n` +
-        `  AWS_ACCESS_KEY_ID=${creds.accessKey}\n  AWS_SECRET_ACCESS_KEY=${creds.secretKey}\n\n`,
-    );
-  }
-  let signals = 0;
-  const stop = (signal: 'SIGINT' | 'SIGTERM') => {
-    signals++;
-    if (signals > 1) {
-      process.stderr.write(`datamesh: ${signal} again: exiting now\n`);
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    }
-    process.stderr.write(`datamesh: ${signal}: finishing in-flight requests for up to ${config.shutdownGrace} ms (send it again to exit at once)\n`);
-    server.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        process.stderr.write(`datamesh: the shutdown failed: ${(e as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+/** `datamesh admin ARGS` through the one parser, with the given streams and environment (tests, scripts). */
+export function runAdmin(argv: string[], io: CliIo): Promise<number> {
+  return dispatch(['admin', ...argv], io);
+}
+
+/** The process entry: runs argv and sets the exit code. */
+export async function run(argv: string[]): Promise<void> {
+  process.exitCode = await dispatch(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
 }

@@ -5,21 +5,30 @@
  */
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError, configFromArgs, SETTINGS } from '../config.ts';
 import { meshSecret } from '../open-data.ts';
 import { parseAdmitPeers } from '../../../mesh/admission.ts';
 import { createLogger } from '../../core/log.ts';
 import { LocalShardStore } from '../../../mesh/local-shards.ts';
-import { createMeshNode } from '../../../mesh/node.ts';
+import type { CommandContext } from './types.ts';
+import { DataDirLockedError, lockDataDir } from '../data-dir-lock.ts';
 
-export const NODE_FLAGS = ['data', 'listen-mesh', 'bootstrap', 'capacity', 'log-level', 'fsync', 'swarm-key', 'admit-peers', 'orphan-grace'];
-
-export async function nodeCommand(argv: string[]): Promise<void> {
-  const config = loadConfig(argv, process.env, NODE_FLAGS);
-  const log = createLogger(config.logLevel);
+export async function nodeCommand({ values, io }: CommandContext, flags: readonly string[]): Promise<number> {
+  const config = configFromArgs(values, io.env, SETTINGS.filter((s) => flags.includes(s.flag)));
+  const log = createLogger(config.logLevel, config.logFormat);
+  const { createMeshNode } = await import('../../../mesh/node.ts');
   const dataDir = resolve(config.data);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const swarm = meshSecret({ dataDir, given: config.swarmKey, create: false });
+  // One process per data directory, before the shard store is opened (or migrated). The kernel
+  // releases it when this process exits.
+  try {
+    lockDataDir(dataDir, 'node');
+  } catch (e) {
+    if (!(e instanceof DataDirLockedError)) throw e;
+    io.stderr.write(`datamesh: ${e.message}\n`);
+    return 1;
+  }
+  const swarm = await meshSecret({ dataDir, given: config.swarmKey, create: false });
   const admitPeers = parseAdmitPeers(config.admitPeers);
   if (admitPeers.mode === 'manual')
     throw new ConfigError(
@@ -37,7 +46,7 @@ export async function nodeCommand(argv: string[]): Promise<void> {
     swarmKey: swarm.key,
     admitPeers,
     orphanGraceMs: config.orphanGrace,
-    log: { debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m) },
+    log,
   });
   log.info({ peerId: node.peerId, multiaddrs: node.multiaddrs, data: dataDir }, `datamesh storage node ${node.peerId} listening on ${node.multiaddrs.join(' ')}`);
   let signals = 0;
@@ -48,4 +57,5 @@ export async function nodeCommand(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  return 0;
 }

@@ -112,7 +112,7 @@ export async function signedFetch(server: { url: string }, init: SignedRequestIn
 
 /** Runs `datamesh admin ARGS` in-process against a test server, capturing its output. */
 export async function runAdminCli(server: { url: string }, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { runAdmin } = await import('../cli/admin.ts');
+  const { runAdmin } = await import('../cli/index.ts');
   let out = '';
   let err = '';
   const code = await runAdmin([...args, '--endpoint', server.url], {
@@ -135,7 +135,7 @@ export interface SpawnedServer {
   exited: Promise<number | string>;
 }
 
-const ENTRY = fileURLToPath(new URL('../cli/datamesh.mjs', import.meta.url));
+export const ENTRY = fileURLToPath(new URL('../cli/datamesh.mjs', import.meta.url));
 
 /** Starts `datamesh serve` as a real process on a free loopback port; resolves once it serves. */
 export function spawnServer(dataDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<SpawnedServer> {
@@ -143,6 +143,11 @@ export function spawnServer(dataDir: string, args: string[] = [], env: NodeJS.Pr
     env: { ...process.env, DATAMESH_ROOT_ACCESS_KEY: ROOT.accessKeyId, DATAMESH_ROOT_SECRET_KEY: ROOT.secretAccessKey, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return whenServing(proc);
+}
+
+/** Resolves once a started server process (any entry: the sources, the package, npm start) logs that it serves. */
+export function whenServing(proc: ChildProcess): Promise<SpawnedServer> {
   let out = '';
   const exited = new Promise<number | string>((ok) => proc.on('exit', (code, signal) => ok(code ?? signal ?? -1)));
   return new Promise((resolve, reject) => {
@@ -151,8 +156,8 @@ export function spawnServer(dataDir: string, args: string[] = [], env: NodeJS.Pr
       const m = /serving S3 at (http:\/\/[0-9.:]+)/.exec(out);
       if (m) resolve({ url: m[1]!, proc, output: () => out, exited });
     };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
     void exited.then((code) => reject(new Error(`datamesh exited (${code}) before serving:\n${out}`)));
   });
 }

@@ -1,0 +1,8 @@
+/** Property-based fuzzing of the aws-chunked decoder with trailers (fast-check; `npm run fuzz` runs the same properties for longer). */
+import { describe, it } from 'vitest';
+import { checkTarget } from '../../src/core/testing/fuzz.ts';
+import { s3Targets } from '../testing/properties.ts';
+
+describe('fuzzed: the aws-chunked decoder with trailers', () => {
+  for (const t of s3Targets.filter((t) => /^(aws-chunked)$/.test(t.parser))) it(t.name, () => checkTarget(t), 60_000);
+});

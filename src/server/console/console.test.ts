@@ -1,0 +1,223 @@
+/**
+ * The console over plain HTTP (no browser): headers, the session cookie, CSRF and Origin checks,
+ * expiry, the upload API with presigned URLs, and S3 requests to a bucket named "console".
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { createAdminClient, type AdminClient } from '../../../accounts/client.ts';
+import type { NewKey } from '../../../accounts/accounts.ts';
+import { bytesOf, ROOT, startTestServer, type TestServer } from '../testing/server.ts';
+import { createSessions } from './session.ts';
+
+let server: TestServer;
+let admin: AdminClient;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  admin = createAdminClient({ endpoint: server.url, ...ROOT });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+/** Signs in over HTTP; answers the session cookie and the page's CSRF token. */
+async function signIn(creds: { accessKeyId: string; secretAccessKey: string }, headers: Record<string, string> = {}) {
+  const r = await fetch(`${server.url}/console/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: server.url, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: form({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey }),
+  });
+  const setCookie = r.headers.get('set-cookie') ?? '';
+  const cookie = setCookie.split(';')[0]!;
+  const page = await fetch(`${server.url}/console/buckets`, { headers: { cookie } });
+  const csrf = /name="csrf-token" content="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+  return { status: r.status, setCookie, cookie, csrf };
+}
+
+const post = (path: string, cookie: string, body: string, headers: Record<string, string> = {}) =>
+  fetch(`${server.url}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, origin: server.url, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body,
+  });
+
+const api = (path: string, s: { cookie: string; csrf: string }, body: object) =>
+  fetch(`${server.url}/console/api/uploads/${path}`, {
+    method: 'POST',
+    headers: { cookie: s.cookie, origin: server.url, 'content-type': 'application/json', 'x-csrf-token': s.csrf },
+    body: JSON.stringify(body),
+  });
+
+describe('console over HTTP', () => {
+  it('serves pages with a strict CSP and no inline script', async () => {
+    const r = await fetch(`${server.url}/console/sign-in`);
+    expect(r.status).toBe(200);
+    const csp = r.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(r.headers.get('x-frame-options')).toBe('DENY');
+    const body = await r.text();
+    expect(body).not.toMatch(/<script>|<script [^>]*>[^<]+<\/script>|style="|\son\w+="/);
+    expect(body).not.toMatch(/https?:\/\//); // nothing from elsewhere
+    const js = await fetch(`${server.url}/console/assets/console.js`);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+  });
+
+  it('keeps the session in an HttpOnly SameSite=Strict cookie, Secure over HTTPS, without the secret', async () => {
+    const s = await signIn(ROOT);
+    expect(s.status).toBe(303);
+    expect(s.setCookie).toMatch(/^datamesh_console=[\w-]{40,}; Path=\/console; HttpOnly; SameSite=Strict$/);
+    expect(s.setCookie).not.toContain(ROOT.secretAccessKey);
+    const https = await signIn(ROOT, { 'x-forwarded-proto': 'https', origin: server.url.replace('http:', 'https:') });
+    expect(https.setCookie).toMatch(/; Secure/);
+    // Wrong secret: 401 with the sign-in page, no cookie.
+    const bad = await signIn({ accessKeyId: ROOT.accessKeyId, secretAccessKey: 'wrong' });
+    expect([bad.status, bad.setCookie]).toEqual([401, '']);
+  });
+
+  it('refuses state changes without the CSRF token or from another origin', async () => {
+    const s = await signIn(ROOT);
+    expect(s.csrf).toMatch(/^[\w-]{40,}$/);
+    const cases: [string, Record<string, string>, string][] = [
+      ['no token', {}, form({ name: 'csrf-none' })],
+      ['wrong token', {}, form({ name: 'csrf-wrong', csrf: 'x'.repeat(43) })],
+      ['other origin', { origin: 'http://evil.example' }, form({ name: 'csrf-origin', csrf: s.csrf })],
+      ['cross-site fetch', { 'sec-fetch-site': 'cross-site' }, form({ name: 'csrf-site', csrf: s.csrf })],
+      ['no origin or referer', { origin: '' }, form({ name: 'csrf-noorigin', csrf: s.csrf })],
+    ];
+    for (const [what, headers, body] of cases) {
+      const h = { ...headers };
+      const r = await fetch(`${server.url}/console/buckets`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded', ...(h.origin === '' ? {} : { origin: h.origin ?? server.url }), ...(h['sec-fetch-site'] ? { 'sec-fetch-site': h['sec-fetch-site'] } : {}) },
+        body,
+      });
+      expect([what, r.status]).toEqual([what, 403]);
+    }
+    const ok = await post('/console/buckets', s.cookie, form({ name: 'csrf-ok', csrf: s.csrf }));
+    expect(ok.status).toBe(303);
+    const list = await (await fetch(`${server.url}/console/buckets`, { headers: { cookie: s.cookie } })).text();
+    expect(list).toContain('csrf-ok');
+    expect(list).not.toMatch(/csrf-(none|wrong|origin|site|noorigin)/);
+  });
+
+  it('ends sessions on sign-out and when the key is deleted; refuses a suspended account', async () => {
+    const key = await admin.request<NewKey>('POST', '/users', { body: { name: 'bob' } });
+    const creds = { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey };
+    const s = await signIn(creds);
+    expect((await fetch(`${server.url}/console/buckets`, { headers: { cookie: s.cookie }, redirect: 'manual' })).status).toBe(200);
+    const out = await post('/console/sign-out', s.cookie, form({ csrf: s.csrf }));
+    expect(out.headers.get('set-cookie')).toMatch(/Max-Age=0/);
+    expect((await fetch(`${server.url}/console/buckets`, { headers: { cookie: s.cookie }, redirect: 'manual' })).status).toBe(303);
+
+    const again = await signIn(creds);
+    const second = await admin.request<NewKey>('POST', '/users/bob/keys');
+    await admin.request('DELETE', `/users/bob/keys/${key.accessKeyId}`);
+    const r = await fetch(`${server.url}/console/buckets`, { headers: { cookie: again.cookie }, redirect: 'manual' });
+    expect([r.status, r.headers.get('location')]).toEqual([303, '/console/sign-in']);
+
+    await admin.request('POST', '/users/bob/suspend');
+    const suspended = await fetch(`${server.url}/console/sign-in`, {
+      method: 'POST',
+      headers: { origin: server.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form({ accessKeyId: second.accessKeyId, secretAccessKey: second.secretAccessKey }),
+    });
+    expect(suspended.status).toBe(401);
+    expect(await suspended.text()).toMatch(/suspended/);
+  });
+
+  it('uploads through presigned URLs: a PUT, and a multipart upload that completes or aborts', async () => {
+    const s = await signIn(ROOT);
+    await post('/console/buckets', s.cookie, form({ name: 'uploads', csrf: s.csrf }));
+    // Without the CSRF header the API refuses.
+    const noToken = await fetch(`${server.url}/console/api/uploads/put-url`, {
+      method: 'POST',
+      headers: { cookie: s.cookie, origin: server.url, 'content-type': 'application/json' },
+      body: JSON.stringify({ bucket: 'uploads', key: 'a' }),
+    });
+    expect(noToken.status).toBe(403);
+
+    const { url } = (await (await api('put-url', s, { bucket: 'uploads', key: 'dir/a b.txt' })).json()) as { url: string };
+    expect((await fetch(url, { method: 'PUT', body: 'hello' })).status).toBe(200);
+    const got = await server.client().send(new GetObjectCommand({ Bucket: 'uploads', Key: 'dir/a b.txt' }));
+    expect((await bytesOf(got.Body)).toString()).toBe('hello');
+
+    const part1 = Buffer.alloc(5 * 1024 * 1024, 1);
+    const part2 = Buffer.from('tail');
+    const created = (await (await api('create', s, { bucket: 'uploads', key: 'big', size: part1.length + part2.length })).json()) as {
+      uploadId: string;
+      partSize: number;
+    };
+    expect(created.partSize).toBe(16 * 1024 * 1024);
+    const { urls } = (await (await api('part-urls', s, { bucket: 'uploads', key: 'big', uploadId: created.uploadId, partNumbers: [1, 2] })).json()) as {
+      urls: Record<string, string>;
+    };
+    const etags: string[] = [];
+    for (const [n, body] of [[1, part1], [2, part2]] as const) {
+      const r = await fetch(urls[n]!, { method: 'PUT', body });
+      expect(r.status).toBe(200);
+      etags.push(r.headers.get('etag')!);
+    }
+    const done = await api('complete', s, { bucket: 'uploads', key: 'big', uploadId: created.uploadId, parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) });
+    expect(done.status).toBe(200);
+    const big = await server.client().send(new GetObjectCommand({ Bucket: 'uploads', Key: 'big' }));
+    expect((await bytesOf(big.Body)).equals(Buffer.concat([part1, part2]))).toBe(true);
+
+    const aborted = (await (await api('create', s, { bucket: 'uploads', key: 'gone', size: 1 })).json()) as { uploadId: string };
+    expect((await api('abort', s, { bucket: 'uploads', key: 'gone', uploadId: aborted.uploadId })).status).toBe(200);
+    const again = await api('complete', s, { bucket: 'uploads', key: 'gone', uploadId: aborted.uploadId, parts: [{ partNumber: 1, etag: 'x' }] });
+    expect([again.status, ((await again.json()) as { error: { code: string } }).error.code]).toEqual([404, 'NoSuchUpload']);
+
+    // Another account's bucket: S3 says no, and so does the console.
+    const key = await admin.request<NewKey>('POST', '/users', { body: { name: 'carol' } });
+    const carol = await signIn({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey });
+    const denied = await api('create', carol, { bucket: 'uploads', key: 'x', size: 1 });
+    expect([denied.status, ((await denied.json()) as { error: { code: string } }).error.code]).toEqual([403, 'AccessDenied']);
+    const page = await fetch(`${server.url}/console/buckets/uploads`, { headers: { cookie: carol.cookie } });
+    expect(page.status).toBe(403);
+  });
+
+  it('leaves signed S3 requests under /console to S3 (a bucket may be named "console")', async () => {
+    const s3 = server.client();
+    await s3.send(new CreateBucketCommand({ Bucket: 'console' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'console', Key: 'sign-in', Body: 'not a page' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'console', Key: 'sign-in' }));
+    expect((await bytesOf(got.Body)).toString()).toBe('not a page');
+    // A browser form upload (PostObject) to the bucket is signed inside its form: S3 too.
+    const form = await createPresignedPost(s3, { Bucket: 'console', Key: 'posted.txt', Expires: 600 });
+    const fd = new FormData();
+    for (const [k, v] of Object.entries(form.fields)) fd.append(k, v);
+    fd.append('file', new Blob(['by form']), 'posted.txt');
+    expect(form.url).toBe(`${server.url}/console`);
+    expect((await fetch(form.url, { method: 'POST', body: fd })).status).toBe(204);
+    const posted = await s3.send(new GetObjectCommand({ Bucket: 'console', Key: 'posted.txt' }));
+    expect((await bytesOf(posted.Body)).toString()).toBe('by form');
+    // The browser (unsigned) still gets the console.
+    expect(await (await fetch(`${server.url}/console/sign-in`)).text()).toContain('Secret access key');
+  });
+});
+
+describe('console sessions', () => {
+  it('expire after the idle time and after the longest age', () => {
+    let t = 0;
+    const sessions = createSessions({ idleMs: 100, maxAgeMs: 250, now: () => t });
+    const s = sessions.create('alice', 'AK');
+    t = 90;
+    expect(sessions.get(s.id)?.account).toBe('alice');
+    t = 180;
+    expect(sessions.get(s.id)?.account).toBe('alice'); // touched at 90
+    t = 260;
+    expect(sessions.get(s.id)).toBeUndefined(); // older than maxAge
+    const idle = sessions.create('bob', 'AK2');
+    t = 361;
+    expect(sessions.get(idle.id)).toBeUndefined();
+    expect(sessions.size).toBe(0);
+  });
+});
