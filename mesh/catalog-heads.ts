@@ -4,7 +4,8 @@
  * peer a small head record naming the newest one. A head is opaque JSON text signed by the gateway's
  * peer key; a peer accepts a head only from the gateway it names, and only when its sequence number
  * is not older than the one it keeps (a stale gateway cannot roll the mesh back). Anyone on the
- * (closed) mesh may read the heads a peer keeps: they hold shard ids and sizes, nothing secret.
+ * (closed) mesh may read the heads a peer keeps: they hold shard ids and sizes, nothing secret
+ * (a recovery reads them before it has an admitted identity); only admitted gateways leave heads.
  * Kept as DIR/catalog-heads/<gateway peer id>.json, written atomically.
  *
  * One request and one response per stream, each one length-prefixed JSON frame (MAX_HEAD_BYTES).
@@ -125,6 +126,8 @@ export interface CatalogHeadsInit {
   dir: string;
   /** Ids of the shards `gateway` stored on this peer since `since` (recovery finds writes newer than its copy). */
   owned?: (gateway: string, since: number, limit: number) => string[];
+  /** Whether `peer` may leave its head here (default: any): a storage peer keeps the heads of its admitted gateways only. */
+  mayPublish?: (peer: string) => boolean;
   inboundTimeoutMs?: number;
 }
 
@@ -142,6 +145,7 @@ export class CatalogHeadsService implements Startable {
   private readonly log: Logger;
   private readonly inboundTimeoutMs: number;
   private readonly owned: CatalogHeadsInit['owned'];
+  private readonly mayPublish: (peer: string) => boolean;
   private started = false;
 
   constructor(
@@ -149,6 +153,7 @@ export class CatalogHeadsService implements Startable {
     init: CatalogHeadsInit,
   ) {
     this.owned = init.owned;
+    this.mayPublish = init.mayPublish ?? (() => true);
     this.store = new HeadStore(init.dir);
     this.log = components.logger.forComponent('datamesh:catalog-heads');
     this.inboundTimeoutMs = init.inboundTimeoutMs ?? DEFAULT_INBOUND_TIMEOUT_MS;
@@ -199,6 +204,8 @@ export class CatalogHeadsService implements Startable {
       return { ok: true, heads: await this.store.all() };
     }
     if (req.op !== 'put' || !isSignedHead(req.head)) throw new ProtocolViolation('unknown request');
+    if (!this.mayPublish(remote.toString()))
+      return { ok: false, code: 'Denied', reason: `peer ${remote} is not admitted to this node's mesh: it keeps the catalog heads of its admitted gateways only` };
     const fields = headFields(req.head);
     if (fields.gateway !== remote.toString() || !(await verifyHead(req.head)))
       return { ok: false, code: 'Denied', reason: `a head for gateway ${fields.gateway} must come from that gateway, signed by its peer key` };

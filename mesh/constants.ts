@@ -31,9 +31,16 @@ export const DEFAULT_DOWN_AFTER_FAILURES = 3;
 /** How often the bootstrap addresses are re-dialled when not connected. */
 export const DEFAULT_REDIAL_INTERVAL_MS = 10_000;
 
-/** Per connection; each inbound stream may buffer up to MAX_MESSAGE_BYTES. */
+/** Shard-protocol streams per connection (libp2p's registrar limit). */
 export const MAX_INBOUND_STREAMS = 32;
 export const MAX_OUTBOUND_STREAMS = 32;
+/** Inbound shard requests one peer may have in flight, over all its connections. */
+export const MAX_INBOUND_STREAMS_PER_PEER = 16;
+/**
+ * Bytes of inbound shard bodies a node holds at once, all peers together: a request's body is
+ * read only once it fits, so the memory that stalled peers can pin is bounded by this.
+ */
+export const MAX_INBOUND_BYTES = 256 * 1024 * 1024;
 
 /** Catalog head records: each storage peer keeps the newest signed head of every gateway's catalog copy. */
 export const CATALOG_HEAD_PROTOCOL = '/datamesh/catalog-head/1.0.0';

@@ -4,7 +4,7 @@
  * peers (and the manifests that name it) still find it.
  */
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import type { PrivateKey } from '@libp2p/interface';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,3 +40,14 @@ export async function loadOrCreatePeerKey(dir: string): Promise<PrivateKey> {
 
 /** The peer id (string) of a private key. */
 export const peerIdOf = (key: PrivateKey): string => peerIdFromPrivateKey(key).toString();
+
+/** Whether `s` is a libp2p peer id (12D3KooW..., Qm...). */
+export function isPeerId(s: string): boolean {
+  if (!/^[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(s)) return false;
+  try {
+    peerIdFromString(s);
+    return true;
+  } catch {
+    return false;
+  }
+}

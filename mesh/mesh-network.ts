@@ -15,7 +15,7 @@ import { placeShards } from './placement.ts';
 import type { ShardNetwork } from './shards.ts';
 import type { ShardHost } from './shard-protocol/host.ts';
 import type { ShardProtocolService } from './shard-protocol/service.ts';
-import type { Frame, ShardRequest, ShardResponse } from './shard-protocol/messages.ts';
+import { decodeListBody, type Frame, type ShardRequest, type ShardResponse } from './shard-protocol/messages.ts';
 
 export interface MeshNetworkInit {
   self: string;
@@ -28,6 +28,8 @@ export interface MeshNetworkInit {
   peers: () => string[];
   /** Whether this node stores shards itself (a gateway that is also a storage peer). */
   storesLocally: boolean;
+  /** Whether a peer is admitted: shards go only to admitted peers. */
+  admitted?: (peer: string) => boolean;
   requestTimeoutMs: number;
   routing?: ContentRouting;
   /** Called after a shard was deleted here (to stop announcing it). */
@@ -57,7 +59,8 @@ export class MeshNetwork implements ShardNetwork {
   /** Peers that are not down and not full, failing or not. */
   private usable(): string[] {
     const { table } = this.init;
-    const all = [...(this.init.storesLocally ? [this.self] : []), ...this.init.peers().filter((p) => p !== this.self)];
+    const admitted = this.init.admitted ?? (() => true);
+    const all = [...(this.init.storesLocally ? [this.self] : []), ...this.init.peers().filter((p) => p !== this.self && admitted(p))];
     return all.filter((p) => (p === this.self ? !this.selfFull() : table.get(p)?.state !== 'down' && !table.isFull(p)));
   }
 
@@ -142,6 +145,14 @@ export class MeshNetwork implements ShardNetwork {
     if (header.ok) return;
     if (header.code === 'Denied') throw Errors.accessDenied(header.reason);
     throw Errors.serviceUnavailable(`peer ${short(peer)} could not delete shard ${id}: ${header.reason}`);
+  }
+
+  /** A page of the shards this node stored on `peer` (the paged inventory), in id order after `after`. */
+  async list(peer: string, after = '', opts: Opts & { limit?: number } = {}): Promise<{ shards: { id: string; storedAt: number }[]; next?: string }> {
+    if (peer === this.self) return this.init.host.list(this.self, after, opts.limit);
+    const { header, body } = await this.call(peer, { op: 'list', ...(after ? { after } : {}), ...(opts.limit ? { limit: opts.limit } : {}) }, undefined, opts, 'list');
+    if (!header.ok) throw Errors.serviceUnavailable(`peer ${short(peer)} could not list its shards: ${header.reason}`);
+    return { shards: decodeListBody(body.subarray()), ...(header.next !== undefined ? { next: header.next } : {}) };
   }
 
   localPath(id: string): string | undefined {

@@ -14,9 +14,11 @@ import type { PeerId } from '@libp2p/interface';
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ping } from '@libp2p/ping';
+import { preSharedKey } from './pnet.ts';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
 import { join } from 'node:path';
+import { Admission, type AdmissionState, type AdmitPolicy } from './admission.ts';
 import { ProvideQueue } from './announce.ts';
 import {
   DEFAULT_DOWN_AFTER_FAILURES,
@@ -35,7 +37,7 @@ import { LivenessMonitor } from './liveness.ts';
 import type { LocalShardStore } from './local-shards.ts';
 import { MeshNetwork } from './mesh-network.ts';
 import { PeerCachingDatastore } from './peer-datastore.ts';
-import { OwnerIndex, ShardHost, shardProtocol, type ShardProtocolService } from './shard-protocol/index.ts';
+import { OwnerIndex, ShardHost, shardProtocol, type ShardProtocolService, type ShardRequest } from './shard-protocol/index.ts';
 
 
 export interface MeshNodeOptions {
@@ -62,10 +64,18 @@ export interface MeshNodeOptions {
   requestTimeoutMs?: number;
   /** Bootstrap re-dial interval (default 10 s). */
   redialIntervalMs?: number;
-  /** Announce stored shards in the DHT (default true). */
+  /** Announce stored shards in the DHT (default false: the manifest records where each shard is; the DHT finds peers). */
   announce?: boolean;
   /** Whether this node counts itself as a placement target (default: true for a gateway). */
   storesLocally?: boolean;
+  /** The network secret (swarm-key.ts): every connection is encrypted with it first. */
+  swarmKey: Uint8Array;
+  /** Which peers holding the secret this node works with (default: manual, new peers wait). */
+  admitPeers?: AdmitPolicy;
+  /** Shards no admitted gateway claims are deleted once this old (default 1 h). */
+  orphanGraceMs?: number;
+  /** Bytes of inbound shard bodies held at once, all peers together (default MAX_INBOUND_BYTES). */
+  maxInboundBytes?: number;
 }
 
 export interface PeerStatus {
@@ -80,6 +90,8 @@ export interface PeerStatus {
   /** null: unlimited or not reported yet. */
   capacity: number | null;
   health: PeerHealth;
+  /** Whether this node works with the peer: pending (waits for an operator), admitted, evicted. */
+  admission: AdmissionState;
 }
 
 export interface MeshNode {
@@ -99,25 +111,39 @@ export interface MeshNode {
   probeAll(): Promise<void>;
   /** Resolves when the DHT announcements queued so far are done (tests, shutdown). */
   announced(): Promise<void>;
+  readonly admission: Admission;
+  /** DHT records this node keeps (they must not grow with the shards stored). */
+  dhtRecords(): number;
+  /** Deletes the local shards no admitted gateway claims, older than the grace period (also run periodically). */
+  collectUnclaimed(): Promise<number>;
   readonly libp2p: Awaited<ReturnType<typeof startLibp2p>>;
   stop(): Promise<void>;
 }
 
 const THIRTY_DAYS = 30 * 24 * 3600 * 1000;
+export const DEFAULT_ORPHAN_GRACE_MS = 3_600_000;
+/** Time the pnet nonce exchange may take on a busy machine. */
+const PNET_HANDSHAKE_MS = 10_000;
 
 function startLibp2p(opts: {
   privateKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>;
   datastore: PeerCachingDatastore;
   listen: string[];
   host: ShardHost;
+  swarmKey: Uint8Array;
+  authorize: (peer: string, op: ShardRequest['op']) => boolean;
+  maxInboundBytes?: number;
   dataDir: string;
   owners: OwnerIndex;
+  admitted: (peer: string) => boolean;
 }) {
   return createLibp2p({
     privateKey: opts.privateKey,
     datastore: opts.datastore,
     addresses: { listen: opts.listen },
     transports: [tcp()],
+    // The network secret: without it a connection never gets past its first bytes.
+    connectionProtector: preSharedKey({ psk: opts.swarmKey, timeout: PNET_HANDSHAKE_MS }),
     connectionEncrypters: [noise()],
     // A request frame (up to MAX_MESSAGE_BYTES) may arrive before the protocol handler listens.
     streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: MAX_MESSAGE_BYTES + 1024 * 1024 } })],
@@ -130,8 +156,8 @@ function startLibp2p(opts: {
       identify: identify(),
       ping: ping(),
       dht: kadDHT({ protocol: KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper }),
-      shards: shardProtocol({ host: opts.host }),
-      heads: catalogHeads({ dir: join(opts.dataDir, 'catalog-heads'), owned: (gw, since, limit) => opts.owners.ownedSince(gw, since, limit) }),
+      shards: shardProtocol({ host: opts.host, authorize: opts.authorize, ...(opts.maxInboundBytes ? { maxInboundBytes: opts.maxInboundBytes } : {}) }),
+      heads: catalogHeads({ dir: join(opts.dataDir, 'catalog-heads'), owned: (gw, since, limit) => opts.owners.ownedSince(gw, since, limit), mayPublish: opts.admitted }),
     },
   });
 }
@@ -140,7 +166,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
   const log = opts.log ?? silentLog;
   const privateKey = await loadOrCreatePeerKey(opts.dataDir);
   const self = peerIdOf(privateKey);
-  const announce = opts.announce ?? true;
+  const announce = opts.announce ?? false;
   const provideQueue = new ProvideQueue({ onError: (id, err) => log.debug({}, `announcing shard ${id} in the DHT failed: ${err.message}`) });
   const owners = new OwnerIndex(join(opts.dataDir, 'mesh.db'));
   const host = new ShardHost({
@@ -151,10 +177,31 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     onStored: (id) => announce && provideQueue.add(id),
   });
   await host.refresh();
+  const admission = new Admission(owners.db, opts.admitPeers ?? { mode: 'manual' });
+  const admitted = (peer: string): boolean => peer === self || admission.isAdmitted(peer);
   const datastore = new PeerCachingDatastore(join(opts.dataDir, 'libp2p'));
   await datastore.open();
+  // Shards are no longer announced (the manifests say where each one is; the DHT finds peers):
+  // the provider records older versions made, one per shard, go, so nothing re-provides them.
+  if (!announce) {
+    const dropped = datastore.dropProviderRecords();
+    if (dropped > 0) log.info({}, `removed ${dropped} DHT provider records of shards (shards are no longer announced)`);
+  }
 
-  const libp2p = await startLibp2p({ privateKey, datastore, listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'], host, dataDir: opts.dataDir, owners });
+  const libp2p = await startLibp2p({
+    privateKey,
+    datastore,
+    listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+    host,
+    swarmKey: opts.swarmKey,
+    // Storage peers serve their admitted gateways; a gateway answers only liveness probes:
+    // no peer stores, reads or deletes shards on a gateway's disk.
+    authorize: (peer, op) => admitted(peer) && (opts.role === 'storage' || op === 'stat'),
+    ...(opts.maxInboundBytes ? { maxInboundBytes: opts.maxInboundBytes } : {}),
+    dataDir: opts.dataDir,
+    owners,
+    admitted,
+  });
   const service: ShardProtocolService = libp2p.services.shards;
 
   // The mesh peers this node knows: remembered in the peer store, or learnt through identify.
@@ -164,6 +211,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     if (id === self || !protocols.includes(SHARD_PROTOCOL)) return false;
     const isNew = !known.has(id);
     known.set(id, { peerId, addresses: addresses.map((a) => a.toString()) });
+    admission.seen(id);
     return isNew;
   };
   for (const p of await libp2p.peerStore.all()) learn(p.id, p.protocols, p.addresses.map((a) => a.multiaddr));
@@ -193,7 +241,15 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     const isNew = learn(peer.id, peer.protocols, peer.addresses.map((a) => String(a.multiaddr)));
     if (isNew) {
       table.ensure(peer.id.toString());
-      log.info({}, `mesh peer ${peer.id} joined`);
+      const state = admission.state(peer.id.toString());
+      if (opts.role === 'storage') log.debug({}, `mesh peer ${peer.id} joined`);
+      else
+        log.info(
+          {},
+          state === 'pending'
+            ? `mesh peer ${peer.id} joined, pending: it gets no shard until an operator runs datamesh admin mesh admit ${peer.id}`
+            : `mesh peer ${peer.id} joined (${state})`,
+        );
       void liveness.probe(peer.id.toString());
     }
   };
@@ -207,6 +263,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     table,
     peers: () => [...known.keys()],
     storesLocally: opts.storesLocally ?? opts.role === 'gateway',
+    admitted,
     requestTimeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     routing: libp2p.contentRouting,
     onLocalDelete: (id) => void provideQueue.forget(id),
@@ -225,6 +282,20 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
   await dialer.start();
   const probing = opts.probe ?? opts.role === 'gateway';
   if (probing) liveness.start();
+
+  // Shards here that no admitted gateway claims (junk, an evicted gateway's) go after the grace period.
+  const grace = opts.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
+  let collecting: Promise<number> | undefined;
+  const collectUnclaimed = (): Promise<number> =>
+    (collecting ??= host
+      .collectUnclaimed(admitted, grace)
+      .then((n) => {
+        if (n > 0) log.info({}, `collected ${n} shards that no admitted gateway claims (older than ${grace} ms)`);
+        return n;
+      })
+      .finally(() => (collecting = undefined)));
+  const collectTimer = setInterval(() => void collectUnclaimed().catch((err: Error) => log.warn({}, `collecting unclaimed shards failed: ${err.message}`)), Math.min(3_600_000, Math.max(500, Math.floor(grace / 2))));
+  collectTimer.unref();
 
   let stopped = false;
   const startedAt = Date.now();
@@ -248,6 +319,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
         bytes: me.used,
         capacity: me.capacity,
         health: { successRate: 1, latencyMs: 0, score: 1 },
+        admission: 'admitted',
       };
       const others = [...known.entries()].map(([id, k]): PeerStatus => {
         const r = table.ensure(id);
@@ -261,6 +333,7 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
           bytes: r.stats?.used ?? null,
           capacity: r.stats?.capacity ?? null,
           health: table.health(id),
+          admission: admission.state(id) ?? 'pending',
         };
       });
       return [selfStatus, ...others];
@@ -270,9 +343,14 @@ export async function createMeshNode(opts: MeshNodeOptions): Promise<MeshNode> {
     downSince: (peer) => table.downSince(peer),
     probeAll: () => liveness.round(),
     announced: () => provideQueue.onIdle(),
+    admission,
+    collectUnclaimed,
+    dhtRecords: () => datastore.dhtRecordCount(),
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(collectTimer);
+      await collecting?.catch(() => {});
       dialer.stop();
       provideQueue.stop();
       await liveness.stop();

@@ -72,6 +72,11 @@ class RecordTable {
     return rows.map((r) => ({ key: r.key, value: new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.byteLength) }));
   }
 
+  /** Deletes the records whose key starts with `prefix`; returns how many went. */
+  deletePrefix(prefix: string): number {
+    return this.db.prepare('DELETE FROM records WHERE key >= ? AND key < ?').run(prefix, `${prefix}\uffff`).changes;
+  }
+
   putMany(pairs: readonly { key: string; value: Uint8Array }[]): void {
     this.db.transaction(() => pairs.forEach((p) => this.put(p.key, p.value)))();
   }
@@ -104,6 +109,16 @@ export class PeerCachingDatastore extends FsDatastore {
       if (moved.length > 0) this.records.putMany(moved);
       await rm(join(this.path, dir), { recursive: true, force: true });
     }
+  }
+
+  /** Deletes every DHT provider record; returns how many went. */
+  dropProviderRecords(): number {
+    return this.records.deletePrefix('/dht/provider/');
+  }
+
+  /** How many DHT records (provider and others, not peer records) the store holds. */
+  dhtRecordCount(): number {
+    return this.records.list('/dht/').length;
   }
 
   private static cached(key: Key): boolean {

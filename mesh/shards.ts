@@ -29,6 +29,11 @@ export interface ShardNetwork {
   get(peer: string, id: string, opts?: ShardGetOptions): Promise<Uint8Array | undefined>;
   has(peer: string, id: string, opts?: { signal?: AbortSignal }): Promise<boolean>;
   delete(peer: string, id: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * A page of the shards this node stored on `peer` (the paged inventory), in id order after
+   * `after`; `next` is where the following page starts. Networks of one node leave it out.
+   */
+  list?(peer: string, after?: string, opts?: { signal?: AbortSignal; limit?: number }): Promise<{ shards: { id: string; storedAt: number }[]; next?: string }>;
   /** Path of a shard on this node's disk, when it is stored locally (for `admin inspect`). */
   localPath(id: string): string | undefined;
 }

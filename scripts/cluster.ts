@@ -1,6 +1,8 @@
 /**
  * A local cluster on loopback: one gateway (S3 + shards) and N storage peers, bootstrapped to each
- * other. Writes DIR/cluster.json (role, pid, peer id, multiaddrs, and the gateway's S3 endpoint)
+ * other. The gateway's network secret (DIR/gateway/swarm.key) and identity are made first and
+ * shared: every peer gets --swarm-key and serves that gateway (--admit-peers GATEWAY_ID), and the
+ * gateway admits every peer that holds the secret (--admit-peers auto, unless told otherwise). Writes DIR/cluster.json (role, pid, peer id, multiaddrs, and the gateway's S3 endpoint)
  * and stops them all on Ctrl-C.
  *
  *   npm run cluster -- --nodes 6 --data ./cluster [--base-port 9000] [--ec 4+2] [--repair-after 5s]
@@ -14,6 +16,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { parseArgs } from '../src/server/config.ts';
+import { loadOrCreatePeerKey, peerIdOf } from '../mesh/identity.ts';
+import { loadSwarmKey } from '../mesh/swarm-key.ts';
 
 const ENTRY = fileURLToPath(new URL('../src/server/cli/datamesh.mjs', import.meta.url));
 
@@ -61,9 +65,10 @@ function fail(message: string): never {
 }
 
 /** Starts one datamesh process and resolves once it has logged its peer id (and endpoint). */
-function start(args: string[], role: ClusterMember['role'], dataDir: string, env: NodeJS.ProcessEnv): Promise<Started> {
+function start(args: string[], role: ClusterMember['role'], dataDir: string, env: NodeJS.ProcessEnv, procs: ChildProcess[]): Promise<Started> {
   return new Promise((ok, no) => {
     const proc = spawn(process.execPath, [ENTRY, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(proc);
     // every process logs to DIR/<its data folder>.log as well
     const logFile = createWriteStream(`${dataDir}.log`, { flags: 'a' });
     proc.stdout!.pipe(logFile);
@@ -107,9 +112,19 @@ export async function startCluster(opts: {
   repairAfter?: string;
   extra?: string[];
   env?: NodeJS.ProcessEnv;
-}): Promise<{ members: ClusterMember[]; endpoint: string; procs: ChildProcess[]; stop(): Promise<void> }> {
+  /** The gateway's --admit-peers (default auto). */
+  admitPeers?: string;
+  /** Extra flags of every storage peer. */
+  nodeExtra?: string[];
+  /** The storage peers' --admit-peers (default: the gateway's peer id). */
+  nodeAdmitPeers?: string;
+}): Promise<{ members: ClusterMember[]; endpoint: string; procs: ChildProcess[]; stop(): Promise<void>; swarmKeyFile: string; gatewayId: string }> {
   const dir = resolve(opts.dataDir);
   mkdirSync(dir, { recursive: true });
+  const gwData = join(dir, 'gateway');
+  mkdirSync(gwData, { recursive: true, mode: 0o700 });
+  const swarmKeyFile = loadSwarmKey({ dataDir: gwData, create: true }).file!;
+  const gatewayId = peerIdOf(await loadOrCreatePeerKey(gwData));
   const procs: ChildProcess[] = [];
   const members: ClusterMember[] = [];
   const stop = async () => {
@@ -126,41 +141,54 @@ export async function startCluster(opts: {
     );
   };
   try {
-    // Storage peers: the first starts alone, the others bootstrap to it (and so find each other).
+    // Every identity is made first, so every address is known: all processes start at once, the
+    // storage peers bootstrapped to the gateway and the gateway to them (each re-dials until the
+    // others listen).
     const nodeEnv = opts.env ?? {};
-    for (let i = 1; i <= opts.nodes; i++) {
-      const data = join(dir, `node-${i}`);
-      const bootstrap = members.length > 0 ? ['--bootstrap', members[0]!.multiaddrs[0]!] : [];
-      const s = await start(
-        ['node', '--data', data, '--listen-mesh', `/ip4/127.0.0.1/tcp/${opts.basePort + 1 + i}`, ...bootstrap, '--log-level', 'info'],
+    const nodes = await Promise.all(
+      Array.from({ length: opts.nodes }, async (_, j) => {
+        const data = join(dir, `node-${j + 1}`);
+        const port = opts.basePort + 2 + j;
+        const id = peerIdOf(await loadOrCreatePeerKey(data));
+        return { data, port, addr: `/ip4/127.0.0.1/tcp/${port}/p2p/${id}` };
+      }),
+    );
+    const gatewayAddr = `/ip4/127.0.0.1/tcp/${opts.basePort + 1}/p2p/${gatewayId}`;
+    const started = nodes.map((n) =>
+      start(
+        [
+          'node', '--data', n.data, '--listen-mesh', `/ip4/127.0.0.1/tcp/${n.port}`, '--bootstrap', gatewayAddr,
+          '--swarm-key', swarmKeyFile, '--admit-peers', opts.nodeAdmitPeers ?? gatewayId, '--log-level', 'info', ...(opts.nodeExtra ?? []),
+        ],
         'storage',
-        data,
+        n.data,
         nodeEnv,
-      );
-      procs.push(s.proc);
-      members.push(s.info);
-    }
-    const gwData = join(dir, 'gateway');
-    const gw = await start(
+        procs,
+      ),
+    );
+    const gwStarted = start(
       [
         'serve',
         '--listen', `127.0.0.1:${opts.basePort}`,
         '--data', gwData,
         '--listen-mesh', `/ip4/127.0.0.1/tcp/${opts.basePort + 1}`,
-        ...members.flatMap((m) => ['--bootstrap', m.multiaddrs[0]!]),
+        ...nodes.flatMap((n) => ['--bootstrap', n.addr]),
         ...(opts.ec ? ['--ec', opts.ec] : []),
         ...(opts.repairAfter ? ['--repair-after', opts.repairAfter] : []),
+        '--admit-peers', opts.admitPeers ?? 'auto',
         '--log-level', 'info',
         ...(opts.extra ?? []),
       ],
       'gateway',
       gwData,
       opts.env ?? {},
+      procs,
     );
-    procs.push(gw.proc);
+    for (const s of await Promise.all(started)) members.push(s.info);
+    const gw = await gwStarted;
     members.unshift(gw.info);
     writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ endpoint: gw.info.endpoint, members }, null, 2) + '\n');
-    return { members, endpoint: gw.info.endpoint!, procs, stop };
+    return { members, endpoint: gw.info.endpoint!, procs, stop, swarmKeyFile, gatewayId };
   } catch (e) {
     await stop();
     throw e;

@@ -1,49 +1,145 @@
 /**
- * Length-prefixed frames on a libp2p stream: a varint length (at most MAX_LENGTH_BYTES bytes)
- * then that many bytes, never more than MAX_MESSAGE_BYTES. Unlike a plain varint reader this
- * gives up on an endless length prefix at once, so junk cannot hold a stream open.
+ * Length-prefixed frames on a libp2p stream, read incrementally: a varint frame length (at most
+ * MAX_LENGTH_BYTES bytes, never more than MAX_MESSAGE_BYTES), a varint header length and the JSON
+ * header (at most MAX_HEADER_BYTES), then the body. The reader holds at most READ_HIGH_WATER bytes
+ * of what the remote sent and pauses the stream beyond (yamux then stops granting window), so
+ * a peer that sends a large frame costs memory only once the caller decided to read its body into
+ * a buffer of exactly its size. An endless length prefix is refused at once.
  */
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface';
 import type { ConnectionManager } from '@libp2p/interface-internal';
-import { byteStream } from '@libp2p/utils';
 import * as varint from 'uint8-varint';
 import { Uint8ArrayList } from 'uint8arraylist';
-import { MAX_MESSAGE_BYTES } from '../constants.ts';
+import { MAX_HEADER_BYTES, MAX_MESSAGE_BYTES } from '../constants.ts';
 import { ProtocolViolation } from './messages.ts';
 
 const MAX_LENGTH_BYTES = varint.encodingLength(MAX_MESSAGE_BYTES);
+const MAX_HEADER_LENGTH_BYTES = varint.encodingLength(MAX_HEADER_BYTES);
+/** Bytes buffered ahead of the reader before the stream is paused. */
+export const READ_HIGH_WATER = 1024 * 1024;
+
+export interface FrameHead {
+  /** The varint header length followed by the JSON header. */
+  head: Uint8ArrayList;
+  /** The bytes of the frame after the header, still unread. */
+  bodyLength: number;
+}
 
 export interface FrameStream {
-  /** The next frame's bytes; throws ProtocolViolation for a bad or oversized length. */
+  /** The next frame's length prefix and header; the body is left to readBody. */
+  readHead(options?: AbortOptions): Promise<FrameHead>;
+  /** The next `length` bytes, into a buffer of exactly that size. */
+  readBody(length: number, options?: AbortOptions): Promise<Uint8Array>;
+  /** A whole frame's bytes, whatever they hold (the decoder checks them), up to maxMessageBytes. */
   read(options?: AbortOptions): Promise<Uint8ArrayList>;
   write(frame: Uint8ArrayList, options?: AbortOptions): Promise<void>;
+  /** Bytes received and not read yet. */
+  readonly buffered: number;
 }
 
 export function frameStream(stream: Stream, maxMessageBytes = MAX_MESSAGE_BYTES): FrameStream {
-  const bytes = byteStream(stream, { maxBufferSize: maxMessageBytes + 64 * 1024 });
-  return {
-    async read(options) {
-      const prefix = new Uint8ArrayList();
-      for (;;) {
-        const b = await bytes.read({ ...options, bytes: 1 });
-        prefix.append(b);
-        if ((b.get(0) & 0x80) === 0) break;
-        if (prefix.byteLength >= MAX_LENGTH_BYTES) throw new ProtocolViolation(`length prefix longer than ${MAX_LENGTH_BYTES} bytes`);
-      }
-      const length = varint.decode(prefix);
+  const buf = new Uint8ArrayList();
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  let ended = false;
+  stream.addEventListener('message', (evt) => {
+    buf.append(evt.data);
+    if (buf.byteLength >= READ_HIGH_WATER && stream.readStatus === 'readable') stream.pause();
+    wake?.();
+  });
+  stream.addEventListener('close', (evt) => {
+    failure = (evt as unknown as { error?: Error }).error;
+    ended = true;
+    wake?.();
+  });
+  stream.addEventListener('remoteCloseWrite', () => {
+    ended = true;
+    wake?.();
+  });
+
+  const waitFor = async (n: number, options?: AbortOptions): Promise<void> => {
+    while (buf.byteLength < n) {
+      if (failure !== undefined) throw failure;
+      // The stream may still hold bytes it has not dispatched yet (it does so on a timer) when the
+      // remote's end of writing is already known: the stream ended only once they are read.
+      if (ended && stream.readBufferLength === 0) throw new ProtocolViolation(`stream ended after ${buf.byteLength} of ${n} expected bytes`);
+      options?.signal?.throwIfAborted();
+      if (stream.readStatus === 'paused') stream.resume();
+      if (buf.byteLength >= n) break;
+      await new Promise<void>((resolve, reject) => {
+        const signal = options?.signal;
+        const onAbort = () => reject(signal!.reason ?? new Error('aborted'));
+        wake = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      wake = undefined;
+    }
+  };
+  const take = (n: number): Uint8ArrayList => {
+    const out = buf.sublist(0, n);
+    buf.consume(n);
+    return out;
+  };
+  const readVarint = async (maxBytes: number, what: string, options?: AbortOptions): Promise<{ value: number; bytes: Uint8ArrayList }> => {
+    const prefix = new Uint8ArrayList();
+    for (;;) {
+      await waitFor(1, options);
+      const b = take(1);
+      prefix.append(b);
+      if ((b.get(0) & 0x80) === 0) break;
+      if (prefix.byteLength >= maxBytes) throw new ProtocolViolation(`${what} longer than ${maxBytes} bytes`);
+    }
+    return { value: varint.decode(prefix), bytes: prefix };
+  };
+
+  const stream_: FrameStream = {
+    get buffered() {
+      return buf.byteLength;
+    },
+    async readHead(options) {
+      const { value: length } = await readVarint(MAX_LENGTH_BYTES, 'length prefix', options);
       if (length === 0) throw new ProtocolViolation('empty frame');
       if (length > maxMessageBytes) throw new ProtocolViolation(`frame of ${length} bytes exceeds the limit of ${maxMessageBytes}`);
-      return bytes.read({ ...options, bytes: length });
+      const { value: headerLength, bytes } = await readVarint(MAX_HEADER_LENGTH_BYTES + 1, 'header length', options);
+      if (headerLength > MAX_HEADER_BYTES) throw new ProtocolViolation(`header length ${headerLength} exceeds ${MAX_HEADER_BYTES}`);
+      if (bytes.byteLength + headerLength > length) throw new ProtocolViolation('header runs past the end of the frame');
+      await waitFor(headerLength, options);
+      const head = new Uint8ArrayList(bytes, take(headerLength));
+      return { head, bodyLength: length - head.byteLength };
+    },
+    async readBody(length, options) {
+      const out = new Uint8Array(length);
+      let offset = 0;
+      while (offset < length) {
+        await waitFor(1, options);
+        const n = Math.min(buf.byteLength, length - offset);
+        for (const chunk of take(n)) {
+          out.set(chunk, offset);
+          offset += chunk.byteLength;
+        }
+      }
+      return out;
+    },
+    async read(options) {
+      const { value: length } = await readVarint(MAX_LENGTH_BYTES, 'length prefix', options);
+      if (length === 0) throw new ProtocolViolation('empty frame');
+      if (length > maxMessageBytes) throw new ProtocolViolation(`frame of ${length} bytes exceeds the limit of ${maxMessageBytes}`);
+      return new Uint8ArrayList(await stream_.readBody(length, options));
     },
     async write(frame, options) {
-      await bytes.write(new Uint8ArrayList<ArrayBufferLike>(varint.encode(frame.byteLength), ...frame), options);
+      const data = new Uint8ArrayList<ArrayBufferLike>(varint.encode(frame.byteLength), ...frame);
+      for (const chunk of data) if (!stream.send(chunk)) await stream.onDrain(options);
     },
   };
+  return stream_;
 }
 
 /**
- * One request on a new stream of `protocol` to `peer`: writes `frame`, reads the one frame that
- * answers it and closes; aborts the stream on any error (and rethrows it).
+ * One request on a new stream of `protocol` to `peer`: writes `frame` while reading the one frame
+ * that answers it and closes; aborts the stream on any error (and rethrows it).
  */
 export async function requestFrame(
   connectionManager: ConnectionManager,
@@ -56,10 +152,11 @@ export async function requestFrame(
   const stream = await connectionManager.openStream(peer, protocol, options);
   const lp = frameStream(stream, maxMessageBytes);
   try {
-    await lp.write(frame, options);
-    const answer = await lp.read(options);
+    // Read while writing: a peer may answer (refuse a put) after the header, before taking the body.
+    const [written, answer] = await Promise.allSettled([lp.write(frame, options), lp.read(options)]);
+    if (answer.status === 'rejected') throw written.status === 'rejected' ? written.reason : answer.reason;
     await stream.close(options).catch(() => {});
-    return answer;
+    return answer.value;
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)));
     throw err;

@@ -54,19 +54,47 @@ describe('ShardHost', () => {
     expect(host.stats().used).toBe(800);
   });
 
-  it('lets only owners delete, and keeps the bytes until the last owner lets go', async () => {
+  it('lets only the owner delete, and lets no other gateway claim a stored shard by re-putting it', async () => {
     const { host, shards } = await makeHost();
     const s = shard(50);
     await host.put(s.id, s.bytes, 'gw1');
-    await host.put(s.id, s.bytes, 'gw2');
+    // issue 12: a re-put made the sender a co-owner, so the owner's delete dropped only its own claim
+    expect(await host.put(s.id, s.bytes, 'gw2')).toMatchObject({ ok: false, code: 'Denied' });
+    expect(await host.put(s.id, s.bytes, 'gw1')).toEqual({ ok: true });
     expect(await host.delete(s.id, 'stranger')).toMatchObject({ ok: false, code: 'Denied' });
+    expect(await host.delete(s.id, 'gw2')).toMatchObject({ ok: false, code: 'Denied' });
     expect(await host.delete(s.id, 'gw1')).toEqual({ ok: true });
-    expect(await shards.has(s.id)).toBe(true);
-    expect(await host.delete(s.id, 'gw1')).toMatchObject({ ok: false, code: 'Denied' });
-    expect(await host.delete(s.id, 'gw2')).toEqual({ ok: true });
     expect(await shards.has(s.id)).toBe(false);
     expect(host.stats()).toMatchObject({ used: 0, count: 0 });
     expect(await host.delete(s.id, 'anyone')).toEqual({ ok: true }); // absent: nothing to protect
+  });
+
+  it('pages the inventory of one owner, and collects what no admitted gateway claims after the grace period', async () => {
+    const { host, shards } = await makeHost();
+    const mine = Array.from({ length: 5 }, () => shard(20));
+    for (const s of mine) await host.put(s.id, s.bytes, 'gw');
+    const theirs = shard(30);
+    await host.put(theirs.id, theirs.bytes, 'gone');
+    const junk = shard(40);
+    await shards.put(junk.id, junk.bytes); // a file nobody stored through the protocol
+    await host.refresh();
+    const pages: string[][] = [];
+    let after = '';
+    for (;;) {
+      const page = host.list('gw', after, 2);
+      pages.push(page.shards.map((x) => x.id));
+      if (page.next === undefined) break;
+      after = page.next;
+    }
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+    expect(pages.flat()).toEqual(mine.map((s) => s.id).sort());
+    const claims = (owner: string) => owner === 'gw';
+    expect(await host.collectUnclaimed(claims, 60_000)).toBe(0); // still within the grace period
+    expect(await host.collectUnclaimed(claims, 60_000, Date.now() + 120_000)).toBe(2);
+    expect(await shards.has(junk.id)).toBe(false);
+    expect(await shards.has(theirs.id)).toBe(false);
+    for (const s of mine) expect(await shards.has(s.id)).toBe(true);
+    expect(host.stats()).toMatchObject({ used: 100, count: 5 });
   });
 
   it('remembers owners and usage across a restart', async () => {

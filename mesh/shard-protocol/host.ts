@@ -8,8 +8,8 @@ import { verifyShardAsync } from '../../src/codec/cid.ts';
 import { DiskFullError, isDomainError } from '../../src/core/errors.ts';
 import type { LocalShardStore } from '../local-shards.ts';
 import { formatBytes } from '../../src/core/sizes.ts';
-import type { OwnerIndex } from './owners.ts';
-import type { PeerStats, ShardResponse } from './messages.ts';
+import type { OwnedShard, OwnerIndex } from './owners.ts';
+import { LIST_PAGE_MAX, type PeerStats, type ShardResponse } from './messages.ts';
 
 export interface ShardHostInit {
   shards: LocalShardStore;
@@ -62,6 +62,15 @@ export class ShardHost {
     if (opts.trusted !== true && !(await verifyShardAsync(id, bytes)))
       return { ok: false, code: 'BadId', reason: `the ${bytes.byteLength} bytes sent do not hash to shard id ${id}; nothing was stored` };
     if (await this.shards.has(id)) {
+      const owners = this.owners.owners(id);
+      // A gateway claims only what it stored: re-putting someone else's shard is no way to
+      // become its co-owner (and so to make the owner's delete drop only its own claim).
+      if (owners.length > 0 && !owners.includes(owner))
+        return {
+          ok: false,
+          code: 'Denied',
+          reason: `shard ${id} on peer ${shortId(this.self)} was stored by another gateway; peer ${shortId(owner)} may not claim it`,
+        };
       this.owners.record(id, owner);
       return { ok: true };
     }
@@ -106,6 +115,32 @@ export class ShardHost {
 
   has(id: string): Promise<boolean> {
     return this.shards.has(id);
+  }
+
+  /** A page of the shards `owner` stored here (the paged inventory), and where the next page starts. */
+  list(owner: string, after = '', limit = LIST_PAGE_MAX): { shards: OwnedShard[]; next?: string } {
+    const n = Math.max(1, Math.min(limit, LIST_PAGE_MAX));
+    const shards = this.owners.ownedBy(owner, after, n);
+    return shards.length === n ? { shards, next: shards[n - 1]!.id } : { shards };
+  }
+
+  /**
+   * Deletes the shards here that no admitted gateway claims (junk, or the shards of an evicted
+   * gateway), once their file is older than `graceMs`. Returns how many went.
+   */
+  async collectUnclaimed(claims: (owner: string) => boolean, graceMs: number, now = Date.now()): Promise<number> {
+    let removed = 0;
+    for await (const id of this.shards.list()) {
+      if (this.owners.owners(id).some(claims)) continue;
+      const st = await stat(this.shards.path(id)).catch(() => undefined);
+      if (st === undefined || now - st.mtimeMs < graceMs) continue;
+      await this.shards.delete(id);
+      for (const o of this.owners.owners(id)) this.owners.release(id, o);
+      this.used = Math.max(0, this.used - st.size);
+      this.count = Math.max(0, this.count - 1);
+      removed++;
+    }
+    return removed;
   }
 
   /** Deletes `requester`'s claim on the shard, and the bytes once nobody claims them. */

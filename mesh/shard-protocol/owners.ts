@@ -12,13 +12,22 @@ const MIGRATIONS = [
      stored_at INTEGER NOT NULL,
      PRIMARY KEY (id, owner)
    ) WITHOUT ROWID`,
+  `CREATE INDEX shard_owners_owner ON shard_owners(owner, id)`,
 ];
 
+export interface OwnedShard {
+  id: string;
+  /** When the owner stored it (ms since epoch). */
+  storedAt: number;
+}
+
 export class OwnerIndex {
-  private readonly db: DB;
+  /** DIR/mesh.db: also holds the admission table. */
+  readonly db: DB;
   private readonly insert;
   private readonly select;
   private readonly remove;
+  private readonly page;
 
   constructor(file: string) {
     this.db = openDatabase(file);
@@ -26,6 +35,7 @@ export class OwnerIndex {
     this.insert = this.db.prepare('INSERT OR IGNORE INTO shard_owners (id, owner, stored_at) VALUES (?, ?, ?)');
     this.select = this.db.prepare('SELECT owner FROM shard_owners WHERE id = ?').pluck();
     this.remove = this.db.prepare('DELETE FROM shard_owners WHERE id = ? AND owner = ?');
+    this.page = this.db.prepare('SELECT id, stored_at AS storedAt FROM shard_owners WHERE owner = ? AND id > ? ORDER BY owner, id LIMIT ?');
   }
 
   record(id: string, owner: string): void {
@@ -34,6 +44,16 @@ export class OwnerIndex {
 
   owners(id: string): string[] {
     return this.select.all(id) as string[];
+  }
+
+  /** The shards `owner` stored here, in id order after `after`, at most `limit`. */
+  ownedBy(owner: string, after: string, limit: number): OwnedShard[] {
+    return this.page.all(owner, after, limit) as OwnedShard[];
+  }
+
+  /** When `owner` stored `id` here, if it did. */
+  storedAt(id: string, owner: string): number | undefined {
+    return (this.db.prepare('SELECT stored_at FROM shard_owners WHERE id = ? AND owner = ?').pluck().get(id, owner) as number | undefined) ?? undefined;
   }
 
   /** Ids of the shards `owner` stored here at or after `since` (ms), at most `limit`. */

@@ -9,23 +9,30 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal';
 import {
   DEFAULT_INBOUND_TIMEOUT_MS,
   DELETE_SIGNATURE_DOMAIN,
+  MAX_INBOUND_BYTES,
   MAX_INBOUND_STREAMS,
+  MAX_INBOUND_STREAMS_PER_PEER,
   MAX_MESSAGE_BYTES,
   MAX_OUTBOUND_STREAMS,
   SHARD_PROTOCOL,
 } from '../constants.ts';
 import { frameStream, requestFrame } from './framing.ts';
 import type { ShardHost } from './host.ts';
+import { Uint8ArrayList } from 'uint8arraylist';
 import {
-  decodeRequest,
   decodeResponse,
   deleteSigningBytes,
   encodeFrame,
+  encodeListBody,
+  parseHead,
+  parseRequestHeader,
+  parseResponseHeader,
   ProtocolViolation,
   type Frame,
   type ShardRequest,
   type ShardResponse,
 } from './messages.ts';
+import { ByteBudget } from './budget.ts';
 
 export interface ShardProtocolInit {
   /** The local side (store, capacity, owners). Set later with attachHost when built after libp2p. */
@@ -34,6 +41,12 @@ export interface ShardProtocolInit {
   inboundTimeoutMs?: number;
   maxInboundStreams?: number;
   maxOutboundStreams?: number;
+  /** Whether this node serves `op` to `peer` (admitted). Default: everyone (tests of the protocol alone). */
+  authorize?: (peer: string, op: ShardRequest['op']) => boolean;
+  /** Bytes of inbound shard bodies held at once, all peers together (default MAX_INBOUND_BYTES). */
+  maxInboundBytes?: number;
+  /** Inbound requests one peer may have in flight at once, over all its connections. */
+  maxStreamsPerPeer?: number;
 }
 
 export interface ShardProtocolComponents {
@@ -53,8 +66,15 @@ export class ShardProtocolService implements Startable {
   private readonly maxOutboundStreams: number;
   private host: ShardHost | undefined;
   private started = false;
+  private readonly authorize: (peer: string, op: ShardRequest['op']) => boolean;
+  private readonly maxStreamsPerPeer: number;
+  private readonly inFlight = new Map<string, number>();
+  /** Memory for the bodies of inbound puts, shared by every peer. */
+  readonly budget: ByteBudget;
   /** Streams aborted for protocol violations (for tests and the operations view). */
   violations = 0;
+  /** Requests refused because the peer is not admitted, or had too many in flight. */
+  refused = 0;
 
   constructor(components: ShardProtocolComponents, init: ShardProtocolInit = {}) {
     this.components = components;
@@ -63,6 +83,9 @@ export class ShardProtocolService implements Startable {
     this.inboundTimeoutMs = init.inboundTimeoutMs ?? DEFAULT_INBOUND_TIMEOUT_MS;
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS;
     this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS;
+    this.authorize = init.authorize ?? (() => true);
+    this.maxStreamsPerPeer = init.maxStreamsPerPeer ?? MAX_INBOUND_STREAMS_PER_PEER;
+    this.budget = new ByteBudget(init.maxInboundBytes ?? MAX_INBOUND_BYTES);
     this.handle = this.handle.bind(this);
   }
 
@@ -90,21 +113,66 @@ export class ShardProtocolService implements Startable {
     return this.started;
   }
 
-  /** Serves one inbound request. Never throws: a bad stream is aborted and logged. */
+  /**
+   * Serves one inbound request. Never throws: a bad stream is aborted and logged. Only the
+   * header is read before the peer is checked; a put's body is read only once its bytes fit the
+   * shared inbound budget, so peers that stall mid-frame hold bounded memory, however many.
+   */
   async handle(stream: Stream, connection: Connection): Promise<void> {
-    const signal = AbortSignal.timeout(this.inboundTimeoutMs);
+    // Gives up at the inbound timeout, or as soon as the stream closes (a stalled request waiting
+    // for the budget must not keep its place once its peer is gone).
+    const closed = new AbortController();
+    stream.addEventListener('close', () => closed.abort(new Error('stream closed')), { once: true });
+    const signal = AbortSignal.any([AbortSignal.timeout(this.inboundTimeoutMs), closed.signal]);
     stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, MAX_MESSAGE_BYTES + 1024 * 1024);
     const lp = frameStream(stream);
+    const remote = connection.remotePeer.toString();
+    const active = (this.inFlight.get(remote) ?? 0) + 1;
+    this.inFlight.set(remote, active);
+    let release = () => {};
     try {
-      const frame = decodeRequest(await lp.read({ signal }));
-      const { response, body } = await this.serve(frame, connection.remotePeer);
-      await lp.write(encodeFrame(response, body), { signal });
+      const { head, bodyLength } = await lp.readHead({ signal });
+      const req = parseRequestHeader(parseHead(head), bodyLength);
+      const refusal = this.refusal(remote, req.op, active);
+      if (refusal !== undefined) {
+        this.refused++;
+        await lp.write(encodeFrame(refusal), { signal });
+        if (bodyLength > 0) stream.abort(new ProtocolViolation('refused'));
+        else await stream.close({ signal });
+        return;
+      }
+      let body = new Uint8ArrayList();
+      if (bodyLength > 0) {
+        release = await this.budget.acquire(bodyLength, signal);
+        body = new Uint8ArrayList(await lp.readBody(bodyLength, { signal }));
+      }
+      const { response, body: out } = await this.serve({ header: req, body }, connection.remotePeer);
+      release();
+      release = () => {};
+      await lp.write(encodeFrame(response, out), { signal });
       await stream.close({ signal });
     } catch (err) {
       if (err instanceof ProtocolViolation) this.violations++;
       this.log('aborting %s stream from %p: %s', this.protocol, connection.remotePeer, (err as Error).message);
       stream.abort(err instanceof Error ? err : new ProtocolViolation(String(err)));
+    } finally {
+      release();
+      const left = (this.inFlight.get(remote) ?? 1) - 1;
+      if (left <= 0) this.inFlight.delete(remote);
+      else this.inFlight.set(remote, left);
     }
+  }
+
+  private refusal(remote: string, op: ShardRequest['op'], active: number): ShardResponse | undefined {
+    if (!this.authorize(remote, op))
+      return {
+        ok: false,
+        code: 'Denied',
+        reason: `peer ${remote} may not ${op} here: it is not admitted to this node's mesh (a gateway's operator admits a storage peer with: datamesh admin mesh admit ${remote}; a storage peer serves the gateways given to its --admit-peers)`,
+      };
+    if (active > this.maxStreamsPerPeer)
+      return { ok: false, code: 'Busy', reason: `more than ${this.maxStreamsPerPeer} requests in flight from one peer; retry when one is answered` };
+    return undefined;
   }
 
   private async serve(frame: Frame<ShardRequest>, remote: PeerId): Promise<{ response: ShardResponse; body?: Uint8Array }> {
@@ -115,6 +183,10 @@ export class ShardProtocolService implements Startable {
       switch (req.op) {
         case 'stat':
           return { response: { ok: true, stats: host.stats() } };
+        case 'list': {
+          const page = host.list(remote.toString(), req.after, req.limit);
+          return { response: page.next === undefined ? { ok: true } : { ok: true, next: page.next }, body: encodeListBody(page.shards) };
+        }
         case 'has':
           return { response: { ok: true, has: await host.has(req.id) } };
         case 'get': {

@@ -7,8 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalShardStore } from '../local-shards.ts';
 import { createMeshNode, type MeshNode, type MeshNodeOptions } from '../node.ts';
+import { generateSwarmKey } from '../swarm-key.ts';
 
-export interface TestNodeOptions extends Partial<Omit<MeshNodeOptions, 'shards' | 'dataDir'>> {
+export interface TestNodeOptions extends Partial<Omit<MeshNodeOptions, 'shards' | 'dataDir' | 'swarmKey'>> {
+  /** Default: the test mesh's own key. */
+  swarmKey?: Uint8Array;
   dataDir?: string;
   shards?: LocalShardStore;
 }
@@ -16,6 +19,8 @@ export interface TestNodeOptions extends Partial<Omit<MeshNodeOptions, 'shards' 
 export class TestMesh {
   readonly root = mkdtempSync(join(tmpdir(), 'datamesh-mesh-'));
   readonly nodes: MeshNode[] = [];
+  /** The network secret every node of this test mesh shares (unless given another). */
+  readonly swarmKey = generateSwarmKey();
   private seq = 0;
 
   /** A fresh directory under the test root. */
@@ -32,6 +37,9 @@ export class TestMesh {
       downAfterFailures: 3,
       requestTimeoutMs: 5_000,
       redialIntervalMs: 500,
+      // Tests of the mesh itself admit every peer that holds the secret; admission has its own tests.
+      admitPeers: { mode: 'auto' },
+      swarmKey: this.swarmKey,
       ...opts,
       dataDir,
       shards: opts.shards ?? new LocalShardStore(join(dataDir, 'shards'), { fsync: false }),

@@ -12,7 +12,7 @@ import { silentLog } from '../core/log.ts';
 import { EcRepo } from './schema.ts';
 import { SEGMENTS_IN_FLIGHT, writeBody } from './writer.ts';
 import { loadManifest, readManifest } from './reader.ts';
-import { collectGarbage, sweepOrphans } from './gc.ts';
+import { collectGarbage, collectUnclaimed, sweepOrphans } from './gc.ts';
 import { repairPeers, scrubAll } from './scrub.ts';
 import { checkEc } from '../codec/erasure.ts';
 import { deriveKek, makeKeyCheck, verifyKeyCheck } from '../codec/crypto.ts';
@@ -180,6 +180,10 @@ export function createEcDataStore(opts: EcDataStoreOptions): EcDataStore {
       };
       stoppers.add(stop);
       return stop;
+    },
+    collectUnclaimed(peers, graceMs) {
+      open();
+      return collectUnclaimed(ctx, peers, graceMs);
     },
     sweepOrphans() {
       open();

@@ -99,3 +99,34 @@ export async function sweepOrphans(ctx: EcContext): Promise<{ shards: number }> 
   shards += await store.sweepTemp(ctx.openedAt);
   return { shards };
 }
+
+/**
+ * The gateway's side of collecting unclaimed shards: pages through what this node stored on each
+ * of `peers` (the shard protocol's `list`) and deletes every shard that no manifest records on
+ * that peer, once it was stored longer than `graceMs` ago (a write in flight records its row
+ * before or just after the bytes land). A peer that cannot answer is skipped until next time.
+ */
+export async function collectUnclaimed(ctx: EcContext, peers: readonly string[], graceMs: number, now = Date.now()): Promise<{ shards: number; peersListed: number }> {
+  const list = ctx.network.list?.bind(ctx.network);
+  if (list === undefined) return { shards: 0, peersListed: 0 };
+  let shards = 0;
+  let peersListed = 0;
+  for (const peer of peers) {
+    try {
+      let after = '';
+      for (;;) {
+        const page = await list(peer, after);
+        const junk = page.shards.filter((s) => now - s.storedAt >= graceMs && !ctx.repo.referencedOn(s.id, peer));
+        const results = await settleLimited(junk, DELETE_CONCURRENCY, (s) => ctx.network.delete(peer, s.id));
+        shards += results.filter((r) => r.status === 'fulfilled').length;
+        if (page.next === undefined) break;
+        after = page.next;
+      }
+      peersListed++;
+    } catch (err) {
+      ctx.log.warn({ peer, err }, 'collecting unclaimed shards: the peer could not list its shards; will retry');
+    }
+  }
+  if (shards > 0) ctx.log.info({ shards, peers: peersListed }, `collected ${shards} shards that no manifest records (older than ${graceMs} ms)`);
+  return { shards, peersListed };
+}

@@ -110,6 +110,7 @@ export class EcRepo {
       allShards: p(`SELECT segment, idx, id, peer FROM ec_shards WHERE manifest = ?`),
       referencedElsewhere: p(`SELECT 1 FROM ec_shards WHERE id = ? AND manifest != ? LIMIT 1`),
       referenced: p(`SELECT 1 FROM ec_shards WHERE id = ? LIMIT 1`),
+      referencedOn: p(`SELECT 1 FROM ec_shards WHERE id = ? AND peer = ? LIMIT 1`),
       deleteManifest: p(`DELETE FROM ec_manifests WHERE id = ?`),
       liveAfter: p(`SELECT id FROM ec_manifests WHERE state = 'live' AND inline IS NULL AND id > ? ORDER BY id LIMIT ?`),
       liveSegmentCount: p(
@@ -201,6 +202,11 @@ export class EcRepo {
 
   referenced(id: string): boolean {
     return this.s.referenced!.get(id) !== undefined;
+  }
+
+  /** Whether a manifest (of any state) records shard `id` on `peer`. */
+  referencedOn(id: string, peer: string): boolean {
+    return this.s.referencedOn!.get(id, peer) !== undefined;
   }
 
   deleteManifest(id: string): void {

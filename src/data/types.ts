@@ -120,6 +120,11 @@ export interface EcDataStore extends DataStore {
   shardsByPeer(): Map<string, number>;
   /** Every `intervalMs`, deletes the data of manifests released at least one interval ago. */
   startCollector(intervalMs: number): () => void;
+  /**
+   * Deletes the shards this node stored on `peers` that no manifest records there, once older
+   * than `graceMs` (through the network's paged inventory).
+   */
+  collectUnclaimed(peers: readonly string[], graceMs: number): Promise<{ shards: number; peersListed: number }>;
   /** Deletes local shard files that no manifest references (needs `localShards`). */
   sweepOrphans(): Promise<{ shards: number }>;
   readonly counters: Readonly<EcCounters>;

@@ -68,6 +68,13 @@ export const SETTINGS: Setting[] = [
   { key: 'listenMesh', flag: 'listen-mesh', kind: 'list', default: [], help: 'libp2p multiaddr(s) to listen on' },
   { key: 'bootstrap', flag: 'bootstrap', kind: 'list', default: [], help: 'libp2p multiaddr(s) of peers to join (repeatable)' },
   { key: 'capacity', flag: 'capacity', kind: 'size', help: 'bytes of shards this node accepts' },
+  { key: 'swarmKey', flag: 'swarm-key', kind: 'string', secret: true, help: "FILE holding the mesh's network secret (the gateway creates DATA/swarm.key; DATAMESH_SWARM_KEY may also hold the key itself)" },
+  { key: 'admitPeers', flag: 'admit-peers', kind: 'list', default: [], help: 'mesh peers to work with: manual (an operator admits each), auto (every peer holding the network secret), or peer ids',
+    check: (v) => ((v as string[]).every((p) => p === 'auto' || p === 'manual' || /^[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(p)) && ((v as string[]).length <= 1 || !(v as string[]).some((p) => p === 'auto' || p === 'manual'))
+      ? undefined
+      : 'use auto, manual, or peer ids such as 12D3KooW...') },
+  { key: 'orphanGrace', flag: 'orphan-grace', kind: 'duration', default: 3_600_000, help: 'shards that no admitted gateway claims are deleted once this old',
+    check: (v) => ((v as number) >= 100 ? undefined : 'use at least 100ms, e.g. 1h') },
   { key: 'catalogSyncInterval', flag: 'catalog-sync-interval', kind: 'duration', default: 10_000,
     help: 'on a mesh, how often the catalog is shipped to the storage peers (a write acknowledged longer ago survives losing this disk; 0 disables)',
     check: (v) => ((v as number) === 0 || (v as number) >= 100 ? undefined : 'use 0 or at least 100ms, e.g. 10s') },
@@ -109,6 +116,9 @@ export interface Config {
   bootstrap: string[];
   capacity?: number;
   repairAfter: number;
+  swarmKey?: string;
+  admitPeers: string[];
+  orphanGrace: number;
   catalogSyncInterval: number;
   metricsToken?: string;
   maxConcurrentRequests: number;

@@ -155,6 +155,7 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
             store,
             data: data.store,
             view: () => data.view(),
+            setAdmission: (peer, action) => data.setAdmission(peer, action),
             ...(data.catalog ? { syncCatalog: () => data.catalog!.syncNow(true) } : {}),
             about: {
               dataDir,

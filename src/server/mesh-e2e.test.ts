@@ -22,6 +22,7 @@ import { freePortRange, startCluster, type ClusterMember } from '../../scripts/c
 import { bytesOf, ROOT, runAdminCli } from './testing/server.ts';
 import type { InspectResult } from './ops-api.ts';
 import type { MeshView } from './open-data.ts';
+import { inspectObject, meshView } from './testing/mesh.ts';
 
 const MiB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'datamesh-mesh-'));
@@ -42,7 +43,7 @@ beforeAll(async () => {
   });
   s3 = new S3Client({ endpoint: cluster.endpoint, region: 'us-east-1', credentials: ROOT, forcePathStyle: true });
   // wait until the gateway sees all six storage peers up
-  await until(async () => (await mesh()).peers.filter((p) => !p.self && p.state === 'up').length === 6, 30_000);
+  await until(async () => (await mesh()).peers.filter((p) => !p.self && p.state === 'up').length === 6, 120_000);
   await s3.send(new CreateBucketCommand({ Bucket: B }));
   for (const [key, size] of [['tiny', 100], ['five', 5 * MiB], ['fifty', 50 * MiB]] as const) {
     const body = randomBytes(size);
@@ -55,7 +56,7 @@ beforeAll(async () => {
   for (const [i, p] of parts.entries()) etags.push((await s3.send(new UploadPartCommand({ Bucket: B, Key: 'multi', UploadId, PartNumber: i + 1, Body: p }))).ETag);
   await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'multi', UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }));
   objects.set('multi', Buffer.concat(parts));
-}, 180_000);
+}, 600_000); // seven processes start at once; on a shared, loaded 2-core machine that took minutes
 
 afterAll(async () => {
   await cluster?.stop();
@@ -73,16 +74,8 @@ async function until(cond: () => Promise<boolean>, ms: number): Promise<void> {
 }
 
 const gw = { get url() { return cluster.endpoint; } };
-async function mesh(): Promise<MeshView> {
-  const r = await runAdminCli(gw, 'mesh', '--json');
-  if (r.code !== 0) throw new Error(r.err);
-  return JSON.parse(r.out) as MeshView;
-}
-async function inspect(key: string): Promise<InspectResult> {
-  const r = await runAdminCli(gw, 'inspect', B, key, '--json');
-  expect(r.code, r.err).toBe(0);
-  return JSON.parse(r.out) as InspectResult;
-}
+const mesh = (): Promise<MeshView> => meshView(gw);
+const inspect = (key: string): Promise<InspectResult> => inspectObject(gw, B, key);
 async function readsBack(): Promise<void> {
   for (const [key, body] of objects) {
     const got = await bytesOf((await s3.send(new GetObjectCommand({ Bucket: B, Key: key }))).Body);
@@ -129,5 +122,5 @@ describe('a gateway and six storage peers, 4+2', () => {
     }
     await Promise.all([kill(c!), kill(d!)]);
     await readsBack();
-  });
+  }, 300_000);
 });

@@ -5,7 +5,7 @@
  * peer that has been down longer than --repair-after are rebuilt from survivors onto live peers.
  */
 import { join } from 'node:path';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import type { DB } from '../core/db.ts';
 import type { Logger } from '../core/log.ts';
 import { createEcDataStore } from '../data/ec-data-store.ts';
@@ -13,8 +13,12 @@ import type { EcDataStore } from '../data/types.ts';
 import { LocalShardStore } from '../../mesh/local-shards.ts';
 import { LocalNetwork } from '../../mesh/local-network.ts';
 import { parseEc } from '../codec/erasure.ts';
+import { parseAdmitPeers } from '../../mesh/admission.ts';
+import { isPeerId } from '../../mesh/identity.ts';
+import { Errors } from '../core/errors.ts';
 // libp2p (and its crypto) is loaded only when it is needed: a single node starts without it.
 import type { MeshNode, PeerStatus } from '../../mesh/node.ts';
+import type { loadSwarmKey } from '../../mesh/swarm-key.ts';
 import { instrumentNetwork, type Metrics } from './metrics.ts';
 import { CatalogSync, type CatalogSyncState } from '../data/catalog-sync.ts';
 import { placeShards } from '../../mesh/placement.ts';
@@ -72,6 +76,8 @@ export interface OpenedData {
   catalog?: CatalogSync;
   /** Peers, redundancy of the stored data and the repair queue (`datamesh admin mesh`). */
   view(): MeshView;
+  /** `datamesh admin mesh admit|evict PEER_ID`: returns the peer's admission afterwards. */
+  setAdmission(peer: string, action: 'admit' | 'evict'): { peer: string; admission: string };
   close(): Promise<void>;
 }
 
@@ -91,8 +97,13 @@ export async function openDataStore(opts: {
   let mesh: MeshNode | undefined;
   let nodeId: string;
   if (meshed) {
+    const swarm = await meshSecret({ dataDir, given: config.swarmKey, create: true });
+    if (swarm.created) log.info({ file: swarm.file }, `created the mesh network secret ${swarm.file}: give a copy (mode 0600) to every storage peer with --swarm-key FILE`);
     const { createMeshNode } = await import('../../mesh/node.ts');
     mesh = await createMeshNode({
+      swarmKey: swarm.key,
+      admitPeers: parseAdmitPeers(config.admitPeers),
+      orphanGraceMs: config.orphanGrace,
       dataDir,
       listen: config.listenMesh.length > 0 ? config.listenMesh : ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: config.bootstrap,
@@ -103,7 +114,7 @@ export async function openDataStore(opts: {
       // peer busy moving shards on a loaded machine still meets.
       probeIntervalMs: Math.max(1_000, Math.min(5_000, Math.floor(config.repairAfter / 5))),
       probeTimeoutMs: 3_000,
-      log: { debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m) },
+      log,
     });
     nodeId = mesh.peerId;
     log.info({ peerId: mesh.peerId, multiaddrs: mesh.multiaddrs }, `mesh peer ${mesh.peerId} listening on ${mesh.multiaddrs.join(' ')}`);
@@ -159,15 +170,22 @@ export async function openDataStore(opts: {
 
   const repair: RepairState = { running: false, queue: 0, rounds: 0, shardsRebuilt: 0, bytesRebuilt: 0 };
   const downPeers = (): PeerStatus[] => (mesh ? mesh.peers().filter((p) => p.state === 'down') : []);
+  // An evicted peer is drained at once: its shards are rebuilt elsewhere, as for a dead peer.
+  const evictedHolding = (): string[] => (mesh ? mesh.admission.inState('evicted').filter((p) => store.segmentsOnPeersCount([p]) > 0) : []);
   let repairTimer: NodeJS.Timeout | undefined;
+  let collectTimer: NodeJS.Timeout | undefined;
+  let collectingUnclaimed: Promise<unknown> | undefined;
   let repairing: Promise<void> | undefined;
   if (mesh) {
     const tick = () => {
       if (repairing) return;
       const now = Date.now();
-      const dead = downPeers()
-        .filter((p) => now - p.since >= config.repairAfter)
-        .map((p) => p.id);
+      const dead = [
+        ...downPeers()
+          .filter((p) => now - p.since >= config.repairAfter)
+          .map((p) => p.id),
+        ...evictedHolding(),
+      ];
       if (dead.length === 0) return;
       repairing = (async () => {
         repair.running = true;
@@ -197,6 +215,20 @@ export async function openDataStore(opts: {
     };
     repairTimer = setInterval(tick, Math.max(100, Math.min(10_000, Math.floor(config.repairAfter / 4))));
     repairTimer.unref();
+    mesh.admission.onChange((_peer, state) => {
+      if (state === 'evicted') setImmediate(tick);
+    });
+    // Shards this gateway stored that no manifest records (cut writes, junk) go after --orphan-grace.
+    const m = mesh;
+    collectTimer = setInterval(() => {
+      if (collectingUnclaimed) return;
+      const peers = m.peers().filter((p) => p.admission === 'admitted' && p.state !== 'down').map((p) => p.id);
+      collectingUnclaimed = store
+        .collectUnclaimed(peers, config.orphanGrace)
+        .catch((err: unknown) => log.warn({ err }, 'collecting unclaimed shards failed; will retry'))
+        .finally(() => (collectingUnclaimed = undefined));
+    }, Math.min(3_600_000, Math.max(500, Math.floor(config.orphanGrace / 2))));
+    collectTimer.unref();
   }
 
   const opened: OpenedData = {
@@ -219,18 +251,29 @@ export async function openDataStore(opts: {
               bytes: null,
               capacity: config.capacity ?? null,
               health: { successRate: 1, latencyMs: 0, score: 1 },
+              admission: 'admitted' as const,
             },
           ];
-      const up = peers.filter((p) => p.state !== 'down').map((p) => p.id);
-      const down = peers.filter((p) => p.state === 'down').map((p) => p.id);
+      const up = peers.filter((p) => p.state !== 'down' && p.admission !== 'evicted').map((p) => p.id);
+      const down = peers.filter((p) => p.state === 'down' || p.admission === 'evicted').map((p) => p.id);
       repair.queue = down.length > 0 ? store.segmentsOnPeersCount(down) : 0;
       metrics?.repair.setQueue(repair.queue);
       return { self: nodeId, peers, redundancy: store.redundancy(up), repair: { ...repair }, ...(catalog ? { catalog: catalogView(catalog.state()) } : {}) };
+    },
+    setAdmission(peer, action) {
+      if (!mesh) throw Errors.invalidArgument('this server is not on a mesh (start it with --listen-mesh or --bootstrap): there are no peers to admit or evict');
+      if (peer === mesh.peerId) throw Errors.invalidArgument(`${peer} is this gateway itself; admit or evict storage peers`);
+      if (!isPeerId(peer)) throw Errors.invalidArgument(`"${peer}" is not a libp2p peer id: copy the id from datamesh admin mesh (12D3KooW...)`);
+      const admission = action === 'admit' ? mesh.admission.admit(peer) : mesh.admission.evict(peer);
+      log.info({ peer, admission }, `mesh peer ${peer} is now ${admission}${admission === 'evicted' ? ': its shards are rebuilt on other peers' : ''}`);
+      return { peer, admission };
     },
     async close() {
       stopScrub();
       stopCollector();
       if (repairTimer) clearInterval(repairTimer);
+      if (collectTimer) clearInterval(collectTimer);
+      await collectingUnclaimed;
       await repairing;
       // A graceful stop leaves the mesh with the newest catalog (bounded: peers may be gone too).
       if (catalog) await Promise.race([catalog.syncNow().catch(() => false), new Promise((r) => setTimeout(r, 10_000).unref())]);
@@ -248,6 +291,17 @@ export async function openDataStore(opts: {
   // Redundancy (and the repair queue gauge, which view() refreshes) at every scrape.
   metrics?.setSegmentSource(() => opened.view().redundancy);
   return opened;
+}
+
+/** The mesh's network secret (mesh/swarm-key.ts), its problems as one configuration line. */
+export async function meshSecret(opts: Parameters<typeof loadSwarmKey>[0]): Promise<ReturnType<typeof loadSwarmKey>> {
+  const { loadSwarmKey, SwarmKeyError } = await import('../../mesh/swarm-key.ts');
+  try {
+    return loadSwarmKey(opts);
+  } catch (e) {
+    if (e instanceof SwarmKeyError) throw new ConfigError(e.message);
+    throw e;
+  }
 }
 
 /**

@@ -7,6 +7,8 @@
  *   POST /scrub                   the same as POST /jobs {kind: "scrub"}
  *   GET  /scrub                   progress of the running (or last) scrub
  *   GET  /mesh                    peers, redundancy of the stored data, the repair queue
+ *   POST /mesh/peers/:id/admit    let a pending (or evicted) mesh peer take shards
+ *   POST /mesh/peers/:id/evict    take a peer out of placement and rebuild its shards elsewhere
  *   GET  /info                    version, uptime, data directory, capacity and usage, mesh role and peers
  *
  * A job belongs to the server, not to the request that started it: a client that disconnects
@@ -107,6 +109,7 @@ export interface OpsDeps {
   data: EcDataStore;
   view: () => MeshView;
   syncCatalog?: () => Promise<boolean>;
+  setAdmission?: (peer: string, action: 'admit' | 'evict') => { peer: string; admission: string };
   about?: { dataDir: string; capacity?: number; startedAt: number; role: 'single' | 'gateway'; accounts: () => string[] };
 }
 
@@ -180,6 +183,12 @@ export function mountOpsApi(app: Hono<AdminEnv>, deps: OpsDeps): void {
   app.get('/scrub', (c) => c.json(state));
 
   app.get('/mesh', (c) => c.json(deps.view()));
+  app.post('/mesh/peers/:peer/admit', (c) => c.json(setAdmission(c.req.param('peer'), 'admit')));
+  app.post('/mesh/peers/:peer/evict', (c) => c.json(setAdmission(c.req.param('peer'), 'evict')));
+  const setAdmission = (peer: string, action: 'admit' | 'evict') => {
+    if (!deps.setAdmission) throw Errors.invalidArgument('this server is not on a mesh (start it with --listen-mesh or --bootstrap): there are no peers to admit or evict');
+    return deps.setAdmission(peer, action);
+  };
 
   app.post('/catalog/sync', async (c) => {
     if (!deps.syncCatalog) {

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,7 @@ const users: Record<string, Creds[]> = {};
 const written: { creds: Creds; bucket: string; key: string; body: Buffer; tags?: string; meta?: Record<string, string>; type?: string }[] = [];
 const accountsBefore: Record<string, unknown> = {};
 let words = '';
+let swarmKeyCopy = '';
 let late: { bucket: string; key: string; creds: Creds };
 let backupDir = '';
 
@@ -61,6 +62,9 @@ const admin = async (endpoint: string, ...args: string[]) => {
 const storage = () => cluster.members.filter((m) => m.role === 'storage');
 const bootstrapFlags = () => storage().flatMap((m) => ['--bootstrap', m.multiaddrs[0]!]);
 const FLAGS = ['--ec', '2+1', '--segment-size', '1MiB', '--catalog-sync-interval', '1h', '--collect-interval', '100ms'];
+// A gateway started again runs with the flags it had: the cluster's gateway admits every holder of
+// the network secret (its admissions are in mesh.db, not in the catalog copy).
+const GATEWAY_FLAGS = [...FLAGS, '--admit-peers', 'auto'];
 
 function datamesh(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   return new Promise((ok) => {
@@ -88,11 +92,18 @@ beforeAll(async () => {
     dataDir: dir,
     basePort: await freePortRange(6),
     extra: FLAGS,
+    // `datamesh recover` joins with a throw-away identity: storage peers serve it only when they
+    // admit every holder of the network secret (README "Disaster recovery").
+    nodeAdmitPeers: 'auto',
     env: { DATAMESH_ROOT_ACCESS_KEY: ROOT.accessKeyId, DATAMESH_ROOT_SECRET_KEY: ROOT.secretAccessKey },
   });
   const gw = cluster.endpoint;
   const gwDir = cluster.members[0]!.dataDir;
   words = (await datamesh(['key', 'export', '--data', gwDir])).out.trim();
+  // The operator keeps the mesh's network secret off the gateway too (README "Disaster recovery").
+  swarmKeyCopy = join(dir, 'swarm.key.kept');
+  copyFileSync(cluster.swarmKeyFile, swarmKeyCopy);
+  chmodSync(swarmKeyCopy, 0o600);
   expect(words.split(' ')).toHaveLength(24);
 
   for (const [name, quota] of [['alice', ['--max-storage', '50MiB', '--max-objects', '100']], ['bob', ['--max-buckets', '3']]] as const) {
@@ -122,7 +133,7 @@ beforeAll(async () => {
   expect(await admin(gw, 'catalog', 'sync', '--json')).toMatchObject({ stale: false });
   backupDir = join(dir, 'gateway-backup');
   mkdirSync(backupDir);
-  for (const f of ['master.key', 'peer.key']) copyFileSync(join(gwDir, f), join(backupDir, f));
+  for (const f of ['master.key', 'peer.key', 'swarm.key']) copyFileSync(join(gwDir, f), join(backupDir, f));
   const live = new Database(join(gwDir, 'datamesh.db'), { readonly: true });
   await live.backup(join(backupDir, 'datamesh.db'));
   live.close();
@@ -191,7 +202,7 @@ describe('losing the gateway disk loses nothing', () => {
 
   it('recover rebuilds the gateway from the mesh with the kit; it serves every object as before; the late write is reported lost', async () => {
     recoveredDir = join(dir, 'recovered');
-    const r = await datamesh(['recover', '--data', recoveredDir, ...bootstrapFlags(), '--key-words', words, '--json']);
+    const r = await datamesh(['recover', '--data', recoveredDir, ...bootstrapFlags(), '--swarm-key', swarmKeyCopy, '--key-words', words, '--json']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out) as RecoverReport;
@@ -206,8 +217,9 @@ describe('losing the gateway disk loses nothing', () => {
     expect(report.writtenAfterCopy.shards).toBeGreaterThan(0);
     expect(Date.parse(report.newestChange!)).toBeLessThanOrEqual(Date.parse(report.copy.takenAt));
     expect(existsSync(join(recoveredDir, 'master.key'))).toBe(true);
+    expect(existsSync(join(recoveredDir, 'swarm.key'))).toBe(true);
 
-    const server = await spawnServer(recoveredDir, ['--listen-mesh', '/ip4/127.0.0.1/tcp/0', ...bootstrapFlags(), ...FLAGS]);
+    const server = await spawnServer(recoveredDir, ['--listen-mesh', '/ip4/127.0.0.1/tcp/0', ...bootstrapFlags(), ...GATEWAY_FLAGS]);
     servers.push(server);
     await checkEverything(server.url);
     expect(await outcome(client(server.url, late.creds).send(new GetObjectCommand({ Bucket: late.bucket, Key: late.key })))).toBe('404 NoSuchKey');
@@ -220,7 +232,7 @@ describe('losing the gateway disk loses nothing', () => {
   }, 600_000);
 
   it('a directory restored from an old backup meets the newer heads: it refuses to serve, and recover --force brings the newer catalog', async () => {
-    const refused = await spawnServer(backupDir, ['--listen-mesh', '/ip4/127.0.0.1/tcp/0', ...bootstrapFlags(), ...FLAGS]).then(
+    const refused = await spawnServer(backupDir, ['--listen-mesh', '/ip4/127.0.0.1/tcp/0', ...bootstrapFlags(), ...GATEWAY_FLAGS]).then(
       (s) => {
         servers.push(s);
         return 'served';
@@ -233,7 +245,7 @@ describe('losing the gateway disk loses nothing', () => {
     });
     expect(r.code).toBe(0);
     expect(existsSync(join(backupDir, 'datamesh.db.before-recover'))).toBe(true);
-    const server = await spawnServer(backupDir, ['--listen-mesh', '/ip4/127.0.0.1/tcp/0', ...bootstrapFlags(), ...FLAGS]);
+    const server = await spawnServer(backupDir, ['--listen-mesh', '/ip4/127.0.0.1/tcp/0', ...bootstrapFlags(), ...GATEWAY_FLAGS]);
     servers.push(server);
     await checkEverything(server.url);
     server.proc.kill('SIGTERM');

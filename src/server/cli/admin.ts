@@ -118,12 +118,20 @@ const info: ExtraCommand = async (_args, client, { json }) => {
   );
 };
 
-const mesh: ExtraCommand = async (_args, client, { json }) => {
+const mesh: ExtraCommand = async (args, client, { json }) => {
+  if (args[0] === 'admit' || args[0] === 'evict') {
+    if (args.length !== 2) throw new AdminUsageError(`'mesh ${args[0]}' takes one PEER_ID: datamesh admin mesh ${args[0]} 12D3KooW...`);
+    const r = await client.request<{ peer: string; admission: string }>('POST', `/mesh/peers/${encodeURIComponent(args[1]!)}/${args[0]}`);
+    if (json) return JSON.stringify(r, null, 2) + '\n';
+    return `${r.peer}: ${r.admission}${r.admission === 'evicted' ? ' (its shards are being rebuilt on other peers: see datamesh admin mesh)' : ''}\n`;
+  }
+  if (args.length !== 0) throw new AdminUsageError("'mesh' takes no arguments, or admit|evict PEER_ID: datamesh admin mesh [--json] | datamesh admin mesh admit|evict PEER_ID");
   const v = await client.request<MeshView>('GET', '/mesh');
   if (json) return JSON.stringify(v, null, 2) + '\n';
   const rows = v.peers.map((p) => [
     p.id + (p.self ? ' (this node)' : ''),
     p.state,
+    p.admission,
     p.addresses[0] ?? '',
     p.shardsHeld === null ? '-' : String(p.shardsHeld),
     p.bytes === null ? '-' : formatBytes(p.bytes),
@@ -132,7 +140,7 @@ const mesh: ExtraCommand = async (_args, client, { json }) => {
   const r = v.redundancy;
   const q = v.repair;
   return (
-    renderTable(['peer', 'state', 'address', 'shards', 'bytes', 'health'], rows) +
+    renderTable(['peer', 'state', 'admission', 'address', 'shards', 'bytes', 'health'], rows) +
     `\nsegments: ${r.full} with all shards, ${r.degraded} with fewer (readable), ${r.lost} unrecoverable\n` +
     `repair: ${q.queue} segments waiting${q.running ? ', a round is running' : ''}; ${q.shardsRebuilt} shards rebuilt so far` +
     (q.lastThroughputMBs !== undefined ? ` (last round ${q.lastThroughputMBs.toFixed(1)} MB/s)` : '') +

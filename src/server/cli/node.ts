@@ -1,11 +1,13 @@
 /**
- * `datamesh node --data DIR --listen-mesh MULTIADDR --bootstrap MULTIADDR... [--capacity 100GiB]`:
- * a storage-only mesh peer. It holds shards for gateways (verifying every id), never sees a key,
+ * `datamesh node --data DIR --listen-mesh MULTIADDR --bootstrap MULTIADDR... --swarm-key FILE
+ *   --admit-peers GATEWAY_ID,... [--capacity 100GiB]`: a storage-only mesh peer. It holds shards for gateways (verifying every id), never sees a key,
  * and prints its peer id and multiaddrs (give them to other processes' --bootstrap).
  */
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { configFromArgs, SETTINGS } from '../config.ts';
+import { ConfigError, configFromArgs, SETTINGS } from '../config.ts';
+import { meshSecret } from '../open-data.ts';
+import { parseAdmitPeers } from '../../../mesh/admission.ts';
 import { createLogger } from '../../core/log.ts';
 import { LocalShardStore } from '../../../mesh/local-shards.ts';
 import type { CommandContext } from './types.ts';
@@ -26,6 +28,12 @@ export async function nodeCommand({ values, io }: CommandContext, flags: readonl
     io.stderr.write(`datamesh: ${e.message}\n`);
     return 1;
   }
+  const swarm = await meshSecret({ dataDir, given: config.swarmKey, create: false });
+  const admitPeers = parseAdmitPeers(config.admitPeers);
+  if (admitPeers.mode === 'manual')
+    throw new ConfigError(
+      '--admit-peers: a storage peer serves only the gateways it is told to: give their peer ids (--admit-peers 12D3KooW...,...) or auto (every peer that holds the network secret)',
+    );
   const shards = new LocalShardStore(join(dataDir, 'shards'), { fsync: config.fsync });
   if (shards.migrated > 0) log.info({ shards: shards.migrated }, `moved ${shards.migrated} shards to the one-level layout DIR/shards/xx/<id>`);
   const node = await createMeshNode({
@@ -35,6 +43,9 @@ export async function nodeCommand({ values, io }: CommandContext, flags: readonl
     ...(config.capacity !== undefined ? { capacity: config.capacity } : {}),
     shards,
     role: 'storage',
+    swarmKey: swarm.key,
+    admitPeers,
+    orphanGraceMs: config.orphanGrace,
     log,
   });
   log.info({ peerId: node.peerId, multiaddrs: node.multiaddrs, data: dataDir }, `datamesh storage node ${node.peerId} listening on ${node.multiaddrs.join(' ')}`);

@@ -1,5 +1,5 @@
 /**
- * `datamesh recover --data NEWDIR --bootstrap MULTIADDR... [--swarm-key FILE]
+ * `datamesh recover --data NEWDIR --bootstrap MULTIADDR... --swarm-key FILE
  *  (--key-words W | --key-shares S... | DATAMESH_MASTER_KEY) [--json] [--force]`
  *
  * Rebuilds a lost gateway from the mesh: joins it with a throw-away identity, asks every reachable
@@ -9,6 +9,11 @@
  * against the peers (has), and asks the peers which shards the gateway stored after the copy was
  * taken that the copy does not know: those are writes the copy missed, reported as lost. Prints a
  * report (--json too). `datamesh serve --data NEWDIR` then serves as before.
+ *
+ * The mesh is closed: --swarm-key FILE (the mesh's pnet key file; else DATAMESH_SWARM_KEY, else
+ * NEWDIR/swarm.key) is required, and is kept as NEWDIR/swarm.key. Storage peers serve shards only
+ * to the peers their --admit-peers names, and this identity is new: run them with
+ * --admit-peers auto while recovering (README "Disaster recovery"); recover says so when refused.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +27,8 @@ import { settleLimited } from '../../data/gc.ts';
 import { LocalShardStore } from '../../../mesh/local-shards.ts';
 import { createMeshNode, type MeshNode, type MeshNodeOptions } from '../../../mesh/node.ts';
 import { PEER_KEY_FILE } from '../../../mesh/identity.ts';
+import { meshSecret } from '../open-data.ts';
+import { SWARM_KEY_FILE } from '../../../mesh/swarm-key.ts';
 import { peerIdFromString } from '@libp2p/peer-id';
 
 export const RECOVER_FLAGS = ['data', 'bootstrap', 'swarm-key', 'key-words', 'key-shares', 'json', 'force', 'listen-mesh', 'timeout'];
@@ -68,15 +75,10 @@ export async function recoverCommand(argv: string[], io: RecoverIo): Promise<num
   const json = flags.get('json')?.at(-1) === 'true';
   const force = flags.get('force')?.at(-1) === 'true';
   const timeoutMs = parseDuration(flags.get('timeout')?.at(-1) ?? '30s');
-  const swarmKeyFile = flags.get('swarm-key')?.at(-1);
-  let swarmKey: Uint8Array | undefined;
-  if (swarmKeyFile !== undefined) {
-    try {
-      swarmKey = readFileSync(resolve(swarmKeyFile));
-    } catch (e) {
-      throw new ConfigError(`--swarm-key ${swarmKeyFile}: cannot read it (${(e as NodeJS.ErrnoException).code}); give the mesh's swarm key file`);
-    }
-  }
+  // The mesh is closed (mesh/pnet.ts): without its network secret no connection gets past its
+  // first bytes. --swarm-key FILE (the pnet key file, a copy of the lost gateway's DATA/swarm.key),
+  // else DATAMESH_SWARM_KEY, else NEWDIR/swarm.key; the recovered gateway keeps it in NEWDIR.
+  const swarm = await meshSecret({ dataDir, given: flags.get('swarm-key')?.at(-1) ?? io.env.DATAMESH_SWARM_KEY, create: false });
 
   const dbFile = join(dataDir, 'datamesh.db');
   if (existsSync(dbFile) && !force) {
@@ -91,7 +93,7 @@ export async function recoverCommand(argv: string[], io: RecoverIo): Promise<num
   const scratch = mkdtempSync(join(tmpdir(), 'datamesh-recover-'));
   let node: MeshNode | undefined;
   try {
-    const options: MeshNodeOptions & { swarmKey?: Uint8Array } = {
+    const options: MeshNodeOptions = {
       dataDir: scratch,
       listen: flags.get('listen-mesh') ?? ['/ip4/127.0.0.1/tcp/0'],
       bootstrap,
@@ -101,11 +103,14 @@ export async function recoverCommand(argv: string[], io: RecoverIo): Promise<num
       storesLocally: false,
       probe: false,
       requestTimeoutMs: 10_000,
-      ...(swarmKey ? { swarmKey } : {}),
+      swarmKey: swarm.key,
     };
     node = await createMeshNode(options);
     const report = await recoverWith(node, { dataDir, masterKey, bootstrapCount: bootstrap.length, timeoutMs, force, io });
     if (fromKit) writeMasterKey(dataDir, masterKey);
+    // The recovered gateway joins the same closed mesh: it keeps the secret as DATA/swarm.key.
+    const keptSecret = join(dataDir, SWARM_KEY_FILE);
+    if (!existsSync(keptSecret)) writeFileSync(keptSecret, new TextDecoder().decode(swarm.key) + '\n', { mode: 0o600 });
     io.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : renderReport(report));
     return 0;
   } catch (e) {
@@ -129,6 +134,22 @@ async function recoverWith(
   while (connected().length < o.bootstrapCount && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   const peers = [...new Set([...connected(), ...node.peers().filter((p) => !p.self).map((p) => p.id)])];
   if (peers.length === 0) throw new Error(`no peer answered at the --bootstrap addresses within ${o.timeoutMs} ms: check the addresses (and --swarm-key)`);
+
+  // Storage peers serve only the peers their --admit-peers names (mesh/admission.ts), and this
+  // recovery runs as a throw-away identity: reading the catalog heads is open to the mesh, the
+  // shards are not. Say what the operator must do rather than report missing shards.
+  const stats = await settleLimited(peers, 8, async (peer) =>
+    (await node.libp2p.services.shards.request(peerIdFromString(peer), { op: 'stat' }, undefined, { signal: AbortSignal.timeout(10_000) })).header,
+  );
+  const denied = stats.filter((r) => r.status === 'fulfilled' && !r.value.ok && r.value.code === 'Denied').length;
+  if (denied > 0) {
+    const what =
+      `${denied} of the ${peers.length} peers refuse this recovery's identity ${node.peerId}: a storage peer serves only the peers its --admit-peers names. ` +
+      'Restart the storage peers with --admit-peers auto (every node holding the network secret; the mesh stays closed to others) while you recover, ' +
+      'start the recovered gateway (it has the lost gateway\'s peer id again), then restart them with --admit-peers GATEWAY_ID';
+    if (denied === stats.filter((r) => r.status === 'fulfilled').length) throw new Error(what);
+    say(o.io, what);
+  }
 
   let answered = 0;
   const found = new Map<string, { body: HeadBody; peers: number }>();

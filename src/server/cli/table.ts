@@ -11,7 +11,7 @@ import type { CommandContext, CommandSpec, Options } from './types.ts';
 export type { CliIo, CommandContext, CommandSpec, OptionSpec, Options } from './types.ts';
 
 const ARG: Record<Kind, string> = { string: 'VALUE', size: 'SIZE', duration: 'DUR', int: 'N', list: 'MULTIADDR', bool: 'BOOL' };
-const PLACEHOLDER: Record<string, string> = { listen: 'HOST:PORT', data: 'DIR', region: 'R', domain: 'D', 'log-level': 'LEVEL', 'log-format': 'json|pretty', ec: 'K+M', 'metrics-token': 'T' };
+const PLACEHOLDER: Record<string, string> = { listen: 'HOST:PORT', data: 'DIR', region: 'R', domain: 'D', 'log-level': 'LEVEL', 'log-format': 'json|pretty', ec: 'K+M', 'metrics-token': 'T', 'swarm-key': 'FILE', 'admit-peers': 'manual|auto|PEER_ID' };
 
 const MS: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's'], [1, 'ms']];
 const BYTES: [number, string][] = [[2 ** 40, 'TiB'], [2 ** 30, 'GiB'], [2 ** 20, 'MiB'], [2 ** 10, 'KiB'], [1, '']];
@@ -60,7 +60,7 @@ const QUOTA_OPTIONS: Options = Object.fromEntries(
 );
 
 /** NODE_FLAGS: what a storage-only peer takes. */
-export const NODE_FLAGS = ['data', 'listen-mesh', 'bootstrap', 'capacity', 'log-level', 'log-format', 'fsync'];
+export const NODE_FLAGS = ['data', 'listen-mesh', 'bootstrap', 'capacity', 'log-level', 'log-format', 'fsync', 'swarm-key', 'admit-peers', 'orphan-grace'];
 
 const serve = async (ctx: CommandContext) => (await import('./serve.ts')).serveCommand(ctx);
 const admin = async (ctx: CommandContext) => (await import('./admin.ts')).adminCommand(ctx);
@@ -127,6 +127,8 @@ export const COMMANDS: CommandSpec[] = [
     options: { 'version-id': { type: 'string', arg: 'V', help: 'one version of the object [default the latest]' } },
   }),
   adminCommand(['mesh'], 'peers, redundancy of the stored data, repair queue, the catalog copy in the mesh'),
+  adminCommand(['mesh', 'admit'], 'let a mesh peer holding the network secret take shards (it waits pending until then)', { args: 'PEER_ID', positionals: [1, 1] }),
+  adminCommand(['mesh', 'evict'], "stop using a mesh peer: no new shards, and its shards are rebuilt on other peers", { args: 'PEER_ID', positionals: [1, 1] }),
   adminCommand(['catalog', 'sync'], 'ship the catalog to the mesh now; answers once the copy is durable'),
   {
     path: ['key', 'export'],
@@ -154,7 +156,7 @@ export const COMMANDS: CommandSpec[] = [
     options: {
       data: { type: 'string', arg: 'NEWDIR', help: 'the directory the recovered gateway will serve from' },
       bootstrap: { type: 'string', multiple: true, arg: 'MULTIADDR', help: 'a storage peer to recover from (repeatable)' },
-      'swarm-key': { type: 'string', arg: 'FILE', help: "the mesh's network secret" },
+      'swarm-key': { type: 'string', arg: 'FILE', help: "the mesh's network secret (a copy of the gateway's DATA/swarm.key) [DATAMESH_SWARM_KEY, else NEWDIR/swarm.key]" },
       'key-words': { type: 'string', arg: 'WORDS', help: "the master key's 24 words" },
       'key-shares': { type: 'string', multiple: true, arg: 'SHARE', help: 'one share of the master key (repeat for K of them)' },
       timeout: { type: 'string', arg: 'DUR', help: 'how long to look for peers and heads [default 30s]' },
