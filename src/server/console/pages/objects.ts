@@ -141,7 +141,7 @@ async function objectPage(c: ConsoleContext, bucket: string, key: string, share?
     ${Object.entries(tags).map(([k, val]) => html`<tr><th scope="row">${k}</th><td>${val}</td></tr>`)}
     ${Object.keys(tags).length === 0 ? html`<tr><td class="muted">None</td></tr>` : ''}
   </tbody></table>
-  <p class="muted small">Versions: versioning is not available in datamesh yet; this is the only version.</p>
+  <p class="muted small">Versions: this page shows the current version; the console does not list older versions yet (use ListObjectVersions, e.g. <code>aws s3api list-object-versions</code>).</p>
 </section>
 </div>
 <section class="card">
