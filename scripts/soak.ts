@@ -207,7 +207,7 @@ async function main() {
       credentials: { accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey },
       forcePathStyle: true,
       maxAttempts: 2,
-      requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
+      requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000, throwOnRequestTimeout: true }),
     });
   const clients = accounts.map((a) => ({ account: a.name, bucket: `soak-${a.name}`, s3: clientOf(a) }));
   for (const c of clients) await c.s3.send(new CreateBucketCommand({ Bucket: c.bucket }));
