@@ -22,7 +22,7 @@ import { NotFoundError } from 'interface-store';
 import type { AbortOptions } from '@libp2p/interface';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Statement } from 'better-sqlite3';
+import type { SqlStatement as Statement } from '../src/core/db.ts';
 import { openDatabase, type DB } from '../src/core/db.ts';
 
 const PEER_PREFIX = '/peers/';

@@ -41,7 +41,7 @@ async function gatewayHeads() {
   return { key, gateway, kept, transport };
 }
 
-function syncOf(fx: EcFixture, g: Awaited<ReturnType<typeof gatewayHeads>>, db = fx.db) {
+function syncOf(fx: EcFixture, g: Awaited<ReturnType<typeof gatewayHeads>>, db: Database.Database = fx.db) {
   return new CatalogSync({
     db,
     masterKey: fx.masterKey,

@@ -17,7 +17,7 @@
  * local catalog means this directory was restored from an old backup; the gateway then refuses
  * to run (the mesh's copy wins: `datamesh recover`), and never ships or collects anything.
  */
-import type { DB } from '../core/db.ts';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { ShardNetwork } from '../../mesh/shards.ts';
 import { headFields, type SignedHead } from '../../mesh/catalog-heads.ts';
 import { openHead, snapshotShards, writeSnapshot, type HeadBody, type ShardRef } from './catalog-snapshot.ts';
@@ -32,7 +32,8 @@ export interface HeadsTransport {
 }
 
 export interface CatalogSyncOptions {
-  db: DB;
+  /** SQLite only: a PostgreSQL catalog has its own backups and replicas. */
+  db: SqliteDatabase;
   masterKey: Buffer;
   /** This gateway's peer id. */
   gateway: string;

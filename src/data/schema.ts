@@ -4,7 +4,7 @@
  * its sealed bytes inline (small objects) or its segments -> shards (id, peer that holds it).
  * Tables are prefixed ec_ so they cannot collide with the catalog's.
  */
-import type { Statement } from 'better-sqlite3';
+import type { SqlStatement as Statement } from '../core/db.ts';
 import { migrate, type DB } from '../core/db.ts';
 
 export const EC_MIGRATIONS: readonly string[] = [

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { ConfigError, type Config } from './config.ts';
-import type { DB } from '../core/db.ts';
+import { isSqlite, type DB } from '../core/db.ts';
 import type { Logger } from '../core/log.ts';
 import { createEcDataStore } from '../data/ec-data-store.ts';
 import type { EcDataStore } from '../data/types.ts';
@@ -124,8 +124,9 @@ export async function openDataStore(opts: {
   }
   const base = mesh ? mesh.network : new LocalNetwork(nodeId, shards);
   const network = metrics ? instrumentNetwork(base, metrics.shards) : base;
+  // The catalog's copy in the mesh is SQLite's: a PostgreSQL catalog has the database's own backups.
   const catalog =
-    mesh && config.catalogSyncInterval > 0
+    mesh && config.catalogSyncInterval > 0 && isSqlite(db)
       ? new CatalogSync({
           db,
           masterKey,

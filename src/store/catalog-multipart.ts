@@ -3,7 +3,7 @@
  * bytes while the upload is open; removing an upload (complete or abort) gives them back and
  * returns the manifests that lost a reference (Catalog.orphans decides which to release).
  */
-import type { Database, Statement } from 'better-sqlite3';
+import type { DB as Database, SqlStatement as Statement } from '../core/db.ts';
 import type { Checksums, ChecksumAlgorithm, ChecksumType, LockSettings, ObjectMeta, Tags } from '../core/object-store.ts';
 import type { UsageLedger } from './catalog-usage.ts';
 import { rollupList, type Cursor } from './catalog-list.ts';

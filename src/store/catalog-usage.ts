@@ -3,7 +3,7 @@
  * SQLite transaction (better-sqlite3 nests transactions as savepoints), so a check and the change
  * it guards are one atomic step: two racing uploads cannot both pass a quota that fits one.
  */
-import type { Database, Statement } from 'better-sqlite3';
+import type { DB as Database, SqlStatement as Statement } from '../core/db.ts';
 import type { Limits, Usage } from '../core/quota.ts';
 import { Errors, type DomainError } from '../core/errors.ts';
 

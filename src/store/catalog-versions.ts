@@ -2,7 +2,7 @@
  * ListObjectVersions over the catalog: every version and delete marker, by key (S3's order) and,
  * within a key, newest first (row ids grow with time). Paging by key-marker / version-id-marker.
  */
-import type { Database, Statement } from 'better-sqlite3';
+import type { DB as Database, SqlStatement as Statement } from '../core/db.ts';
 import { Errors } from '../core/errors.ts';
 import type { ChecksumAlgorithm, ChecksumType, ListVersionsOptions, ListVersionsResult, VersionEntry } from '../core/object-store.ts';
 import { rollupList, type Cursor } from './catalog-list.ts';

@@ -7,7 +7,7 @@
  * return the manifest ids that lost one, and orphans() tells which of them nothing references any
  * more, to be released in the same transaction.
  */
-import type { Database, Statement } from 'better-sqlite3';
+import type { DB as Database, SqlStatement as Statement } from '../core/db.ts';
 import { migrate } from '../core/db.ts';
 import type { BucketInfo, ListEntry, ListOptions, ListResult, LockMode, Tags, ChecksumAlgorithm, ChecksumType, VersioningStatus } from '../core/object-store.ts';
 import {

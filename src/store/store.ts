@@ -5,7 +5,7 @@
  * Multipart operations live in store-multipart.ts, the write path in store-write.ts, the read path
  * in store-read.ts.
  */
-import type { Database } from 'better-sqlite3';
+import type { DB as Database } from '../core/db.ts';
 import type { Logger } from '../core/log.ts';
 import type {
   BucketConfigName,

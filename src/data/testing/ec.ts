@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { openDatabase, type DB } from '../../core/db.ts';
+import { openDatabase, type SqliteDb as DB } from '../../core/db.ts';
 import { LocalShardStore } from '../../../mesh/local-shards.ts';
 import { LocalNetwork } from '../../../mesh/local-network.ts';
 import { createEcDataStore } from '../ec-data-store.ts';
