@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import { loadConfig } from '../../src/server/config.ts';
+import { testCatalogFlags } from '../../src/core/sql/testing/catalog.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { startServer, type RunningServer } from '../../src/server/main.ts';
 import { ROOT, runAdminCli } from '../../src/server/testing/server.ts';
@@ -34,7 +35,7 @@ export interface E2eServer {
 
 export async function startE2eServer(flags: string[] = []): Promise<E2eServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'datamesh-e2e-accounts-'));
-  const config = loadConfig(['--listen', '127.0.0.1:0', '--data', dataDir, '--log-level', 'silent', ...flags], {});
+  const config = loadConfig(['--listen', '127.0.0.1:0', '--data', dataDir, '--log-level', 'silent', ...testCatalogFlags(dataDir), ...flags], {});
   const start = () =>
     startServer(config, {
       env: { DATAMESH_ROOT_ACCESS_KEY: ROOT.accessKeyId, DATAMESH_ROOT_SECRET_KEY: ROOT.secretAccessKey },

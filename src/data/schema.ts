@@ -46,6 +46,43 @@ export const EC_MIGRATIONS: readonly string[] = [
   `ALTER TABLE ec_manifests ADD COLUMN released_gen INTEGER;`,
 ];
 
+/** The same tables on PostgreSQL, at the latest shape (ids bytewise: COLLATE "C"; drop it on CockroachDB). */
+export const EC_PG_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE ec_manifests (
+     id TEXT COLLATE "C" PRIMARY KEY,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'live', 'released')),
+     size BIGINT NOT NULL DEFAULT 0,
+     k INTEGER NOT NULL,
+     m INTEGER NOT NULL,
+     segment_size BIGINT NOT NULL,
+     wrapped_key BYTEA NOT NULL,
+     inline BYTEA,
+     created BIGINT NOT NULL,
+     writer TEXT NOT NULL,
+     released_gen BIGINT
+   );
+   CREATE INDEX ec_manifests_garbage ON ec_manifests(state) WHERE state != 'live';
+   CREATE TABLE ec_segments (
+     manifest TEXT COLLATE "C" NOT NULL REFERENCES ec_manifests(id) ON DELETE CASCADE,
+     idx INTEGER NOT NULL,
+     size BIGINT NOT NULL,
+     shard_size BIGINT NOT NULL,
+     PRIMARY KEY (manifest, idx)
+   );
+   CREATE TABLE ec_shards (
+     manifest TEXT COLLATE "C" NOT NULL,
+     segment INTEGER NOT NULL,
+     idx INTEGER NOT NULL,
+     id TEXT NOT NULL,
+     peer TEXT NOT NULL,
+     PRIMARY KEY (manifest, segment, idx),
+     FOREIGN KEY (manifest, segment) REFERENCES ec_segments(manifest, idx) ON DELETE CASCADE
+   );
+   CREATE INDEX ec_shards_id ON ec_shards(id);
+   CREATE INDEX ec_shards_peer ON ec_shards(peer);
+   CREATE TABLE ec_meta (name TEXT PRIMARY KEY, value BYTEA NOT NULL);`,
+];
+
 export type ManifestState = 'pending' | 'live' | 'released';
 
 export interface ManifestRow {
@@ -83,7 +120,7 @@ export class EcRepo {
   private readonly s: Record<string, Statement>;
 
   constructor(readonly db: DB) {
-    migrate(db, 'ec', EC_MIGRATIONS);
+    migrate(db, 'ec', { sqlite: EC_MIGRATIONS, postgres: EC_PG_MIGRATIONS });
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insertManifest: p(
@@ -93,9 +130,12 @@ export class EcRepo {
       finish: p(`UPDATE ec_manifests SET size = ?, inline = ? WHERE id = ?`),
       getManifest: p(`SELECT * FROM ec_manifests WHERE id = ?`),
       commit: p(`UPDATE ec_manifests SET state = 'live' WHERE id = ? AND state = 'pending'`),
+      // The catalog generation is SQLite's (its copy in the mesh); PostgreSQL has none to wait for.
       release: p(
-        `UPDATE ec_manifests SET released_gen = CASE WHEN state = 'released' THEN released_gen
-           ELSE COALESCE((SELECT value FROM ec_meta WHERE name = 'catalog-gen'), 0) END, state = 'released' WHERE id = ?`,
+        db.dialect === 'sqlite'
+          ? `UPDATE ec_manifests SET released_gen = CASE WHEN state = 'released' THEN released_gen
+           ELSE COALESCE((SELECT value FROM ec_meta WHERE name = 'catalog-gen'), 0) END, state = 'released' WHERE id = ?`
+          : `UPDATE ec_manifests SET released_gen = COALESCE(released_gen, 0), state = 'released' WHERE id = ?`,
       ),
       insertSegment: p(`INSERT INTO ec_segments (manifest, idx, size, shard_size) VALUES (?, ?, ?, ?)`),
       insertShard: p(`INSERT INTO ec_shards (manifest, segment, idx, id, peer) VALUES (?, ?, ?, ?, ?)`),
@@ -122,12 +162,13 @@ export class EcRepo {
       ),
       countOnPeers: p(
         `SELECT COUNT(*) AS n FROM (SELECT DISTINCT s.manifest, s.segment FROM ec_shards s JOIN ec_manifests m ON m.id = s.manifest
-         WHERE m.state = 'live' AND s.peer IN (SELECT value FROM json_each(?)))`,
+         WHERE m.state = 'live' AND s.peer IN (SELECT value FROM json_each(?))) AS segs`,
       ),
       redundancy: p(
-        `SELECT SUM(up = n) AS full, SUM(up < n AND up >= k) AS degraded, SUM(up < k) AS lost FROM (
-           SELECT COUNT(*) AS n, m.k AS k, SUM(s.peer IN (SELECT value FROM json_each(?))) AS up
-           FROM ec_shards s JOIN ec_manifests m ON m.id = s.manifest WHERE m.state = 'live' GROUP BY s.manifest, s.segment)`,
+        `SELECT SUM(CASE WHEN up = n THEN 1 ELSE 0 END) AS "full", SUM(CASE WHEN up < n AND up >= k THEN 1 ELSE 0 END) AS degraded,
+           SUM(CASE WHEN up < k THEN 1 ELSE 0 END) AS lost FROM (
+           SELECT COUNT(*) AS n, m.k AS k, SUM(CASE WHEN s.peer IN (SELECT value FROM json_each(?)) THEN 1 ELSE 0 END) AS up
+           FROM ec_shards s JOIN ec_manifests m ON m.id = s.manifest WHERE m.state = 'live' GROUP BY s.manifest, s.segment, m.k) AS segs`,
       ),
       shardsByPeer: p(
         `SELECT s.peer AS peer, COUNT(*) AS n FROM ec_shards s JOIN ec_manifests m ON m.id = s.manifest WHERE m.state = 'live' GROUP BY s.peer`,

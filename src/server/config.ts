@@ -41,6 +41,9 @@ export const SETTINGS: Setting[] = [
   { key: 'listen', flag: 'listen', kind: 'string', default: '127.0.0.1:9000', help: 'HOST:PORT the S3 endpoint listens on',
     check: (v) => (/^[^\s]*:\d+$/.test(String(v)) ? undefined : 'use HOST:PORT, e.g. 127.0.0.1:9000') },
   { key: 'data', flag: 'data', kind: 'string', default: './data', help: 'data directory (SQLite, shards, keys)' },
+  { key: 'catalog', flag: 'catalog', kind: 'string', secret: true,
+    help: 'the catalog database: postgres://USER@HOST:PORT/DB for several gateways over one catalog (default: SQLite in the data directory)',
+    check: (v) => (/^postgres(ql)?:\/\/[^/\s]+\/[^/\s]+$/i.test(String(v)) ? undefined : 'use postgres://USER[:PASSWORD]@HOST:PORT/DATABASE, or leave it out for SQLite in the data directory') },
   { key: 'region', flag: 'region', kind: 'string', default: 'us-east-1', help: 'the S3 region this server answers for' },
   { key: 'domain', flag: 'domain', kind: 'string', help: 'base domain for virtual-hosted-style requests (bucket.DOMAIN)' },
   { key: 'logLevel', flag: 'log-level', kind: 'string', default: 'info', help: 'trace, debug, info, warn, error, fatal, silent',
@@ -100,6 +103,8 @@ export const SETTINGS: Setting[] = [
 export interface Config {
   listen: string;
   data: string;
+  /** postgres://... for a shared catalog; unset: SQLite at DATA/datamesh.db. */
+  catalog?: string;
   region: string;
   domain?: string;
   logLevel: string;

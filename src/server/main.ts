@@ -9,7 +9,7 @@ import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
 import { ConfigError, type Config } from './config.ts';
-import { openDatabase } from '../core/db.ts';
+import { openCatalog } from '../core/db.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { loadMasterKey } from '../core/master-key.ts';
 import { Store } from '../store/store.ts';
@@ -63,7 +63,7 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
 async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, dataDir: string, lock: DataDirLock): Promise<RunningServer> {
   const startedAt = Date.now();
   const { key: masterKey, generated: masterKeyGenerated } = loadMasterKey(dataDir, env);
-  const db = openDatabase(join(dataDir, 'datamesh.db'));
+  const db = openCatalog(config.catalog ?? join(dataDir, 'datamesh.db'));
 
   // Metrics come first (the data path reports into them); their sources are read at scrape time.
   let store!: Store;

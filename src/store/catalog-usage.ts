@@ -106,7 +106,7 @@ export class UsageLedger {
           SELECT owner AS account, 0 AS bytes, 0 AS objects, 1 AS buckets FROM buckets
           UNION ALL SELECT owner, size, 1 - delete_marker, 0 FROM objects
           UNION ALL SELECT u.owner, p.size, 0, 0 FROM parts p JOIN uploads u ON u.upload_id = p.upload_id
-        ) GROUP BY account`);
+        ) AS usage GROUP BY account`);
       for (const r of reserved) this.apply(r.account, { reserved: r.reserved });
     }).immediate();
   }

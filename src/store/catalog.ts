@@ -12,6 +12,7 @@ import { migrate } from '../core/db.ts';
 import type { BucketInfo, ListEntry, ListOptions, ListResult, LockMode, Tags, ChecksumAlgorithm, ChecksumType, VersioningStatus } from '../core/object-store.ts';
 import {
   CATALOG_MIGRATIONS,
+  CATALOG_PG_MIGRATIONS,
   OBJECT_COLUMNS,
   firstAlgorithm,
   toObjectRecord,
@@ -67,7 +68,7 @@ export class Catalog {
   private readonly listStmts = new Map<string, Statement>();
 
   constructor(readonly db: Database) {
-    migrate(db, 'catalog', CATALOG_MIGRATIONS);
+    migrate(db, 'catalog', { sqlite: CATALOG_MIGRATIONS, postgres: CATALOG_PG_MIGRATIONS });
     this.s = prepare(db);
     this.usage = new UsageLedger(db);
     this.uploads = new UploadCatalog(db, this.usage);
@@ -187,7 +188,7 @@ export class Catalog {
     const dropped = old ? this.dropObject(old) : [];
     this.s.unsetLatest.run(o.bucket, o.key);
     const tagCount = Object.keys(o.tags).length;
-    const { lastInsertRowid } = this.s.insertObject.run(
+    const { id: objectId } = this.s.insertObject.get(
       o.bucket,
       o.key,
       versionId,
@@ -207,9 +208,9 @@ export class Catalog {
       o.lockMode ?? null,
       o.lockUntil ?? null,
       o.legalHold ? 1 : 0,
-    );
+    ) as { id: number };
     pieces.forEach((p, i) =>
-      this.s.insertPiece.run(lastInsertRowid, i, p.manifestId, p.size, p.partNumber ?? null, p.etag, JSON.stringify(p.checksums)),
+      this.s.insertPiece.run(objectId, i, p.manifestId, p.size, p.partNumber ?? null, p.etag, JSON.stringify(p.checksums)),
     );
     this.usage.apply(o.owner, { bytes: o.size, objects: o.deleteMarker ? 0 : 1 });
     return { ...(old ? { replaced: old } : {}), dropped };
@@ -341,7 +342,7 @@ function prepare(db: Database) {
     insertObject: db.prepare(
       `INSERT INTO objects (bucket, key, version_id, is_latest, delete_marker, size, etag, last_modified, meta, checksums,
          checksum_algorithm, checksum_type, parts_count, tags, tag_count, owner, upload_id, lock_mode, lock_until, legal_hold)
-         VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     ),
     setRetention: db.prepare('UPDATE objects SET lock_mode = ?, lock_until = ? WHERE id = ?'),
     setLegalHold: db.prepare('UPDATE objects SET legal_hold = ? WHERE id = ?'),

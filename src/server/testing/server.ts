@@ -9,6 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { loadConfig, type Config } from '../config.ts';
 import { startServer, type RunningServer } from '../main.ts';
 import { createLogger } from '../../core/log.ts';
+import { testCatalogFlags } from '../../core/sql/testing/catalog.ts';
 
 export const ROOT = { accessKeyId: 'DMTESTROOTACCESSKEY1', secretAccessKey: 'test-root-secret-key-0123456789abcdefghij' };
 
@@ -21,7 +22,7 @@ export interface TestServer extends RunningServer {
 
 export async function startTestServer(flags: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'datamesh-test-'));
-  const config: Config = loadConfig(['--listen', '127.0.0.1:0', '--data', dataDir, '--log-level', 'silent', ...flags], {});
+  const config: Config = loadConfig(['--listen', '127.0.0.1:0', '--data', dataDir, '--log-level', 'silent', ...testCatalogFlags(dataDir), ...flags], {});
   const server = await startServer(config, {
     env: { DATAMESH_ROOT_ACCESS_KEY: ROOT.accessKeyId, DATAMESH_ROOT_SECRET_KEY: ROOT.secretAccessKey, ...env },
     log: createLogger(process.env.DATAMESH_TEST_LOG ?? 'silent'),

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { openDatabase, type DB } from '../../core/db.ts';
+import type { DB } from '../../core/db.ts';
+import { openTestCatalog as openDatabase } from '../../core/sql/testing/catalog.ts';
 import { createPutBody, type PutBodyOptions } from '../../core/digest.ts';
 import type { ObjectMeta, PutBody } from '../../core/object-store.ts';
 import type { LimitsLookup } from '../../core/quota.ts';
@@ -95,7 +96,7 @@ export function usageFromRows(db: DB): Map<string, { bytes: number; objects: num
       `SELECT account, SUM(bytes) AS bytes, SUM(objects) AS objects FROM (
          SELECT owner AS account, size AS bytes, 1 - delete_marker AS objects FROM objects
          UNION ALL SELECT u.owner, p.size, 0 FROM parts p JOIN uploads u ON u.upload_id = p.upload_id
-       ) GROUP BY account`,
+       ) AS usage GROUP BY account`,
     )
     .all() as { account: string; bytes: number; objects: number }[];
   return new Map(rows.map((r) => [r.account, { bytes: r.bytes, objects: r.objects }]));
