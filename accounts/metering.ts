@@ -99,11 +99,11 @@ export function createMeter(db: DB, onSampleError: (name: string, err: unknown) 
     VALUES (@accountId, @name, @month, @storageByteHours, @ingressBytes, @egressBytes, @writeRequests, @readRequests)
     ON CONFLICT(account_id, month) DO UPDATE SET
       account = excluded.account,
-      storage_byte_hours = storage_byte_hours + excluded.storage_byte_hours,
-      ingress_bytes = ingress_bytes + excluded.ingress_bytes,
-      egress_bytes = egress_bytes + excluded.egress_bytes,
-      write_requests = write_requests + excluded.write_requests,
-      read_requests = read_requests + excluded.read_requests`);
+      storage_byte_hours = metering.storage_byte_hours + excluded.storage_byte_hours,
+      ingress_bytes = metering.ingress_bytes + excluded.ingress_bytes,
+      egress_bytes = metering.egress_bytes + excluded.egress_bytes,
+      write_requests = metering.write_requests + excluded.write_requests,
+      read_requests = metering.read_requests + excluded.read_requests`);
   const saveSample = db.prepare('UPDATE accounts SET storage_sampled_at = ?, storage_sampled_bytes = ? WHERE id = ?');
   const transferOf = db.prepare('SELECT ingress_bytes + egress_bytes AS t FROM metering WHERE account_id = ? AND month = ?');
   const selectMonth = db.prepare('SELECT * FROM metering WHERE month = ? ORDER BY account');

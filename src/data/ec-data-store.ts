@@ -12,7 +12,7 @@ import { silentLog } from '../core/log.ts';
 import { EcRepo } from './schema.ts';
 import { SEGMENTS_IN_FLIGHT, writeBody } from './writer.ts';
 import { loadManifest, readManifest } from './reader.ts';
-import { collectGarbage, collectUnclaimed, sweepOrphans } from './gc.ts';
+import { collectGarbage, collectUnclaimed, LEASE_MS, sharedCatalog, sweepOrphans } from './gc.ts';
 import { repairPeers, scrubAll } from './scrub.ts';
 import { checkEc } from '../codec/erasure.ts';
 import { deriveKek, makeKeyCheck, verifyKeyCheck } from '../codec/crypto.ts';
@@ -65,6 +65,20 @@ export function createEcDataStore(opts: EcDataStoreOptions): EcDataStore {
     hedgeAfterMs: opts.hedgeAfterMs ?? 2000,
     ...(opts.collectGate ? { collectGate: opts.collectGate } : {}),
   };
+
+  // On a shared catalog this process's writer row says its pending manifests are PUTs in flight.
+  let heartbeat: NodeJS.Timeout | undefined;
+  if (sharedCatalog(ctx)) {
+    repo.heartbeat(ctx.writer, LEASE_MS);
+    heartbeat = setInterval(() => {
+      try {
+        repo.heartbeat(ctx.writer, LEASE_MS);
+      } catch (err) {
+        ctx.log.warn({ err }, 'could not renew this gateway\'s writer row in the catalog; will retry');
+      }
+    }, LEASE_MS / 4);
+    heartbeat.unref();
+  }
 
   let closed = false;
   let collecting: Promise<{ manifests: number; shards: number }> | undefined;
@@ -196,6 +210,14 @@ export function createEcDataStore(opts: EcDataStoreOptions): EcDataStore {
       closed = true;
       for (const stop of [...stoppers]) stop();
       await Promise.allSettled([collecting, scrubbing]);
+      if (heartbeat) {
+        clearInterval(heartbeat);
+        try {
+          repo.dropWriter(ctx.writer);
+        } catch {
+          // the catalog is gone: the row expires by itself
+        }
+      }
     },
   };
 }

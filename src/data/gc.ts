@@ -10,6 +10,12 @@ import type { EcContext } from './types.ts';
 
 const BATCH = 64;
 const DELETE_CONCURRENCY = 16;
+/** On a shared catalog: how long a gateway's collection lease and its writer row last unless renewed. */
+export const LEASE_MS = 60_000;
+const COLLECT_LEASE = 'collect';
+
+/** Several gateways share the catalog (PostgreSQL): collection is coordinated through it. */
+export const sharedCatalog = (ctx: EcContext): boolean => ctx.repo.db.dialect !== 'sqlite';
 
 /** Runs `fn` over `items` with at most `limit` at a time; settles every one. */
 export async function settleLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
@@ -58,6 +64,22 @@ export async function collectGarbage(ctx: EcContext, opts: CollectOptions = {}):
   // With the catalog kept in the mesh, released data waits until a copy recording the release is durable.
   const gate = ctx.collectGate?.();
   if (gate === 'hold') return { manifests: 0, shards: 0 };
+  // On a shared catalog one gateway collects at a time: the others find the lease taken and skip.
+  const shared = sharedCatalog(ctx);
+  if (shared && !ctx.repo.takeLease(COLLECT_LEASE, ctx.writer, LEASE_MS)) return { manifests: 0, shards: 0 };
+  try {
+    return await collectLeased(ctx, opts, gate, shared);
+  } finally {
+    if (shared) ctx.repo.dropLease(COLLECT_LEASE, ctx.writer);
+  }
+}
+
+async function collectLeased(
+  ctx: EcContext,
+  opts: CollectOptions,
+  gate: { releasedUpTo: number } | undefined,
+  shared: boolean,
+): Promise<{ manifests: number; shards: number }> {
   let manifests = 0;
   let shards = 0;
   const skipped = new Set<string>();
@@ -71,6 +93,8 @@ export async function collectGarbage(ctx: EcContext, opts: CollectOptions = {}):
         return false;
       });
     if (ids.length === 0) break;
+    // renewed per batch; lost (another gateway took over after a stall): stop
+    if (shared && !ctx.repo.takeLease(COLLECT_LEASE, ctx.writer, LEASE_MS)) break;
     for (const id of ids) {
       const r = await collectManifest(ctx, id);
       shards += r.shards;

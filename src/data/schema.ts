@@ -7,6 +7,14 @@
 import type { SqlStatement as Statement } from '../core/db.ts';
 import { migrate, type DB } from '../core/db.ts';
 
+/**
+ * Several gateways over one catalog (PostgreSQL): each process (writer) keeps a row alive while it
+ * runs, so another gateway never takes its pending manifests (PUTs in flight) for garbage; and
+ * collection is one gateway's at a time (the 'collect' lease). Portable SQL for both dialects.
+ */
+const WRITER_TABLES = `CREATE TABLE ec_writers (writer TEXT PRIMARY KEY, expires BIGINT NOT NULL);
+   CREATE TABLE ec_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires BIGINT NOT NULL);`;
+
 export const EC_MIGRATIONS: readonly string[] = [
   `CREATE TABLE ec_manifests (
      id TEXT PRIMARY KEY,
@@ -44,6 +52,7 @@ export const EC_MIGRATIONS: readonly string[] = [
   // the catalog generation a manifest was released in: its data waits until a catalog copy of a
   // later generation is durable in the mesh (catalog-sync.ts)
   `ALTER TABLE ec_manifests ADD COLUMN released_gen INTEGER;`,
+  WRITER_TABLES,
 ];
 
 /** The same tables on PostgreSQL, at the latest shape (ids bytewise: COLLATE "C"; drop it on CockroachDB). */
@@ -81,6 +90,7 @@ export const EC_PG_MIGRATIONS: readonly string[] = [
    CREATE INDEX ec_shards_id ON ec_shards(id);
    CREATE INDEX ec_shards_peer ON ec_shards(peer);
    CREATE TABLE ec_meta (name TEXT PRIMARY KEY, value BYTEA NOT NULL);`,
+  WRITER_TABLES,
 ];
 
 export type ManifestState = 'pending' | 'live' | 'released';
@@ -142,11 +152,24 @@ export class EcRepo {
       segments: p(`SELECT idx, size, shard_size FROM ec_segments WHERE manifest = ? AND idx BETWEEN ? AND ? ORDER BY idx`),
       shards: p(`SELECT segment, idx, id, peer FROM ec_shards WHERE manifest = ? AND segment BETWEEN ? AND ? ORDER BY segment, idx`),
       setPeer: p(`UPDATE ec_shards SET peer = ? WHERE manifest = ? AND segment = ? AND idx = ?`),
+      // A pending manifest is garbage once its writer is gone: on SQLite (one gateway) any other
+      // writer is an earlier process; on a shared catalog, a writer whose row has expired.
       garbage: p(
         `SELECT id FROM ec_manifests
-         WHERE (state = 'released' AND (@upTo IS NULL OR COALESCE(released_gen, 0) <= @upTo)) OR (state = 'pending' AND writer != @writer)
+         WHERE (state = 'released' AND (CAST(@upTo AS BIGINT) IS NULL OR COALESCE(released_gen, 0) <= @upTo))
+            OR (state = 'pending' AND writer != @writer${
+              db.dialect === 'sqlite' ? '' : ' AND NOT EXISTS (SELECT 1 FROM ec_writers w WHERE w.writer = ec_manifests.writer AND w.expires > @now)'
+            })
          ORDER BY id LIMIT @limit`,
       ),
+      heartbeat: p(`INSERT INTO ec_writers (writer, expires) VALUES (?, ?) ON CONFLICT (writer) DO UPDATE SET expires = excluded.expires`),
+      dropWriter: p(`DELETE FROM ec_writers WHERE writer = ? OR expires < ?`),
+      takeLease: p(
+        `INSERT INTO ec_leases (name, holder, expires) VALUES (@name, @holder, @expires)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
+         WHERE ec_leases.holder = excluded.holder OR ec_leases.expires < @now`,
+      ),
+      dropLease: p(`DELETE FROM ec_leases WHERE name = ? AND holder = ?`),
       allShards: p(`SELECT segment, idx, id, peer FROM ec_shards WHERE manifest = ?`),
       referencedElsewhere: p(`SELECT 1 FROM ec_shards WHERE id = ? AND manifest != ? LIMIT 1`),
       referenced: p(`SELECT 1 FROM ec_shards WHERE id = ? LIMIT 1`),
@@ -230,7 +253,28 @@ export class EcRepo {
    * catalog generation or before), and pending ones written by another (earlier) store instance.
    */
   garbage(writer: string, limit: number, releasedUpTo?: number): string[] {
-    return (this.s.garbage!.all({ writer, limit, upTo: releasedUpTo ?? null }) as { id: string }[]).map((r) => r.id);
+    const params = { writer, limit, upTo: releasedUpTo ?? null, ...(this.db.dialect === 'sqlite' ? {} : { now: Date.now() }) };
+    return (this.s.garbage!.all(params) as { id: string }[]).map((r) => r.id);
+  }
+
+  /** This writer is alive for `ttlMs` more: its pending manifests are not garbage to other gateways. */
+  heartbeat(writer: string, ttlMs: number): void {
+    this.s.heartbeat!.run(writer, Date.now() + ttlMs);
+  }
+
+  /** This writer stopped (and rows of writers long gone are tidied). */
+  dropWriter(writer: string): void {
+    this.s.dropWriter!.run(writer, Date.now() - 86_400_000);
+  }
+
+  /** Takes or renews the lease `name` for `ttlMs`; false while another holder's lease runs. */
+  takeLease(name: string, holder: string, ttlMs: number): boolean {
+    const now = Date.now();
+    return this.s.takeLease!.run({ name, holder, expires: now + ttlMs, now }).changes === 1;
+  }
+
+  dropLease(name: string, holder: string): void {
+    this.s.dropLease!.run(name, holder);
   }
 
   shardsOf(manifest: string): ShardRow[] {

@@ -31,8 +31,8 @@ export class UsageLedger {
     this.getStmt = db.prepare('SELECT bytes, objects, buckets, reserved FROM account_usage WHERE account = ?');
     this.applyStmt = db.prepare(
       `INSERT INTO account_usage (account, bytes, objects, buckets, reserved) VALUES (@account, @bytes, @objects, @buckets, @reserved)
-       ON CONFLICT (account) DO UPDATE SET bytes = bytes + @bytes, objects = objects + @objects,
-         buckets = buckets + @buckets, reserved = reserved + @reserved`,
+       ON CONFLICT (account) DO UPDATE SET bytes = account_usage.bytes + @bytes, objects = account_usage.objects + @objects,
+         buckets = account_usage.buckets + @buckets, reserved = account_usage.reserved + @reserved`,
     );
   }
 
