@@ -6,18 +6,26 @@
  * and stops them all on Ctrl-C.
  *
  *   npm run cluster -- --nodes 6 --data ./cluster [--base-port 9000] [--ec 4+2] [--repair-after 5s]
+ *                      [--gateways 2 --catalog postgres://USER@HOST:PORT/DB]
+ *
+ * Several gateways (--gateways N) share one catalog (--catalog, PostgreSQL), the master key (the
+ * first gateway's DIR/gateway/master.key is copied to DIR/gateway-2/..., as `datamesh key
+ * export/import` would) and the swarm key; every storage peer serves all of them. The first gateway
+ * starts first (it creates the tables), the others after it. cluster.json lists every endpoint.
  *
  * The gateway takes its root credentials from DATAMESH_ROOT_ACCESS_KEY / DATAMESH_ROOT_SECRET_KEY,
  * as `datamesh serve` does (or generates them into DIR/gateway/root-credentials.json).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { parseArgs } from '../src/server/config.ts';
 import { loadOrCreatePeerKey, peerIdOf } from '../mesh/identity.ts';
 import { loadSwarmKey } from '../mesh/swarm-key.ts';
+import { loadMasterKey, MASTER_KEY_FILE } from '../src/core/master-key.ts';
+import { isPostgresUrl } from '../src/core/db.ts';
 
 const ENTRY = fileURLToPath(new URL('../src/server/cli/datamesh.mjs', import.meta.url));
 
@@ -116,15 +124,44 @@ export async function startCluster(opts: {
   admitPeers?: string;
   /** Extra flags of every storage peer. */
   nodeExtra?: string[];
-  /** The storage peers' --admit-peers (default: the gateway's peer id). */
+  /** The storage peers' --admit-peers (default: the gateways' peer ids). */
   nodeAdmitPeers?: string;
-}): Promise<{ members: ClusterMember[]; endpoint: string; procs: ChildProcess[]; stop(): Promise<void>; swarmKeyFile: string; gatewayId: string }> {
+  /** Gateways over one catalog (default 1); more than one needs `catalog`. */
+  gateways?: number;
+  /** postgres://... shared by every gateway (default: each its own SQLite). */
+  catalog?: string;
+}): Promise<{
+  members: ClusterMember[];
+  endpoint: string;
+  /** Every gateway's S3 endpoint, the first one first. */
+  endpoints: string[];
+  procs: ChildProcess[];
+  stop(): Promise<void>;
+  swarmKeyFile: string;
+  gatewayId: string;
+}> {
   const dir = resolve(opts.dataDir);
   mkdirSync(dir, { recursive: true });
   const gwData = join(dir, 'gateway');
   mkdirSync(gwData, { recursive: true, mode: 0o700 });
   const swarmKeyFile = loadSwarmKey({ dataDir: gwData, create: true }).file!;
   const gatewayId = peerIdOf(await loadOrCreatePeerKey(gwData));
+  const gatewayCount = opts.gateways ?? 1;
+  if (gatewayCount > 1 && !opts.catalog) throw new Error(`${gatewayCount} gateways need one shared catalog: add --catalog postgres://USER@HOST:PORT/DB`);
+  // The other gateways: their own identity and data folder, the first one's master key.
+  loadMasterKey(gwData, {});
+  const moreGateways = await Promise.all(
+    Array.from({ length: gatewayCount - 1 }, async (_, i) => {
+      const data = join(dir, `gateway-${i + 2}`);
+      mkdirSync(data, { recursive: true, mode: 0o700 });
+      if (!existsSync(join(data, MASTER_KEY_FILE))) copyFileSync(join(gwData, MASTER_KEY_FILE), join(data, MASTER_KEY_FILE));
+      chmodSync(join(data, MASTER_KEY_FILE), 0o600);
+      const s3Port = opts.basePort + 2 + opts.nodes + 2 * i;
+      return { data, s3Port, meshPort: s3Port + 1, id: peerIdOf(await loadOrCreatePeerKey(data)) };
+    }),
+  );
+  const gatewayIds = [gatewayId, ...moreGateways.map((g) => g.id)];
+  const catalogFlags = opts.catalog ? ['--catalog', opts.catalog] : [];
   const procs: ChildProcess[] = [];
   const members: ClusterMember[] = [];
   const stop = async () => {
@@ -158,7 +195,8 @@ export async function startCluster(opts: {
       start(
         [
           'node', '--data', n.data, '--listen-mesh', `/ip4/127.0.0.1/tcp/${n.port}`, '--bootstrap', gatewayAddr,
-          '--swarm-key', swarmKeyFile, '--admit-peers', opts.nodeAdmitPeers ?? gatewayId, '--log-level', 'info', ...(opts.nodeExtra ?? []),
+          '--swarm-key', swarmKeyFile, ...(opts.nodeAdmitPeers ? ['--admit-peers', opts.nodeAdmitPeers] : gatewayIds.flatMap((g) => ['--admit-peers', g])),
+          '--log-level', 'info', ...(opts.nodeExtra ?? []),
         ],
         'storage',
         n.data,
@@ -166,29 +204,33 @@ export async function startCluster(opts: {
         procs,
       ),
     );
-    const gwStarted = start(
-      [
-        'serve',
-        '--listen', `127.0.0.1:${opts.basePort}`,
-        '--data', gwData,
-        '--listen-mesh', `/ip4/127.0.0.1/tcp/${opts.basePort + 1}`,
-        ...nodes.flatMap((n) => ['--bootstrap', n.addr]),
-        ...(opts.ec ? ['--ec', opts.ec] : []),
-        ...(opts.repairAfter ? ['--repair-after', opts.repairAfter] : []),
-        '--admit-peers', opts.admitPeers ?? 'auto',
-        '--log-level', 'info',
-        ...(opts.extra ?? []),
-      ],
-      'gateway',
-      gwData,
-      opts.env ?? {},
-      procs,
-    );
+    const gatewayArgs = (data: string, s3Port: number, meshPort: number, more: string[]) => [
+      'serve',
+      '--listen', `127.0.0.1:${s3Port}`,
+      '--data', data,
+      '--listen-mesh', `/ip4/127.0.0.1/tcp/${meshPort}`,
+      ...more,
+      ...nodes.flatMap((n) => ['--bootstrap', n.addr]),
+      ...(opts.ec ? ['--ec', opts.ec] : []),
+      ...(opts.repairAfter ? ['--repair-after', opts.repairAfter] : []),
+      '--admit-peers', opts.admitPeers ?? 'auto',
+      '--log-level', 'info',
+      ...catalogFlags,
+      ...(opts.extra ?? []),
+    ];
+    const gwStarted = start(gatewayArgs(gwData, opts.basePort, opts.basePort + 1, []), 'gateway', gwData, opts.env ?? {}, procs);
     for (const s of await Promise.all(started)) members.push(s.info);
     const gw = await gwStarted;
-    members.unshift(gw.info);
-    writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ endpoint: gw.info.endpoint, members }, null, 2) + '\n');
-    return { members, endpoint: gw.info.endpoint!, procs, stop, swarmKeyFile, gatewayId };
+    const gateways = [gw.info];
+    // The others once the first has made the catalog's tables (migrations are not meant to race).
+    for (const g of moreGateways) {
+      const more = await start(gatewayArgs(g.data, g.s3Port, g.meshPort, ['--swarm-key', swarmKeyFile]), 'gateway', g.data, opts.env ?? {}, procs);
+      gateways.push(more.info);
+    }
+    members.unshift(...gateways);
+    const endpoints = gateways.map((g) => g.endpoint!);
+    writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ endpoint: gw.info.endpoint, endpoints, members }, null, 2) + '\n');
+    return { members, endpoint: gw.info.endpoint!, endpoints, procs, stop, swarmKeyFile, gatewayId };
   } catch (e) {
     await stop();
     throw e;
@@ -198,16 +240,25 @@ export async function startCluster(opts: {
 async function main() {
   const { flags } = parseArgs(process.argv.slice(2));
   const one = (n: string) => flags.get(n)?.at(-1);
-  const known = new Set(['nodes', 'data', 'base-port', 'ec', 'repair-after']);
-  for (const f of flags.keys()) if (!known.has(f)) fail(`unknown option --${f}: use --nodes N --data DIR [--base-port P] [--ec K+M] [--repair-after 5s]`);
+  const known = new Set(['nodes', 'data', 'base-port', 'ec', 'repair-after', 'gateways', 'catalog']);
+  for (const f of flags.keys()) {
+    if (!known.has(f)) fail(`unknown option --${f}: use --nodes N --data DIR [--base-port P] [--ec K+M] [--repair-after 5s] [--gateways N --catalog postgres://...]`);
+  }
+  const gateways = Number(one('gateways') ?? 1);
+  if (!Number.isInteger(gateways) || gateways < 1 || gateways > 16) fail(`--gateways ${one('gateways')}: give a number of gateways from 1 to 16`);
+  const catalog = one('catalog');
+  if (catalog !== undefined && !isPostgresUrl(catalog)) fail(`--catalog ${catalog}: use postgres://USER@HOST:PORT/DB (a database every gateway reaches)`);
+  if (gateways > 1 && catalog === undefined) fail(`--gateways ${gateways}: several gateways share one catalog; add --catalog postgres://USER@HOST:PORT/DB`);
   const nodes = Number(one('nodes') ?? 6);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) fail(`--nodes ${one('nodes')}: give a number of storage peers from 1 to 64`);
   const data = one('data') ?? fail('--data DIR is required: the folder that holds every peer\'s data and cluster.json');
   const basePort = Number(one('base-port') ?? 9000);
   if (!Number.isInteger(basePort) || basePort < 1024 || basePort > 65000 - nodes) fail(`--base-port ${one('base-port')}: use a port from 1024 to ${65000 - nodes}`);
-  const cluster = await startCluster({ nodes, dataDir: data, basePort, ec: one('ec'), repairAfter: one('repair-after') }).catch((e: Error) => fail(e.message));
+  const cluster = await startCluster({ nodes, dataDir: data, basePort, ec: one('ec'), repairAfter: one('repair-after'), gateways, catalog }).catch((e: Error) =>
+    fail(e.message),
+  );
   process.stdout.write(
-    `datamesh cluster: 1 gateway + ${nodes} storage peers\nS3 endpoint: ${cluster.endpoint}\ncluster.json: ${join(resolve(data), 'cluster.json')}\nCtrl-C stops them all.\n`,
+    `datamesh cluster: ${gateways} gateway${gateways > 1 ? 's' : ''} + ${nodes} storage peers\nS3 endpoint${gateways > 1 ? 's' : ''}: ${cluster.endpoints.join(' ')}\ncluster.json: ${join(resolve(data), 'cluster.json')}\nCtrl-C stops them all.\n`,
   );
   let stopping = false;
   const onSignal = () => {

@@ -7,6 +7,7 @@
  * by a crash.
  */
 import type { EcContext } from './types.ts';
+import { isDomainError } from '../core/errors.ts';
 
 const BATCH = 64;
 const DELETE_CONCURRENCY = 16;
@@ -38,9 +39,18 @@ export async function settleLimited<T, R>(items: readonly T[], limit: number, fn
 /** Deletes the data of one garbage manifest; true when its rows could go too. */
 async function collectManifest(ctx: EcContext, manifestId: string): Promise<{ done: boolean; shards: number }> {
   const rows = ctx.repo.shardsOf(manifestId);
+  const shared = sharedCatalog(ctx);
   const results = await settleLimited(rows, DELETE_CONCURRENCY, async (row) => {
     if (ctx.repo.referencedElsewhere(row.id, manifestId)) return 0;
-    await ctx.network.delete(row.peer, row.id);
+    try {
+      await ctx.network.delete(row.peer, row.id);
+    } catch (err) {
+      // On a shared catalog the shard may be another gateway's (only the gateway that stored a
+      // shard may delete it): once the rows are gone, that gateway's unclaimed-shard collection
+      // frees it (collectUnclaimed below, after --orphan-grace).
+      if (shared && isDomainError(err) && err.code === 'AccessDenied') return 0;
+      throw err;
+    }
     return 1;
   });
   const failed = results.filter((r) => r.status === 'rejected');
