@@ -8,6 +8,8 @@
  *   npm run bench                       start a fresh single-node server and a null endpoint
  *   npm run bench -- --endpoint URL     measure a running server (root credentials from env)
  *   npm run bench -- --cluster 6       also a gateway + 6 storage peers, and the repair rate after a peer dies
+ *   npm run bench -- --gateways 2      also 2 gateways over one PostgreSQL catalog and 6 peers (--cluster N):
+ *                                      the same load through 1 gateway, then spread over both
  *   options: --size 64MiB --count 8 --small 2000 --concurrency 1 --ec 4+2 --fsync false
  */
 import '../src/core/polyfill.ts';
@@ -64,8 +66,11 @@ async function timed(n: number, conc: number, fn: (i: number) => Promise<unknown
   return (performance.now() - t0) / 1000;
 }
 
-/** The four phases against `base`; with the server's `pid`, its CPU by thread role as well. */
-async function measure(base: string, bucket: string, pid?: number) {
+/** The four phases against `base` (several: requests spread round-robin); with the server's `pid`, its CPU by thread role as well. */
+async function measure(bases: string | string[], bucket: string, pid?: number) {
+  const list = typeof bases === 'string' ? [bases] : bases;
+  const at = (i: number) => list[i % list.length]!;
+  const base = list[0]!;
   const roles = pid ? new ThreadRoles(pid) : undefined;
   roles?.observe(); // the threads of a server that is ready and has served nothing yet
   const phase = async (n: number, conc: number, fn: (i: number) => Promise<unknown>): Promise<[number, CpuDelta]> => {
@@ -77,10 +82,10 @@ async function measure(base: string, bucket: string, pid?: number) {
   const small = randomBytes(4096);
   await send(base, 'PUT', `/${bucket}`).catch(() => 0);
   await send(base, 'PUT', `/${bucket}/warm`, big);
-  const [put, putCpu] = await phase(COUNT, CONC, (i) => send(base, 'PUT', `/${bucket}/big-${i}`, big));
-  const [get, getCpu] = await phase(COUNT, CONC, (i) => send(base, 'GET', `/${bucket}/big-${i}`, undefined, { size: String(SIZE) }));
-  const [sput, sputCpu] = await phase(SMALL, 8, (i) => send(base, 'PUT', `/${bucket}/small-${i}`, small));
-  const [sget, sgetCpu] = await phase(SMALL, 8, (i) => send(base, 'GET', `/${bucket}/small-${i}`, undefined, { size: '4096' }));
+  const [put, putCpu] = await phase(COUNT, CONC, (i) => send(at(i), 'PUT', `/${bucket}/big-${i}`, big));
+  const [get, getCpu] = await phase(COUNT, CONC, (i) => send(at(i + 1), 'GET', `/${bucket}/big-${i}`, undefined, { size: String(SIZE) }));
+  const [sput, sputCpu] = await phase(SMALL, 8, (i) => send(at(i), 'PUT', `/${bucket}/small-${i}`, small));
+  const [sget, sgetCpu] = await phase(SMALL, 8, (i) => send(at(i + 1), 'GET', `/${bucket}/small-${i}`, undefined, { size: '4096' }));
   const mb = (SIZE * COUNT) / 1e6;
   return {
     putMBs: mb / put,
@@ -193,6 +198,39 @@ async function main() {
         await new Promise((r) => setTimeout(r, 500));
       }
       await cluster.stop();
+    }
+
+    const gateways = Number(flags.get('gateways')?.at(-1) ?? 0);
+    if (gateways > 1) {
+      // N gateways over one PostgreSQL catalog and the same peers: 1 gateway, then all of them.
+      const { startPgServer } = await import('../src/core/sql/testing/pg-server.ts');
+      const pg = await startPgServer();
+      try {
+        const peers = Number(nodes ?? 6);
+        const env = { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey };
+        const multi = await startCluster({
+          nodes: peers, gateways, catalog: pg.url, dataDir: join(dir, 'gateways'), basePort: await freePortRange(peers + 2 * gateways + 2), ec: flag('ec', '4+2'), env,
+        });
+        procs.push(...multi.procs);
+        for (const url of multi.endpoints) {
+          for (let i = 0; (JSON.parse((await runAdminCli({ url }, 'mesh', '--json')).out) as MeshView).peers.filter((p) => !p.self && p.state === 'up').length < peers; i++) {
+            if (i > 240) throw new Error('the storage peers did not all come up within 120 s');
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+        const one = await measure(multi.endpoints[0]!, 'bench-1');
+        const all = await measure(multi.endpoints, 'bench-n');
+        console.log(`PostgreSQL catalog, ${peers} storage peers:`);
+        console.log(row('1 gateway', one));
+        console.log(row(`${gateways} gateways`, all));
+        console.log(
+          `${gateways} vs 1         PUT x${(all.putMBs / one.putMBs).toFixed(2)}   GET x${(all.getMBs / one.getMBs).toFixed(2)}   4KiB PUT x${(all.smallPutOps / one.smallPutOps).toFixed(2)}   4KiB GET x${(all.smallGetOps / one.smallGetOps).toFixed(2)}`,
+        );
+        for (const line of cpuLines([['1 gateway (machine)', one], [`${gateways} gateways (machine)`, all]])) console.log(line);
+        await multi.stop();
+      } finally {
+        pg.stop();
+      }
     }
   } finally {
     for (const p of procs) p.kill('SIGKILL');

@@ -90,7 +90,13 @@ class PostgresDb implements SqlDb {
     if (Atomics.wait(this.flag, 0, 0, this.waitMs) === 'timed-out') {
       throw new PostgresError(`the catalog database ${redact(this.url)} did not answer within ${this.waitMs} ms`, undefined);
     }
-    const m = receiveMessageOnPort(this.port);
+    // The flag is raised after the reply was posted; on a loaded machine the message may need a
+    // moment more to become visible on this side of the port.
+    let m = receiveMessageOnPort(this.port);
+    for (let i = 0; m === undefined && i < 1000; i++) {
+      Atomics.wait(this.nap, 0, 0, 1);
+      m = receiveMessageOnPort(this.port);
+    }
     const reply = m?.message as Reply | undefined;
     if (!reply) throw new PostgresError('the catalog worker answered nothing', undefined);
     if (reply.error) {
