@@ -5,34 +5,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCatalog, type DB } from '../core/db.ts';
-import { openPostgres } from '../core/sql/postgres.ts';
-import { startPgServer, type PgServer } from '../core/sql/testing/pg-server.ts';
+import { freshPgDatabase } from '../core/sql/testing/pg-server.ts';
 import { EcRepo } from './schema.ts';
 
-let server: PgServer | undefined;
+let pgdb: { url: string; stop(): void } | undefined;
 let gwA: DB;
 let gwB: DB;
 
 beforeAll(async () => {
-  let url = process.env.DATAMESH_TEST_PG_URL;
-  if (!url) {
-    server = await startPgServer();
-    url = server.url;
-  }
-  const admin = openPostgres(url);
-  const name = `gc_${process.pid}`;
-  admin.exec(`DROP DATABASE IF EXISTS ${name}`);
-  admin.exec(`CREATE DATABASE ${name}`);
-  admin.close();
-  url = url.replace(/\/[^/]*$/, `/${name}`);
-  gwA = openCatalog(url);
-  gwB = openCatalog(url);
+  pgdb = await freshPgDatabase(`gc_${process.pid}`);
+  gwA = openCatalog(pgdb.url);
+  gwB = openCatalog(pgdb.url);
 }, 120_000);
 
 afterAll(() => {
   gwA?.close();
   gwB?.close();
-  server?.stop();
+  pgdb?.stop();
 });
 
 const manifest = (id: string, writer: string) => ({ id, k: 4, m: 2, segment_size: 1 << 20, wrapped_key: Buffer.alloc(40, 1), created: Date.now(), writer });

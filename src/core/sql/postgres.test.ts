@@ -5,33 +5,23 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, translate, type PostgresError } from './postgres.ts';
-import { startPgServer, type PgServer } from './testing/pg-server.ts';
+import { freshPgDatabase } from './testing/pg-server.ts';
 import type { SqlDb } from './types.ts';
 
-let server: PgServer | undefined;
+let pgdb: { url: string; stop(): void } | undefined;
 let url: string;
 let db: SqlDb;
 
 beforeAll(async () => {
-  const given = process.env.DATAMESH_TEST_PG_URL;
-  if (given) url = given;
-  else {
-    server = await startPgServer();
-    url = server.url;
-  }
-  const admin = openPostgres(url);
-  const name = `sqldb_${process.pid}`;
-  admin.exec(`DROP DATABASE IF EXISTS ${name}`);
-  admin.exec(`CREATE DATABASE ${name}`);
-  admin.close();
-  url = url.replace(/\/[^/]*$/, `/${name}`);
+  pgdb = await freshPgDatabase(`sqldb_${process.pid}`);
+  url = pgdb.url;
   db = openPostgres(url);
   db.exec('CREATE TABLE t (k TEXT COLLATE "C" PRIMARY KEY, n BIGINT NOT NULL, b BYTEA)');
 }, 120_000);
 
 afterAll(() => {
   db?.close();
-  server?.stop();
+  pgdb?.stop();
 });
 
 describe('PostgreSQL behind the synchronous SqlDb', () => {

@@ -76,3 +76,21 @@ export async function startPgServer(opts: { port?: number } = {}): Promise<PgSer
     },
   };
 }
+
+/**
+ * A fresh database `name` for one test file: on DATAMESH_TEST_PG_URL's server when given, else on
+ * a throwaway server of its own (stopped by stop()).
+ */
+export async function freshPgDatabase(name: string): Promise<{ url: string; stop(): void }> {
+  const { openPostgres } = await import('../postgres.ts');
+  const given = process.env.DATAMESH_TEST_PG_URL;
+  const server = given ? undefined : await startPgServer();
+  const admin = openPostgres(given ?? server!.url);
+  try {
+    admin.exec(`DROP DATABASE IF EXISTS ${name}`);
+    admin.exec(`CREATE DATABASE ${name}`);
+  } finally {
+    admin.close();
+  }
+  return { url: (given ?? server!.url).replace(/\/[^/]*$/, `/${name}`), stop: () => server?.stop() };
+}
