@@ -1,8 +1,8 @@
 /**
  * The console in headless Chromium (Debian's chromium, driven by playwright-core): a user's walk
  * through buckets and objects, an admin managing a user's quota, a non-admin kept out of the
- * admin pages, and a cross-site form post refused. Screenshots of each page go to ./screenshots
- * (shown in the README).
+ * admin pages, and a cross-site form post refused. With UPDATE_SCREENSHOTS=1 the same walk retakes
+ * the screenshots of each page in ./screenshots (shown in the README); otherwise it writes nothing.
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +31,11 @@ async function newContext() {
   return context;
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+/** Screenshots are committed: only an explicit UPDATE_SCREENSHOTS=1 run rewrites them. */
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+const shot = async (page: Page, name: string): Promise<void> => {
+  if (UPDATE_SCREENSHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+};
 
 async function signIn(page: Page, creds: { accessKeyId: string; secretAccessKey: string }) {
   await page.goto(`${server.url}/console`);
@@ -48,7 +52,7 @@ describe.skipIf(!hasChromium)('console in a browser', () => {
     server = await startTestServer();
     browser = await chromium.launch({ executablePath: CHROMIUM });
     files = mkdtempSync(join(tmpdir(), 'console-files-'));
-    mkdirSync(SHOTS, { recursive: true });
+    if (UPDATE_SCREENSHOTS) mkdirSync(SHOTS, { recursive: true });
   });
   afterAll(async () => {
     await browser?.close();
