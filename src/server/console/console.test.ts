@@ -2,6 +2,7 @@
  * The console over plain HTTP (no browser): headers, the session cookie, CSRF and Origin checks,
  * expiry, the upload API with presigned URLs, and S3 requests to a bucket named "console".
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
@@ -9,6 +10,7 @@ import { createAdminClient, type AdminClient } from '../../../accounts/client.ts
 import type { NewKey } from '../../../accounts/accounts.ts';
 import { bytesOf, ROOT, startTestServer, type TestServer } from '../testing/server.ts';
 import { createSessions } from './session.ts';
+import { MAX_FORM_BODY } from './pages/forms.ts';
 
 let server: TestServer;
 let admin: AdminClient;
@@ -53,7 +55,55 @@ const api = (path: string, s: { cookie: string; csrf: string }, body: object) =>
     body: JSON.stringify(body),
   });
 
+/**
+ * A POST sent as raw HTTP, the body in chunks (chunked transfer encoding unless a content-length
+ * is given); answers the status and body of the response, which may come before the body is sent.
+ */
+function rawPost(path: string, headers: Record<string, string>, chunks: Buffer[]): Promise<{ status: number; body: string; type: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${server.url}${path}`, { method: 'POST', headers: { origin: server.url, ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body, type: String(res.headers['content-type']) }));
+      res.on('error', reject);
+    });
+    req.on('error', () => {}); // the server may close while the rest of the body is on its way
+    const write = (i: number) => {
+      if (i === chunks.length) return void req.end();
+      if (req.destroyed) return;
+      req.write(chunks[i], () => write(i + 1));
+    };
+    write(0);
+  });
+}
+
 describe('console over HTTP', () => {
+  it('refuses form and API bodies past the size limit with 413, declared or streamed', async () => {
+    const s = await signIn(ROOT);
+    const pad = (n: number) => Buffer.from(`csrf=${s.csrf}&name=big-form&pad=${'x'.repeat(n)}`);
+    const urlencoded = { 'content-type': 'application/x-www-form-urlencoded', cookie: s.cookie };
+    // Declared too large: refused before the body is read (sign-in has no session yet).
+    const whole = pad(MAX_FORM_BODY);
+    const declared = await rawPost('/console/sign-in', { ...urlencoded, 'content-length': String(whole.length) }, [whole]);
+    expect(declared.status).toBe(413);
+    expect(declared.body).toMatch(/larger than the console accepts \(1048576 bytes\)/);
+    // Streamed without a length: cut once it passes the limit, on every form route and the upload API.
+    const chunks = Array.from({ length: 40 }, () => Buffer.alloc(64 * 1024, 'x'));
+    for (const path of ['/console/buckets', '/console/admin/users', '/console/buckets/b/delete-objects']) {
+      const r = await rawPost(path, urlencoded, [pad(10), ...chunks]);
+      expect([path, r.status]).toEqual([path, 413]);
+      expect(r.type).toMatch(/text\/html/);
+    }
+    const json = await rawPost('/console/api/uploads/complete', { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf }, [Buffer.from('{"parts":['), ...chunks]);
+    expect(json.status).toBe(413);
+    expect(JSON.parse(json.body)).toMatchObject({ error: { code: 'EntityTooLarge' } });
+    // Just under the limit is still a form: the bucket is created.
+    const fits = await rawPost('/console/buckets', urlencoded, [pad(MAX_FORM_BODY - 200)]);
+    expect(fits.status).toBe(303);
+    expect(await (await fetch(`${server.url}/console/buckets`, { headers: { cookie: s.cookie } })).text()).toContain('big-form');
+  });
+
   it('serves pages with a strict CSP and no inline script', async () => {
     const r = await fetch(`${server.url}/console/sign-in`);
     expect(r.status).toBe(200);

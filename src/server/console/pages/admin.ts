@@ -13,7 +13,7 @@ import type { ConsoleContext, ConsoleEnv } from '../context.ts';
 import { bar, bytes, csrfField, plural, notice, page, when, type Html } from '../layout.ts';
 import type { MeshView } from '../../open-data.ts';
 import type { ScrubState } from '../../ops-api.ts';
-import { formValue } from './forms.ts';
+import { formValue, readForm } from './forms.ts';
 
 export const QUOTA_LABELS: Record<QuotaField, string> = {
   maxStorage: 'Max storage',
@@ -198,7 +198,7 @@ export function mountAdmin(app: Hono<ConsoleEnv>, log?: { warn(obj: object, msg?
 
   app.get('/admin/users', (c) => usersPage(c));
   app.post('/admin/users', async (c) => {
-    const form = await c.req.parseBody({ all: true });
+    const form = await readForm(c);
     try {
       const key = await c.get('admin').request<NewKey>('POST', '/users', { body: { name: formValue(form, 'name').trim(), role: formValue(form, 'role') || 'user' } });
       return usersPage(c, { text: `User ${key.name} created.`, kind: 'ok' }, key, 201);
@@ -213,7 +213,7 @@ export function mountAdmin(app: Hono<ConsoleEnv>, log?: { warn(obj: object, msg?
     app.post(`/admin/users/:name/${path}`, async (c) => {
       const name = c.req.param('name');
       try {
-        const r = await run(c, name, await c.req.parseBody({ all: true }));
+        const r = await run(c, name, await readForm(c));
         if (r === 'gone') return c.redirect('/console/admin/users?done=deleted', 303);
         if (r) return userPage(c, name, { text: 'Access key created.', kind: 'ok' }, r, 201);
         return c.redirect(`${userHref(name)}?done=1`, 303);

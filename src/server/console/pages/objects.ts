@@ -8,7 +8,7 @@ import type { ConsoleContext, ConsoleEnv } from '../context.ts';
 import { bytes, csrfField, plural, notice, page, when, type Html } from '../layout.ts';
 import { S3CallError, type Listing } from '../s3-client.ts';
 import { bucketHref } from './buckets.ts';
-import { formValue, formValues } from './forms.ts';
+import { formValue, formValues, readForm } from './forms.ts';
 
 /** Rows per page of the object browser. */
 export const PAGE_SIZE = 200;
@@ -194,7 +194,7 @@ export function mountObjects(app: Hono<ConsoleEnv>): void {
 
   app.post('/buckets/:bucket/share', async (c) => {
     const bucket = c.req.param('bucket');
-    const form = await c.req.parseBody({ all: true });
+    const form = await readForm(c);
     const key = formValue(form, 'key');
     const choice = SHARE_EXPIRIES.find((e) => String(e.seconds) === formValue(form, 'expires')) ?? SHARE_EXPIRIES[0]!;
     await c.get('s3').head(bucket, key);
@@ -204,7 +204,7 @@ export function mountObjects(app: Hono<ConsoleEnv>): void {
 
   app.post('/buckets/:bucket/delete-objects', async (c) => {
     const bucket = c.req.param('bucket');
-    const form = await c.req.parseBody({ all: true });
+    const form = await readForm(c);
     const keys = formValues(form, 'key');
     const prefix = formValue(form, 'prefix');
     if (keys.length === 0) return browsePageAt(c, bucket, prefix, { text: 'Select the objects to delete first.', kind: 'error' });
