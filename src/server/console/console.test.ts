@@ -4,13 +4,21 @@
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { createAdminClient, type AdminClient } from '../../../accounts/client.ts';
 import type { NewKey } from '../../../accounts/accounts.ts';
 import { bytesOf, ROOT, startTestServer, type TestServer } from '../testing/server.ts';
 import { createSessions } from './session.ts';
 import { MAX_FORM_BODY } from './pages/forms.ts';
+import { VERSIONS_PAGE } from './pages/versions.ts';
 
 let server: TestServer;
 let admin: AdminClient;
@@ -232,6 +240,76 @@ describe('console over HTTP', () => {
     expect([denied.status, ((await denied.json()) as { error: { code: string } }).error.code]).toEqual([403, 'AccessDenied']);
     const page = await fetch(`${server.url}/console/buckets/uploads`, { headers: { cookie: carol.cookie } });
     expect(page.status).toBe(403);
+  });
+
+  it('lists an object\'s versions and delete markers, downloads and deletes one version', async () => {
+    const s3 = server.client();
+    await s3.send(new CreateBucketCommand({ Bucket: 'versioned' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'versioned', Key: 'doc.txt', Body: 'plain' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'versioned', Key: 'doc.txt.bak', Body: 'another key' }));
+    const s = await signIn(ROOT);
+    const objectPage = async (key = 'doc.txt', extra = '') => {
+      const r = await fetch(`${server.url}/console/buckets/versioned/object?key=${encodeURIComponent(key)}${extra}`, { headers: { cookie: s.cookie } });
+      return { status: r.status, text: await r.text() };
+    };
+    // Never versioned: one version, said so, and no versions table.
+    const plain = await objectPage();
+    expect(plain.text).toMatch(/Versioning is not enabled on versioned/);
+    expect(plain.text).not.toMatch(/older versions are not listed|does not list older versions/);
+
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'versioned', VersioningConfiguration: { Status: 'Enabled' } }));
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket: 'versioned', Key: 'doc.txt', Body: 'first' }))).VersionId!;
+    const v2 = (await s3.send(new PutObjectCommand({ Bucket: 'versioned', Key: 'doc.txt', Body: 'second!' }))).VersionId!;
+    const marker = (await s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'doc.txt' }))).VersionId!;
+    const rowsOf = (text: string) => [...text.matchAll(/<tr class="(delete-marker)?">\s*<td><code>([^<]+)<\/code>/g)].map((m) => `${m[2]}${m[1] ? ' marker' : ''}`);
+
+    // The newest version is a delete marker: the page says the object is deleted and lists the rest (not doc.txt.bak's).
+    const deleted = await objectPage();
+    expect(deleted.status).toBe(200);
+    expect(deleted.text).toMatch(/doc.txt is deleted: its newest version is a delete marker/);
+    expect(rowsOf(deleted.text)).toEqual([`${marker} marker`, v2, v1, 'null']);
+    expect(deleted.text).toContain('4 versions');
+
+    // Download one version: a presigned GET of that versionId.
+    const dl = await fetch(`${server.url}/console/buckets/versioned/download?key=doc.txt&versionId=${encodeURIComponent(v1)}`, { headers: { cookie: s.cookie }, redirect: 'manual' });
+    expect(dl.status).toBe(303);
+    const presigned = dl.headers.get('location')!;
+    expect(new URL(presigned).searchParams.get('versionId')).toBe(v1);
+    expect(await (await fetch(presigned)).text()).toBe('first');
+
+    // Deleting the delete marker brings v2 back; deleting v1 removes it for good.
+    for (const id of [marker, v1]) {
+      const r = await post('/console/buckets/versioned/delete-version', s.cookie, form({ csrf: s.csrf, key: 'doc.txt', versionId: id }));
+      expect([r.status, r.headers.get('location')]).toEqual([303, '/console/buckets/versioned/object?key=doc.txt&done=version-deleted']);
+    }
+    const back = await objectPage('doc.txt', '&done=version-deleted');
+    expect(back.text).toMatch(/Version deleted/);
+    expect(back.text).toMatch(/Versioning is enabled on versioned/);
+    expect(rowsOf(back.text)).toEqual([v2, 'null']);
+    expect(back.text).toMatch(/this adds a delete marker/);
+    const left = await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned', Prefix: 'doc.txt' }));
+    expect((left.Versions ?? []).filter((x) => x.Key === 'doc.txt').map((x) => x.VersionId)).toEqual([v2, 'null']);
+    expect(left.DeleteMarkers ?? []).toEqual([]);
+    // A form without a version id deletes nothing.
+    const none = await post('/console/buckets/versioned/delete-version', s.cookie, form({ csrf: s.csrf, key: 'doc.txt' }));
+    expect(none.status).toBe(400);
+    expect(await none.text()).toMatch(/nothing was deleted/);
+  });
+
+  it('pages through many versions of one key', async () => {
+    const s3 = server.client();
+    await s3.send(new CreateBucketCommand({ Bucket: 'many-versions' }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'many-versions', VersioningConfiguration: { Status: 'Enabled' } }));
+    const ids: string[] = [];
+    for (let i = 0; i < VERSIONS_PAGE + 3; i++) ids.unshift((await s3.send(new PutObjectCommand({ Bucket: 'many-versions', Key: 'k', Body: `v${i}` }))).VersionId!);
+    const s = await signIn(ROOT);
+    const first = await (await fetch(`${server.url}/console/buckets/many-versions/object?key=k`, { headers: { cookie: s.cookie } })).text();
+    const shown = (t: string) => [...t.matchAll(/<td><code>([^<]+)<\/code>/g)].map((m) => m[1]);
+    expect(shown(first)).toEqual(ids.slice(0, VERSIONS_PAGE));
+    const older = /<a rel="next" href="([^"]+)">Older versions<\/a>/.exec(first)![1]!.replace(/&amp;/g, '&');
+    const second = await (await fetch(`${server.url}${older}`, { headers: { cookie: s.cookie } })).text();
+    expect(shown(second)).toEqual(ids.slice(VERSIONS_PAGE));
+    expect(second).not.toMatch(/Older versions/);
   });
 
   it('leaves signed S3 requests under /console to S3 (a bucket may be named "console")', async () => {

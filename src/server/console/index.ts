@@ -20,6 +20,7 @@ import { COOKIE, createSessions, readCookie, sameToken, sessionCookie, } from '.
 import { signInPage } from './pages/sign-in.ts';
 import { mountBuckets } from './pages/buckets.ts';
 import { mountObjects } from './pages/objects.ts';
+import { mountVersions } from './pages/versions.ts';
 import { mountUploads } from './pages/uploads.ts';
 import { mountUsage } from './pages/usage.ts';
 import { mountAdmin } from './pages/admin.ts';
@@ -168,6 +169,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
 
   mountBuckets(app);
   mountObjects(app);
+  mountVersions(app);
   mountUploads(app);
   mountUsage(app, deps.accounts);
   mountAdmin(app, deps.log);
