@@ -8,7 +8,10 @@
  * server's peak RSS (VmHWM) and its CPU time, and checks the stored object's size and multipart
  * ETag (computed here from the file's parts) before deleting it.
  *
- *   npx tsx scripts/console-big-upload.ts [--size 5GiB] [--keep]
+ *   npx tsx scripts/console-big-upload.ts [--size 5GiB] [--keep] [--cancel-after SECONDS]
+ *
+ * With --cancel-after, the upload is cancelled (its row's Cancel button) after that many seconds
+ * instead: reports how long the cancel took and checks that no object and no open upload remain.
  *
  * Needs /usr/bin/chromium and 1.5x --size of free disk under the temporary directory (the shards).
  */
@@ -27,6 +30,7 @@ import { partSizeFor } from '../src/server/console/pages/uploads.ts';
 const { flags } = parseArgs(process.argv.slice(2));
 const SIZE = parseSize(flags.get('size')?.at(-1) ?? '5GiB');
 const KEEP = flags.has('keep');
+const CANCEL_AFTER = flags.has('cancel-after') ? Number(flags.get('cancel-after')!.at(-1)) : undefined;
 const GiB = 1024 ** 3;
 
 const work = mkdtempSync(join(tmpdir(), 'datamesh-big-upload-'));
@@ -61,6 +65,8 @@ const procStat = (pid: number) => {
   return { rss: kb('VmRSS'), peak: kb('VmHWM'), cpuSeconds: (Number(f[11]) + Number(f[12])) / 100 };
 };
 
+class Cancelled extends Error {}
+
 const server = await spawnServer(join(work, 'data'));
 const pid = server.proc.pid!;
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
@@ -92,9 +98,24 @@ try {
     const secs = (performance.now() - started) / 1000;
     console.log(`${secs.toFixed(0).padStart(5)} s  ${String(pct).padStart(3)}%  server RSS ${(s.rss / 2 ** 20).toFixed(0)} MiB`);
     if (state === 'finished') break;
+    if (CANCEL_AFTER !== undefined && secs >= CANCEL_AFTER) {
+      const asked = performance.now();
+      await page.getByRole('button', { name: 'Cancel upload of big.bin' }).click();
+      await page.locator('#upload-list li[data-state="cancelled"]').waitFor();
+      const open = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'big' }));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: 'big', Key: 'big.bin' })).then(() => 'exists', (e: { name: string }) => e.name);
+      const s = procStat(pid);
+      console.log(
+        `cancelled at ${pct}% after ${secs.toFixed(0)} s; the row said cancelled ${((performance.now() - asked) / 1000).toFixed(1)} s after the click; ` +
+          `open multipart uploads: ${(open.Uploads ?? []).length}; object: ${head}; server peak RSS ${(s.peak / 2 ** 20).toFixed(0)} MiB`,
+      );
+      if ((open.Uploads ?? []).length !== 0 || head !== 'NotFound') process.exitCode = 1;
+      break;
+    }
     // Wakes at the end of the upload, or after 10 s for the next progress line.
     await page.locator('#uploads[data-state="finished"]').waitFor({ timeout: 10_000 }).catch(() => {});
   }
+  if (CANCEL_AFTER !== undefined) throw new Cancelled();
   const seconds = (performance.now() - started) / 1000;
   const status = await page.locator('#upload-list li .upload-status').textContent();
   const after = procStat(pid);
@@ -111,6 +132,8 @@ try {
   );
   if (head.ContentLength !== SIZE || etag !== want) process.exitCode = 1;
   if (!KEEP) await s3.send(new DeleteObjectCommand({ Bucket: 'big', Key: 'big.bin' }));
+} catch (e) {
+  if (!(e instanceof Cancelled)) throw e;
 } finally {
   await browser.close();
   server.proc.kill('SIGTERM');

@@ -19,6 +19,7 @@ import { bytesOf, ROOT, startTestServer, type TestServer } from '../testing/serv
 import { createSessions } from './session.ts';
 import { MAX_FORM_BODY } from './pages/forms.ts';
 import { VERSIONS_PAGE } from './pages/versions.ts';
+import { peerRow, type MeshPeer } from './pages/admin.ts';
 
 let server: TestServer;
 let admin: AdminClient;
@@ -347,5 +348,45 @@ describe('console sessions', () => {
     t = 361;
     expect(sessions.get(idle.id)).toBeUndefined();
     expect(sessions.size).toBe(0);
+  });
+});
+
+describe('the mesh page\'s peer rows', () => {
+  const viewer = { account: 'root', admin: true, csrf: 'token' };
+  const peer = (over: Partial<MeshPeer>): MeshPeer => ({
+    id: '12D3KooWPeerPeerPeerPeer',
+    self: false,
+    addresses: [],
+    state: 'up',
+    since: 0,
+    shardsHeld: 3,
+    bytes: 1024,
+    capacity: null,
+    health: { successRate: 1, latencyMs: 5, score: 1 },
+    admission: 'pending',
+    ...over,
+  });
+  const cells = async (p: MeshPeer) => {
+    const row = String(await peerRow(viewer, p));
+    return {
+      audits: /<td>([^<]*(?:<span[^>]*>[^<]*<\/span>)?)<\/td><td class="actions">/.exec(row)?.[1]?.replace(/<[^>]+>/g, ''),
+      buttons: [...row.matchAll(/<button[^>]*>([^<]+)<\/button>/g)].map((m) => m[1]),
+      row,
+    };
+  };
+
+  it('shows audits when the mesh view has them, "—" otherwise', async () => {
+    expect((await cells(peer({}))).audits).toBe('—');
+    expect((await cells(peer({ audits: { passed: 12, failed: 1 } }))).audits).toBe('12 passed, 1 failed');
+  });
+
+  it('offers Admit to pending and evicted peers, Evict to the others, nothing for this node', async () => {
+    expect((await cells(peer({ admission: 'pending' }))).buttons).toEqual(['Admit', 'Evict']);
+    expect((await cells(peer({ admission: 'admitted' }))).buttons).toEqual(['Evict']);
+    expect((await cells(peer({ admission: 'evicted' }))).buttons).toEqual(['Admit']);
+    expect((await cells(peer({ self: true, admission: 'admitted' }))).buttons).toEqual([]);
+    const { row } = await cells(peer({ admission: 'pending' }));
+    expect(row).toContain('action="/console/admin/mesh/peers/12D3KooWPeerPeerPeerPeer/admit"');
+    expect(row).toContain('name="csrf" value="token"');
   });
 });

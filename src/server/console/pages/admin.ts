@@ -140,7 +140,7 @@ ${created ? newKeyBox(created) : ''}
 }
 
 /** Per-peer audit counts: rendered when the mesh view carries them (older servers do not). */
-type MeshPeer = MeshView['peers'][number] & { audits?: { passed: number; failed: number } };
+export type MeshPeer = MeshView['peers'][number] & { audits?: { passed: number; failed: number } };
 
 const MESH_DONE: Record<string, string> = {
   admitted: 'Peer admitted: it takes shards from now on.',
@@ -158,6 +158,15 @@ function peerActions(v: Viewer, p: MeshPeer): Html {
 
 const audits = (p: MeshPeer): Html =>
   p.audits ? html`${formatCount(p.audits.passed)} passed, <span class="${p.audits.failed ? 'bad' : ''}">${formatCount(p.audits.failed)} failed</span>` : html`—`;
+
+/** One peer of the mesh table: state, admission, usage, health, audits and the admission actions. */
+export const peerRow = (v: Viewer, p: MeshPeer): Html =>
+  html`<tr data-peer="${p.id}"><td><code title="${p.id}">${p.id.slice(0, 16)}…</code>${p.self ? ' (this node)' : ''}</td><td><span class="pill ${p.state}">${p.state}</span></td><td>${p.since ? when(new Date(p.since).toISOString()) : ''}</td>
+      <td><span class="pill admission-${p.admission}">${p.admission}</span></td>
+      <td class="num">${p.shardsHeld === null ? '–' : formatCount(p.shardsHeld)}</td>
+      <td>${p.bytes === null ? '–' : bytes(p.bytes)}${p.capacity === null ? ' (no limit)' : ` of ${bytes(p.capacity)}`}</td>
+      <td class="num">${Math.round(p.health.score * 100)}% (${Math.round(p.health.successRate * 100)}% ok)</td><td class="num">${p.health.latencyMs === null ? '–' : `${Math.round(p.health.latencyMs)} ms`}</td>
+      <td>${audits(p)}</td><td class="actions">${peerActions(v, p)}</td></tr>`;
 
 async function meshPage(c: ConsoleContext, msg?: Msg, status: 200 | 400 = 200) {
   const admin = c.get('admin');
@@ -191,14 +200,7 @@ ${msg ? notice(msg.text, msg.kind) : notice(MESH_DONE[c.req.query('done') ?? '']
 <table class="list">
   <caption>${plural(mesh.peers.length, 'peer')}</caption>
   <thead><tr><th scope="col">Peer</th><th scope="col">State</th><th scope="col">Since</th><th scope="col">Admission</th><th scope="col" class="num">Shards</th><th scope="col">Capacity</th><th scope="col" class="num">Health</th><th scope="col" class="num">Latency</th><th scope="col">Audits</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-  <tbody>${(mesh.peers as MeshPeer[]).map(
-    (p) => html`<tr data-peer="${p.id}"><td><code title="${p.id}">${p.id.slice(0, 16)}…</code>${p.self ? ' (this node)' : ''}</td><td><span class="pill ${p.state}">${p.state}</span></td><td>${p.since ? when(new Date(p.since).toISOString()) : ''}</td>
-      <td><span class="pill admission-${p.admission}">${p.admission}</span></td>
-      <td class="num">${p.shardsHeld === null ? '–' : formatCount(p.shardsHeld)}</td>
-      <td>${p.bytes === null ? '–' : bytes(p.bytes)}${p.capacity === null ? ' (no limit)' : ` of ${bytes(p.capacity)}`}</td>
-      <td class="num">${Math.round(p.health.score * 100)}% (${Math.round(p.health.successRate * 100)}% ok)</td><td class="num">${p.health.latencyMs === null ? '–' : `${Math.round(p.health.latencyMs)} ms`}</td>
-      <td>${audits(p)}</td><td class="actions">${peerActions(c.get('viewer'), p)}</td></tr>`,
-  )}</tbody>
+  <tbody>${mesh.peers.map((p) => peerRow(c.get('viewer'), p))}</tbody>
 </table>`,
     ),
     status,

@@ -23,6 +23,8 @@ export interface KeyVersions {
   versions: VersionEntry[];
   /** The version-id-marker of the next page of this key's versions. */
   next?: string;
+  /** Why the versions could not be read (S3 refused this key GetBucketVersioning or ListObjectVersions). */
+  refused?: string;
 }
 
 /**
@@ -30,6 +32,16 @@ export interface KeyVersions {
  * are skipped), starting after `after` (a version id of this key).
  */
 export async function keyVersions(s3: S3As, bucket: string, key: string, after = ''): Promise<KeyVersions> {
+  try {
+    return await walkVersions(s3, bucket, key, after);
+  } catch (e) {
+    // A key may read the object yet not the bucket's versions (a bucket policy): the page still shows.
+    if (e instanceof S3CallError && e.status === 403) return { status: '', versions: [], refused: `${e.message} (${e.code})` };
+    throw e;
+  }
+}
+
+async function walkVersions(s3: S3As, bucket: string, key: string, after: string): Promise<KeyVersions> {
   const status = await s3.versioning(bucket);
   if (!status) return { status, versions: [] };
   const versions: VersionEntry[] = [];
@@ -49,6 +61,7 @@ export async function keyVersions(s3: S3As, bucket: string, key: string, after =
 /** The versions card of the object page. */
 export function versionsSection(c: ConsoleContext, bucket: string, key: string, kv: KeyVersions, after: string): Html {
   const v = c.get('viewer');
+  if (kv.refused) return html`<section class="card"><h2>Versions</h2><p class="muted">S3 does not let this key read the versions: ${kv.refused}.</p></section>`;
   if (!kv.status) {
     return html`<section class="card"><h2>Versions</h2><p class="muted">Versioning is not enabled on ${bucket}: this object has one version. Enable it with PutBucketVersioning (e.g. <code>aws s3api put-bucket-versioning</code>) to keep older versions.</p></section>`;
   }
