@@ -9,6 +9,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectVersionsCommand,
+  PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
@@ -295,6 +296,20 @@ describe('console over HTTP', () => {
     const none = await post('/console/buckets/versioned/delete-version', s.cookie, form({ csrf: s.csrf, key: 'doc.txt' }));
     expect(none.status).toBe(400);
     expect(await none.text()).toMatch(/nothing was deleted/);
+  });
+
+  it('shows the object page to a key that may read the object but not the bucket\'s versions', async () => {
+    const s3 = server.client();
+    await s3.send(new CreateBucketCommand({ Bucket: 'lent' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'lent', Key: 'read-me.txt', Body: 'shared' }));
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::dave:root' }, Action: ['s3:GetObject', 's3:GetObjectTagging'], Resource: 'arn:aws:s3:::lent/*' }] };
+    await s3.send(new PutBucketPolicyCommand({ Bucket: 'lent', Policy: JSON.stringify(policy) }));
+    const key = await admin.request<NewKey>('POST', '/users', { body: { name: 'dave' } });
+    const dave = await signIn({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey });
+    const r = await fetch(`${server.url}/console/buckets/lent/object?key=read-me.txt`, { headers: { cookie: dave.cookie } });
+    const text = await r.text();
+    expect(r.status).toBe(200);
+    expect(text).toMatch(/S3 does not let this key read the versions: .*\(AccessDenied\)/);
   });
 
   it('pages through many versions of one key', async () => {
