@@ -78,6 +78,8 @@ export interface S3ServiceDeps {
   chargeTransfer?: (account: string, operation: string, t: { ingress?: number; egress?: number }) => void;
   /** Access key -> secret and account: PostObject verifies its form's policy signature with it. */
   lookup?: SecretLookup;
+  /** Accept SigV2 POST forms (`--sigv2`; the authenticate function decides for headers and queries). Default true. */
+  sigv2?: boolean;
 }
 
 /** PostObject is signed by its form fields, not its headers: its handler authenticates (ctx.postAuth). */
@@ -85,9 +87,10 @@ const FORM_AUTH: AuthResult = { accessKey: '', account: '', mode: 'UNSIGNED-PAYL
 
 export const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
 
+/** Lower-case names; a repeated header's values joined by ',' as SigV4 and SigV2 sign them (Node joins most with ', '). */
 function lowerHeaders(req: IncomingMessage): Record<string, string> {
   const h: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
+  for (const [k, v] of Object.entries(req.headersDistinct ?? req.headers)) {
     if (v === undefined) continue;
     h[k] = Array.isArray(v) ? v.join(',') : v;
   }
@@ -177,7 +180,7 @@ export function createS3Service(deps: S3ServiceDeps) {
         now: new Date(),
         headers,
         query,
-        ...(anonymous || byForm ? {} : { signatureVersion: 'AWS4-HMAC-SHA256', authType: auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER' }),
+        ...(anonymous || byForm ? {} : { signatureVersion: auth.signatureVersion ?? 'AWS4-HMAC-SHA256', authType: auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER' }),
       };
       const operation = op;
       // The table pairs each name with its handler; TypeScript cannot follow that pairing through
@@ -212,10 +215,11 @@ export function createS3Service(deps: S3ServiceDeps) {
       if (byForm) {
         ctx.postAuth = {
           lookup: deps.lookup,
-          admit: (account) => {
+          sigv2: deps.sigv2 ?? true,
+          admit: (account, signatureVersion) => {
             ctx.account = account;
             admit(account);
-            meterOwner(authorizeOperation(account, operation, r, facts));
+            meterOwner(authorizeOperation(account, operation, r, { ...facts, signatureVersion, authType: 'POST' }));
             leave?.(); // the form is signed: its file part takes a slot of the signed requests
             leave = deps.limits?.enter();
           },

@@ -1,7 +1,14 @@
 /** Parsing the SigV4 credentials out of an Authorization header or presigned query parameters. */
 import { AuthErrors } from './auth-errors.ts';
 import { ALGORITHM, parseAmzDate } from './signing.ts';
-import type { PayloadMode } from './types.ts';
+import type { PayloadMode, SecretLookup } from './types.ts';
+
+/** The account and secret of an access key; InvalidAccessKeyId when there is none. */
+export function lookupKey(lookup: SecretLookup, accessKey: string): { secret: string; account: string } {
+  const found = lookup(accessKey);
+  if (found === undefined) throw AuthErrors.invalidAccessKeyId(accessKey);
+  return found;
+}
 
 export interface Credential {
   accessKey: string;

@@ -112,13 +112,14 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
   const rootCredentials = accounts.bootstrap();
   limits = createRequestLimits(config, { onReject: (l) => metrics.rejected(l) });
 
-  const auth = (req: Parameters<typeof authenticate>[0]) => authenticate(req, accounts.lookup, { region: config.region });
+  const auth = (req: Parameters<typeof authenticate>[0]) => authenticate(req, accounts.lookup, { region: config.region, sigv2: config.sigv2, ...(config.domain ? { domain: config.domain } : {}) });
   const app = createApp({
     store,
     region: config.region,
     domain: config.domain,
     authenticate: auth,
     lookup: accounts.lookup,
+    sigv2: config.sigv2,
     admit: (account, a) => accounts.admit(account, a.requestClass, { transfersData: a.transfersData }),
     chargeTransfer: (account, op, t) => {
       const r = dispatch[op as OperationName] as Route<OperationName> | undefined;
