@@ -156,6 +156,7 @@ export function createS3Service(deps: S3ServiceDeps) {
 
     let op: Operation | undefined;
     let leave: (() => void) | undefined;
+    let continued = false; // 100 Continue sent
     try {
       op = route(input, deps.domain);
       record.operation = op.name;
@@ -227,6 +228,12 @@ export function createS3Service(deps: S3ServiceDeps) {
       } else meterOwner(authorizeOperation(auth.account, op, r, facts));
       // An ACL asked for with a write is checked before any byte is taken, and set once it is stored.
       const aclOnWrite = ACL_ON_WRITE.has(op.name) && op.bucket !== undefined ? await requestedAcl(ctx, canonicalIdOf(deps.store.getBucket(op.bucket).owner), { body: false }) : undefined;
+      // Expect: 100-continue is answered only now, signed and authorized: a refused request never
+      // gets its body sent (the server registers 'checkContinue', so Node does not answer it itself).
+      if (expectsContinue(req) && !res.headersSent) {
+        res.writeContinue();
+        continued = true;
+      }
       const result = await r.handler(ctx);
       if (aclOnWrite && op.bucket !== undefined && op.key !== undefined) {
         deps.store.putObjectAcl(op.bucket, op.key, encodeAcl(aclOnWrite), result.headers?.['x-amz-version-id']); // the version just written
@@ -261,6 +268,7 @@ export function createS3Service(deps: S3ServiceDeps) {
       } else {
         const body = Buffer.from(e.body);
         if (e.code === 'RequestTimeout' && !req.complete) res.shouldKeepAlive = false; // the rest of a stalled body never comes
+        else if (expectsContinue(req) && !continued && !req.complete) res.shouldKeepAlive = false; // the client holds its body back
         else discardRest(req);
         res.writeHead(e.status, { ...e.headers, 'Content-Type': 'application/xml', 'Content-Length': String(body.length) });
         res.end(method === 'HEAD' ? undefined : body);
@@ -281,6 +289,8 @@ function charge(deps: S3ServiceDeps, record: RequestRecord, direction: 'ingress'
   if (direction === 'ingress') record.chargedIn = (record.chargedIn ?? 0) + n;
   else record.chargedOut = (record.chargedOut ?? 0) + n;
 }
+
+const expectsContinue = (req: IncomingMessage): boolean => (req.headers.expect ?? '').toLowerCase() === '100-continue';
 
 function decodeSafe(p: string): string {
   try {

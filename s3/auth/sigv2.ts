@@ -14,7 +14,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../../src/core/errors.ts';
 import { AuthErrors, MAX_SKEW_MS } from './auth-errors.ts';
-import { parseQuery, percentDecode } from './canonical.ts';
+import { headerText, parseQuery, percentDecode } from './canonical.ts';
 import { lookupKey } from './credentials.ts';
 import type { AuthOptions, AuthRequest, AuthResult, SecretLookup } from './types.ts';
 
@@ -61,7 +61,7 @@ export function canonicalAmzHeaders(headers: Readonly<Record<string, string>>): 
   return Object.keys(headers)
     .filter((h) => h.startsWith('x-amz-'))
     .sort()
-    .map((h) => `${h}:${headers[h]!.replace(/\s*\r?\n\s*/g, ' ').trim()}\n`)
+    .map((h) => `${h}:${headerText(headers[h]!).replace(/\s*\r?\n\s*/g, ' ').trim()}\n`)
     .join('');
 }
 

@@ -34,7 +34,7 @@ export function authenticate(req: AuthRequest, lookup: SecretLookup, opts: AuthO
 }
 
 function headerAuth(req: AuthRequest, authorization: string, lookup: SecretLookup, region: string, service: string, now: Date): AuthResult {
-  if (!authorization.startsWith(`${ALGORITHM} `)) {
+  if (!authorization.startsWith(`${ALGORITHM} `) && authorization.trim() !== ALGORITHM) {
     if (/^(AWS |AWS4-ECDSA-P256-SHA256 )/.test(authorization)) throw AuthErrors.unsupportedMechanism();
     throw AuthErrors.unsupportedType(authorization);
   }

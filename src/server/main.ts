@@ -178,6 +178,8 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
     s.once('error', fail);
   });
   applyServerLimits(server, config, { onReject: (l) => metrics.rejected(l) });
+  // Expect: 100-continue goes to the app, which answers it once the request is authorized (s3/service.ts).
+  server.on('checkContinue', (req, res) => server.emit('request', req, res));
   const http = trackServer(server);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
