@@ -117,7 +117,7 @@ url, b, k = sys.argv[1], sys.argv[2], sys.argv[3]
 print(boto3.client('s3', endpoint_url=url).generate_presigned_url('get_object', Params={'Bucket': b, 'Key': k}, ExpiresIn=600))
 v2 = boto3.client('s3', endpoint_url=url, config=Config(signature_version='s3'))
 print(v2.generate_presigned_url('get_object', Params={'Bucket': b, 'Key': k, 'ResponseContentType': 'text/x-test'}, ExpiresIn=600))
-print(v2.generate_presigned_url('put_object', Params={'Bucket': b, 'Key': 'boto-put.txt'}, ExpiresIn=600))
+print(v2.generate_presigned_url('put_object', Params={'Bucket': b, 'Key': 'boto-put.txt', 'Metadata': {'via': 'v2-url'}}, ExpiresIn=600))
 `;
     const [byDefault, v2Get, v2Put] = (await python(script, KEY)).split('\n') as [string, string, string];
     const got = await curl([byDefault]);
@@ -132,6 +132,9 @@ print(v2.generate_presigned_url('put_object', Params={'Bucket': b, 'Key': 'boto-
     expect((await curl(['-T', file, v2Put])).status).toBe(200);
     const back = await s3.send(new GetObjectCommand({ Bucket: B, Key: 'boto-put.txt' }));
     expect(await back.Body!.transformToString()).toBe('put through a SigV2 URL');
+    expect(back.Metadata).toEqual({ via: 'v2-url' }); // botocore signs x-amz-meta-* into the query: applied as headers
+    const other = v2Put.replace('boto-put.txt', 'elsewhere.txt');
+    expect((await curl(['-T', file, other])).status).toBe(403);
   });
 
   it("aws-cli v1's default `s3 presign` (SigV2), fetched with curl", async () => {
