@@ -177,6 +177,11 @@ describe('SigV2 query string', () => {
     }
   });
 
+  it('an Expires more than a week ahead: 403 AccessDenied (S3 sets none; here every URL lives a week at most)', () => {
+    expect(codeOf(() => authenticate(req('GET', url, headers), lookup, opts('2007-03-22T03:00:00Z')))).toBe('AccessDenied');
+    expect(codeOf(() => authenticate(req('GET', url, headers), lookup, opts('2007-03-22T03:40:20Z')))).toBe('ok');
+  });
+
   it('a tampered URL, a missing parameter, a signature with a raw "+" read as a space', () => {
     const at = opts('2007-03-29T03:00:00Z');
     expect(codeOf(() => authenticate(req('GET', url.replace('puppy', 'kitty'), headers), lookup, at))).toBe('SignatureDoesNotMatch');

@@ -15,7 +15,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../../src/core/errors.ts';
 import { AuthErrors, MAX_SKEW_MS } from './auth-errors.ts';
 import { headerText, parseQuery, percentDecode } from './canonical.ts';
-import { lookupKey } from './credentials.ts';
+import { lookupKey, MAX_EXPIRES } from './credentials.ts';
 import type { AuthOptions, AuthRequest, AuthResult, SecretLookup } from './types.ts';
 
 /**
@@ -167,6 +167,13 @@ export function authenticateV2Query(req: AuthRequest, lookup: SecretLookup, opts
   const expiresAt = new Date(Number(expires) * 1000);
   if (now.getTime() > expiresAt.getTime()) {
     throw new DomainError('AccessDenied', 'Request has expired', { Expires: expiresAt.toISOString(), ServerTime: now.toISOString() });
+  }
+  // S3 sets SigV2 URLs no limit; here they live at most a week, as SigV4 URLs and POST forms do.
+  if (expiresAt.getTime() - now.getTime() > MAX_EXPIRES * 1000) {
+    throw new DomainError('AccessDenied', `Expires must be at most a week (${MAX_EXPIRES} seconds) from now; sign a URL that expires sooner.`, {
+      Expires: expiresAt.toISOString(),
+      ServerTime: now.toISOString(),
+    });
   }
   const account = lookupKey(lookup, accessKey);
   // botocore moves the signed x-amz-*, Content-Type and Content-MD5 headers into the query.
