@@ -64,7 +64,7 @@ const v2Url = (resource: string, expires: number): string => {
 };
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer(['--domain', 's3.sigv2.test']);
   s3 = server.client();
   dir = await mkdtemp(join(tmpdir(), 'sigv2-'));
   await s3.send(new CreateBucketCommand({ Bucket: B }));
@@ -180,6 +180,19 @@ print(v2.generate_presigned_url('put_object', Params={'Bucket': b, 'Key': 'boto-
     expect(expired.status).toBe(403);
     expect(expired.body).toContain('<Code>AccessDenied</Code>');
     expect(expired.body).toContain('<Message>Request has expired</Message>');
+  });
+});
+
+describe('virtual-hosted style', () => {
+  it('the bucket from the Host is signed in the resource (/bucket/key)', async () => {
+    const host = `${B}.s3.sigv2.test:${new URL(server.url).port}`;
+    const path = `/dir/${encodeURIComponent('hello wörld+1.txt')}`;
+    const h = v2Header('GET', `/${B}${path}`);
+    const ok = await curl(['-H', `Host: ${host}`, ...Object.entries(h).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), `${server.url}${path}`]);
+    expect(ok).toEqual({ status: 200, body: BODY });
+    const pathStyle = v2Header('GET', path); // signed without the bucket: refused
+    const bad = await curl(['-H', `Host: ${host}`, ...Object.entries(pathStyle).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), `${server.url}${path}`]);
+    expect(bad.status).toBe(403);
   });
 });
 
