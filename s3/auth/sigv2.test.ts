@@ -194,6 +194,14 @@ describe('SigV2 query string', () => {
 });
 
 describe('CanonicalizedResource', () => {
+  it('a sub-resource added to a signed request is refused: ?retention or ?legal-hold cannot re-target a GetObject', () => {
+    const ex = EXAMPLES[0]!;
+    const good = { ...ex.headers, authorization: `AWS ${AKID}:${ex.signature}` };
+    for (const sub of ['retention', 'legal-hold', 'acl', 'tagging', 'publicAccessBlock', 'attributes']) {
+      expect(codeOf(() => authenticate(req('GET', `${ex.url}?${sub}`, good), lookup, opts(ex.headers.date!))), sub).toBe('SignatureDoesNotMatch');
+    }
+  });
+
   it('keeps sub-resources and response overrides, sorted, values decoded; drops other parameters', () => {
     const p = v2Params('versionId=a%2Fb&response-content-type=text%2Fplain&prefix=x&uploadId=U&partNumber=2&list-type=2');
     expect(canonicalResource('/b/k', p, undefined)).toBe('/b/k?partNumber=2&response-content-type=text/plain&uploadId=U&versionId=a/b');

@@ -20,23 +20,22 @@ import type { AuthOptions, AuthRequest, AuthResult, SecretLookup } from './types
 
 /**
  * The query parameters that are part of the CanonicalizedResource: AWS's list, botocore's
- * (HmacV1Auth.QSAOfInterest) and the sub-resources S3 added since (a client signing an older list
- * is tried without them: see resourceCandidates).
+ * (HmacV1Auth.QSAOfInterest) and the sub-resources S3 added since. Every sub-resource that selects
+ * an operation must be signed: a request is never verified against a shorter list, else a holder
+ * of a signed GetObject could append ?retention or ?legal-hold and have it run as another operation
+ * (the price: botocore, which does not sign those newer ones, cannot call them with SigV2).
  */
-const CLASSIC_SUBRESOURCES = [
+const SUBRESOURCES = [
   'acl', 'cors', 'delete', 'lifecycle', 'location', 'logging', 'notification', 'partNumber', 'policy',
   'requestPayment', 'restore', 'tagging', 'torrent', 'uploadId', 'uploads', 'versionId', 'versioning',
   'versions', 'website', 'accelerate', 'analytics', 'inventory', 'metrics', 'replication', 'select',
   'select-type', 'object-lock', 'storageClass', 'defaultObjectAcl',
   'response-cache-control', 'response-content-disposition', 'response-content-encoding',
   'response-content-language', 'response-content-type', 'response-expires',
-];
-const NEWER_SUBRESOURCES = [
   'retention', 'legal-hold', 'encryption', 'ownershipControls', 'publicAccessBlock', 'policyStatus',
   'intelligent-tiering', 'attributes',
 ];
-const ALL = new Set([...CLASSIC_SUBRESOURCES, ...NEWER_SUBRESOURCES]);
-const CLASSIC = new Set(CLASSIC_SUBRESOURCES);
+const ALL: ReadonlySet<string> = new Set(SUBRESOURCES);
 
 /** A query-string request must carry all three. */
 const QUERY_PARAMS = ['AWSAccessKeyId', 'Signature', 'Expires'] as const;
@@ -99,8 +98,8 @@ function virtualBucketOf(host: string | undefined, domain: string | undefined): 
 }
 
 /**
- * The resource candidates, most likely first: the full sub-resource list and the classic one, the
- * path as sent and decoded (some older tools sign the unencoded key). HMAC-SHA1 is cheap.
+ * The resource candidates, most likely first: the path as sent and decoded (some older tools sign
+ * the unencoded key; both name the same object). HMAC-SHA1 is cheap.
  */
 function resourceCandidates(req: AuthRequest, params: readonly V2Param[], domain: string | undefined): string[] {
   const bucket = virtualBucketOf(req.headers['host'], domain);
@@ -108,9 +107,7 @@ function resourceCandidates(req: AuthRequest, params: readonly V2Param[], domain
   const paths = bucket === undefined && /^\/[^/]+$/.test(req.rawPath) ? [`${req.rawPath}/`, req.rawPath] : [req.rawPath];
   const decoded = percentDecode(req.rawPath, false).toString('utf8');
   if (decoded !== req.rawPath) paths.push(decoded);
-  const out = new Set<string>();
-  for (const set of [ALL, CLASSIC]) for (const p of paths) out.add(canonicalResource(p, params, bucket, set));
-  return [...out];
+  return [...new Set(paths.map((p) => canonicalResource(p, params, bucket)))];
 }
 
 /** A decoded query parameter; `bare` when it was sent without '=' (`?acl`): it signs as its name alone. */
