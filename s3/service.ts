@@ -78,6 +78,8 @@ export interface S3ServiceDeps {
   chargeTransfer?: (account: string, operation: string, t: { ingress?: number; egress?: number }) => void;
   /** Access key -> secret and account: PostObject verifies its form's policy signature with it. */
   lookup?: SecretLookup;
+  /** Accept SigV2 POST forms (`--sigv2`; the authenticate function decides for headers and queries). Default true. */
+  sigv2?: boolean;
 }
 
 /** PostObject is signed by its form fields, not its headers: its handler authenticates (ctx.postAuth). */
@@ -85,9 +87,10 @@ const FORM_AUTH: AuthResult = { accessKey: '', account: '', mode: 'UNSIGNED-PAYL
 
 export const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
 
+/** Lower-case names; a repeated header's values joined by ',' as SigV4 and SigV2 sign them (Node joins most with ', '). */
 function lowerHeaders(req: IncomingMessage): Record<string, string> {
   const h: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
+  for (const [k, v] of Object.entries(req.headersDistinct ?? req.headers)) {
     if (v === undefined) continue;
     h[k] = Array.isArray(v) ? v.join(',') : v;
   }
@@ -153,6 +156,7 @@ export function createS3Service(deps: S3ServiceDeps) {
 
     let op: Operation | undefined;
     let leave: (() => void) | undefined;
+    let continued = false; // 100 Continue sent
     try {
       op = route(input, deps.domain);
       record.operation = op.name;
@@ -177,7 +181,7 @@ export function createS3Service(deps: S3ServiceDeps) {
         now: new Date(),
         headers,
         query,
-        ...(anonymous || byForm ? {} : { signatureVersion: 'AWS4-HMAC-SHA256', authType: auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER' }),
+        ...(anonymous || byForm ? {} : { signatureVersion: auth.signatureVersion ?? 'AWS4-HMAC-SHA256', authType: auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER' }),
       };
       const operation = op;
       // The table pairs each name with its handler; TypeScript cannot follow that pairing through
@@ -212,10 +216,11 @@ export function createS3Service(deps: S3ServiceDeps) {
       if (byForm) {
         ctx.postAuth = {
           lookup: deps.lookup,
-          admit: (account) => {
+          sigv2: deps.sigv2 ?? true,
+          admit: (account, signatureVersion) => {
             ctx.account = account;
             admit(account);
-            meterOwner(authorizeOperation(account, operation, r, facts));
+            meterOwner(authorizeOperation(account, operation, r, { ...facts, signatureVersion, authType: 'POST' }));
             leave?.(); // the form is signed: its file part takes a slot of the signed requests
             leave = deps.limits?.enter();
           },
@@ -223,6 +228,12 @@ export function createS3Service(deps: S3ServiceDeps) {
       } else meterOwner(authorizeOperation(auth.account, op, r, facts));
       // An ACL asked for with a write is checked before any byte is taken, and set once it is stored.
       const aclOnWrite = ACL_ON_WRITE.has(op.name) && op.bucket !== undefined ? await requestedAcl(ctx, canonicalIdOf(deps.store.getBucket(op.bucket).owner), { body: false }) : undefined;
+      // Expect: 100-continue is answered only now, signed and authorized: a refused request never
+      // gets its body sent (the server registers 'checkContinue', so Node does not answer it itself).
+      if (expectsContinue(req) && !res.headersSent) {
+        res.writeContinue();
+        continued = true;
+      }
       const result = await r.handler(ctx);
       if (aclOnWrite && op.bucket !== undefined && op.key !== undefined) {
         deps.store.putObjectAcl(op.bucket, op.key, encodeAcl(aclOnWrite), result.headers?.['x-amz-version-id']); // the version just written
@@ -257,6 +268,7 @@ export function createS3Service(deps: S3ServiceDeps) {
       } else {
         const body = Buffer.from(e.body);
         if (e.code === 'RequestTimeout' && !req.complete) res.shouldKeepAlive = false; // the rest of a stalled body never comes
+        else if (expectsContinue(req) && !continued && !req.complete) res.shouldKeepAlive = false; // the client holds its body back
         else discardRest(req);
         res.writeHead(e.status, { ...e.headers, 'Content-Type': 'application/xml', 'Content-Length': String(body.length) });
         res.end(method === 'HEAD' ? undefined : body);
@@ -277,6 +289,8 @@ function charge(deps: S3ServiceDeps, record: RequestRecord, direction: 'ingress'
   if (direction === 'ingress') record.chargedIn = (record.chargedIn ?? 0) + n;
   else record.chargedOut = (record.chargedOut ?? 0) + n;
 }
+
+const expectsContinue = (req: IncomingMessage): boolean => (req.headers.expect ?? '').toLowerCase() === '100-continue';
 
 function decodeSafe(p: string): string {
   try {

@@ -15,12 +15,13 @@ import {
   quoteEtag,
   requiredPartNumber,
   unquoteEtag,
+  requireContentLength,
   validateKey,
   writeConditions,
 } from '../headers.ts';
 import { list, readXml, text, xmlDocument } from '../xml.ts';
 import { parseCopySource } from './copy.ts';
-import { maxKeysOf } from './list.ts';
+import { encodingOf, maxKeysOf } from './list.ts';
 import { resolveRange } from '../../src/core/range.ts';
 import { lockFromHeaders } from './object-lock.ts';
 import { versionHeaders } from './versioning.ts';
@@ -54,6 +55,7 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = ({ store,
 export const uploadPart: Handler<'UploadPart'> = async (ctx) => {
   const { store, op, headers, body, signal } = ctx;
   const partNumber = requiredPartNumber(op.query);
+  requireContentLength(headers); // 411 MissingContentLength
   const algorithm = parseChecksumAlgorithm(headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']);
   const part = await store.uploadPart(op.bucket, op.key, op.uploadId, partNumber, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
     size: body.size,
@@ -181,6 +183,7 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = ({ store, o
   const keyMarker = q.get('key-marker') ?? '';
   const uploadIdMarker = q.get('upload-id-marker') ?? '';
   const maxUploads = maxKeysOf(q, 'max-uploads');
+  const enc = encodingOf(q);
   const r = store.listMultipartUploads(op.bucket, {
     prefix,
     delimiter: delimiter || undefined,
@@ -191,16 +194,17 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = ({ store, o
   return xmlResult(
     xmlDocument('ListMultipartUploadsResult', {
       Bucket: op.bucket,
-      KeyMarker: keyMarker,
+      KeyMarker: enc(keyMarker),
       UploadIdMarker: uploadIdMarker,
-      ...(r.nextKeyMarker !== undefined ? { NextKeyMarker: r.nextKeyMarker } : {}),
+      ...(r.nextKeyMarker !== undefined ? { NextKeyMarker: enc(r.nextKeyMarker) } : {}),
       ...(r.nextUploadIdMarker !== undefined ? { NextUploadIdMarker: r.nextUploadIdMarker } : {}),
-      Prefix: prefix,
-      ...(delimiter ? { Delimiter: delimiter } : {}),
+      Prefix: enc(prefix),
+      ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
       MaxUploads: maxUploads,
       IsTruncated: r.isTruncated,
+      ...(q.has('encoding-type') ? { EncodingType: 'url' } : {}),
       Upload: r.uploads.map((u) => ({
-        Key: u.key,
+        Key: enc(u.key),
         UploadId: u.uploadId,
         Initiator: ownerXml(account),
         Owner: ownerXml(account),
@@ -208,7 +212,7 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = ({ store, o
         Initiated: u.initiated.toISOString(),
         ...(u.checksumAlgorithm ? { ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType } : {}),
       })),
-      CommonPrefixes: r.commonPrefixes.map((p) => ({ Prefix: p })),
+      CommonPrefixes: r.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
     }),
   );
 };

@@ -11,6 +11,7 @@ import {
   parseTaggingHeader,
   partNumberOf,
   quoteEtag,
+  requireContentLength,
   validateKey,
   writeConditions,
 } from '../headers.ts';
@@ -20,6 +21,7 @@ import { lockFromHeaders } from './object-lock.ts';
 
 export const putObject: Handler<'PutObject'> = async ({ store, op, headers, body, signal }) => {
   validateKey(op.key);
+  requireContentLength(headers);
   const meta = metaFromHeaders(headers);
   const tags = parseTaggingHeader(headers['x-amz-tagging']);
   const algorithm = parseChecksumAlgorithm(headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']);

@@ -112,13 +112,14 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
   const rootCredentials = accounts.bootstrap();
   limits = createRequestLimits(config, { onReject: (l) => metrics.rejected(l) });
 
-  const auth = (req: Parameters<typeof authenticate>[0]) => authenticate(req, accounts.lookup, { region: config.region });
+  const auth = (req: Parameters<typeof authenticate>[0]) => authenticate(req, accounts.lookup, { region: config.region, sigv2: config.sigv2, ...(config.domain ? { domain: config.domain } : {}) });
   const app = createApp({
     store,
     region: config.region,
     domain: config.domain,
     authenticate: auth,
     lookup: accounts.lookup,
+    sigv2: config.sigv2,
     admit: (account, a) => accounts.admit(account, a.requestClass, { transfersData: a.transfersData }),
     chargeTransfer: (account, op, t) => {
       const r = dispatch[op as OperationName] as Route<OperationName> | undefined;
@@ -177,6 +178,8 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
     s.once('error', fail);
   });
   applyServerLimits(server, config, { onReject: (l) => metrics.rejected(l) });
+  // Expect: 100-continue goes to the app, which answers it once the request is authorized (s3/service.ts).
+  server.on('checkContinue', (req, res) => server.emit('request', req, res));
   const http = trackServer(server);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
