@@ -80,7 +80,8 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
     check: (info) => checkReadConditions(headers, info),
     signal,
   });
-  const h = responseHeaders(ctx, res.info, res.range === undefined, customerKey);
+  // a part (partNumber) is served with its own checksum, a byte range with none
+  const h = responseHeaders(ctx, res.info, res.range === undefined || partNumber !== undefined, customerKey);
   if (res.range) {
     h['Content-Range'] = `bytes ${res.range.start}-${res.range.end}/${res.info.size}`;
     h['Content-Length'] = String(res.range.end - res.range.start + 1);
@@ -97,7 +98,7 @@ export const headObject: Handler<'HeadObject'> = (ctx) => {
   const info = store.headVersion(op.bucket, op.key, { partNumber, versionId: versionIdOf(op.query), ...(customerKey ? { customerKey } : {}) });
   checkReadConditions(headers, info);
   const range = partNumber === undefined ? parseRange(headers.range) : undefined;
-  const h = responseHeaders(ctx, info, partNumber === undefined && range === undefined, customerKey);
+  const h = responseHeaders(ctx, info, range === undefined, customerKey);
   h['Content-Length'] = String(info.size);
   if (range !== undefined) {
     const r = resolveRange(range, info.size);

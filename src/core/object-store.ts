@@ -403,9 +403,22 @@ export interface ObjectStore {
   /** The expiration a rule gives this version (x-amz-expiration), if any. */
   expirationOf(info: ObjectInfo): { date: Date; ruleId: string } | undefined;
 
+  /**
+   * GetObjectAttributes: the version's info and, for a multipart object, its parts in order
+   * (their numbers in the upload, sizes and checksums). SSE-C objects need their key.
+   */
+  getObjectAttributes(bucket: string, key: string, opts: { versionId?: string; customerKey?: CustomerKey }): { info: ObjectInfo; parts?: ObjectPart[] };
+
   /** True when the store can take and serve bytes (used by /_datamesh/health/ready). */
   ready(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** One part of a multipart object, as GetObjectAttributes lists it. */
+export interface ObjectPart {
+  partNumber: number;
+  size: number;
+  checksums: Checksums;
 }
 
 /** S3's part numbers: 1 to 10000. */

@@ -41,6 +41,7 @@ import type {
   VersioningStatus,
   ChecksumAlgorithm,
   CustomerKey,
+  ObjectPart,
 } from '../core/object-store.ts';
 import { createPutBody } from '../core/digest.ts';
 import { checkObjectKey, keyCheckFields, sameEncryption } from './store-sse.ts';
@@ -527,6 +528,14 @@ export class Store implements ObjectStore {
   /** The object's pieces in order (manifest id, size, part number...), for `datamesh admin inspect`. */
   objectPieces(bucket: string, key: string, versionId?: string): Piece[] {
     return this.objectWithPieces(bucket, key, versionId).pieces;
+  }
+
+  getObjectAttributes(bucket: string, key: string, opts: { versionId?: string; customerKey?: CustomerKey }): { info: ObjectInfo; parts?: ObjectPart[] } {
+    const { o, pieces } = this.objectWithPieces(bucket, key, opts.versionId, 'GET');
+    checkObjectKey(o, opts.customerKey);
+    const info = toObjectInfo(o);
+    if (o.partsCount === undefined) return { info };
+    return { info, parts: pieces.map((p, i) => ({ partNumber: p.partNumber ?? i + 1, size: p.size, checksums: p.checksums })) };
   }
 
   // ---- usage and lifecycle
