@@ -25,6 +25,8 @@ import { resolveRange } from '../../src/core/range.ts';
 import { lockFromHeaders } from './object-lock.ts';
 import { versionHeaders } from './versioning.ts';
 import { checkServerSideEncryption, customerKeyOf, encryptionHeaders } from '../sse.ts';
+import { requestedAcl } from './access.ts';
+import { canonicalIdOf, encodeAcl } from '../access/acl.ts';
 
 
 function checksumTypeOf(v: string | undefined): ChecksumType | undefined {
@@ -36,9 +38,11 @@ function checksumTypeOf(v: string | undefined): ChecksumType | undefined {
   return up;
 }
 
-export const createMultipartUpload: Handler<'CreateMultipartUpload'> = (ctx) => {
+export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ctx) => {
   const { store, op, headers } = ctx;
   validateKey(op.key);
+  // x-amz-acl / x-amz-grant-*: checked now, set on the object at Complete
+  const acl = await requestedAcl(ctx, canonicalIdOf(store.getBucket(op.bucket).owner), { body: false });
   const customerKey = customerKeyOf(headers, ctx);
   checkServerSideEncryption(headers, customerKey);
   const checksumAlgorithm = parseChecksumAlgorithm(headers['x-amz-checksum-algorithm']);
@@ -49,6 +53,7 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = (ctx) => 
     checksumType: checksumTypeOf(headers['x-amz-checksum-type']),
     lock: lockFromHeaders(headers),
     ...(customerKey ? { customerKey } : {}),
+    ...(acl ? { acl: encodeAcl(acl) } : {}),
   });
   const h: Record<string, string> = encryptionHeaders({ customerKeyed: customerKey !== undefined }, customerKey);
   if (upload.checksumAlgorithm) h['x-amz-checksum-algorithm'] = upload.checksumAlgorithm;

@@ -177,6 +177,8 @@ export interface MultipartCreateOptions {
   checksumType?: ChecksumType;
   /** SSE-C: every part must be sent with this key. */
   customerKey?: CustomerKey;
+  /** The ACL (as ObjectStore.putObjectAcl takes it) the completed object gets. */
+  acl?: string;
 }
 
 export interface UploadInfo {

@@ -170,6 +170,8 @@ export const CATALOG_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE objects ADD COLUMN sse_c TEXT;
   ALTER TABLE uploads ADD COLUMN sse_c TEXT;
+  -- The ACL CreateMultipartUpload asked for (x-amz-acl / x-amz-grant-*), set on the object at Complete.
+  ALTER TABLE uploads ADD COLUMN acl TEXT;
   `,
 ];
 

@@ -105,6 +105,7 @@ export function createMultipartUpload(ctx: StoreContext, bucket: string, key: st
     owner: b.owner,
     ...(opts.lock ? { lock: opts.lock } : {}),
     ...keyCheckFields(opts.customerKey),
+    ...(opts.acl !== undefined ? { acl: opts.acl } : {}),
   };
   ctx.catalog.uploads.create(u);
   return toUploadInfo(u);
@@ -229,7 +230,9 @@ export function completeMultipartUpload(
     const put = ctx.catalog.putObject(obj, pieces);
     const removed = ctx.catalog.uploads.remove(u);
     releaseOrphans(ctx, [...put.dropped, ...removed.dropped]);
-    return toObjectInfo(ctx.catalog.getObject(bucket, key)!);
+    const made = ctx.catalog.getObject(bucket, key)!;
+    if (u.acl !== undefined) ctx.catalog.setObjectAcl(made.id, u.acl); // the ACL CreateMultipartUpload asked for
+    return toObjectInfo(made);
   });
 }
 
