@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -21,7 +21,9 @@ import {
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { bytesOf, outcome, ROOT, signedFetch, startTestServer, type TestServer } from '../src/server/testing/server.ts';
+import { bytesOf, outcome, ROOT, runAdminCli, signedFetch, startTestServer, type TestServer } from '../src/server/testing/server.ts';
+import type { InspectResult } from '../src/server/ops-api.ts';
+import { verifyShard } from '../src/codec/cid.ts';
 import { deriveKek, unwrapKey, unwrapManifestKey } from '../src/codec/crypto.ts';
 import { parseMasterKey } from '../src/core/master-key.ts';
 import { customerKeyOf } from './sse.ts';
@@ -128,6 +130,22 @@ describe('SSE-C PUT, GET, HEAD', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('scrub rebuilds a lost shard of an SSE-C object without its key (it works on ciphertext)', async () => {
+    const inspected = await runAdminCli(server, 'inspect', B, 'big', '--json');
+    expect(inspected.err).toBe('');
+    expect(inspected.code).toBe(0);
+    const shard = (JSON.parse(inspected.out) as InspectResult).segments[0]!.shards[0]!;
+    unlinkSync(shard.path!);
+    const degraded = await s3.send(new GetObjectCommand({ Bucket: B, Key: 'big', ...sse(KEY) }));
+    expect((await bytesOf(degraded.Body)).length).toBe(300 * 1024);
+    const scrub = await runAdminCli(server, 'scrub', '--json');
+    expect(scrub.code).toBe(0);
+    const summary = JSON.parse(scrub.out) as { shardsRebuilt: number; unrecoverable: unknown[] };
+    expect(summary.unrecoverable).toEqual([]);
+    expect(summary.shardsRebuilt).toBeGreaterThanOrEqual(1);
+    expect(existsSync(shard.path!) && verifyShard(shard.id, readFileSync(shard.path!))).toBe(true);
   });
 
   it('refuses keys over plain HTTP from another host unless allowed', () => {

@@ -384,7 +384,11 @@ export interface ObjectStore {
   /** DeleteObject with its version and lock semantics (deleteObject is this without options). */
   removeObject(bucket: string, key: string, opts: RemoveOptions): Promise<DeleteResult>;
   listObjectVersions(bucket: string, opts: ListVersionsOptions): ListVersionsResult;
-  headVersion(bucket: string, key: string, opts: { versionId?: string; partNumber?: number; customerKey?: CustomerKey }): ObjectInfo;
+  /**
+   * HeadObject of a version. `operator`: the operator's view (`datamesh admin inspect`), which
+   * reads no bytes, so an SSE-C object needs no key.
+   */
+  headVersion(bucket: string, key: string, opts: { versionId?: string; partNumber?: number; customerKey?: CustomerKey; operator?: true }): ObjectInfo;
   getVersionTagging(bucket: string, key: string, versionId?: string): { tags: Tags; versionId: string };
   putVersionTagging(bucket: string, key: string, tags: Tags, versionId?: string): string;
   /** CreateBucket with x-amz-bucket-object-lock-enabled (also enables versioning). */
