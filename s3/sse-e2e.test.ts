@@ -14,6 +14,7 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -72,6 +73,9 @@ describe('SSE-C PUT, GET, HEAD', () => {
     const head = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'big', ...sse(KEY) }));
     expect(head.ContentLength).toBe(big.length);
     expect(head.SSECustomerAlgorithm).toBe('AES256');
+    const attrs = await s3.send(new GetObjectAttributesCommand({ Bucket: B, Key: 'big', ObjectAttributes: ['ObjectSize'], ...sse(KEY) }));
+    expect(attrs.ObjectSize).toBe(big.length);
+    expect(await outcome(s3.send(new GetObjectAttributesCommand({ Bucket: B, Key: 'big', ObjectAttributes: ['ObjectSize'] })))).toBe('400 InvalidRequest');
   });
 
   it('a missing key is 400 InvalidRequest, a wrong key 403 AccessDenied, a key on a plain object 400', async () => {
