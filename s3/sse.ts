@@ -34,7 +34,7 @@ export function customerKeyOf(headers: Record<string, string>, transport: KeyTra
   if (algorithm === undefined && key === undefined && md5 === undefined) return undefined;
   if (!transport.keysAllowed) {
     throw Errors.invalidRequest(
-      'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection (HTTPS, or start the server with --allow-insecure-sse-c).',
+      'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection (HTTPS, or start the server with --allow-insecure-sse-c true).',
     );
   }
   const bad = (message: string, header: string, value = ''): never => {
