@@ -34,6 +34,11 @@ export interface S3Context<O extends Operation = Operation> {
   /** Aborted when the client goes away. */
   signal: AbortSignal;
   /**
+   * May this request carry an SSE-C key: TLS, a loopback client, or --allow-insecure-sse-c
+   * (s3/sse.ts; absent: no).
+   */
+  keysAllowed?: boolean;
+  /**
    * Checks that `account` may access another bucket than the operation's (a copy source) this way;
    * throws AccessDenied / NoSuchBucket.
    */

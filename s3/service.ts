@@ -25,6 +25,7 @@ import { authorizeRequest, isAnonymous } from './access/authorize.ts';
 import { canonicalIdOf, encodeAcl } from './access/acl.ts';
 import type { RequestFacts } from './access/request-context.ts';
 import { actualCorsHeaders, requestedAcl } from './handlers/access.ts';
+import { isLoopback } from './sse.ts';
 
 type Facts = Omit<RequestFacts, 'account' | 'existingTags'>;
 /** Writes that may carry x-amz-acl / x-amz-grant-* for the object they make. */
@@ -80,6 +81,8 @@ export interface S3ServiceDeps {
   lookup?: SecretLookup;
   /** Accept SigV2 POST forms (`--sigv2`; the authenticate function decides for headers and queries). Default true. */
   sigv2?: boolean;
+  /** SSE-C keys accepted over plain HTTP from non-loopback clients (--allow-insecure-sse-c). */
+  allowInsecureSseC?: boolean;
 }
 
 /** PostObject is signed by its form fields, not its headers: its handler authenticates (ctx.postAuth). */
@@ -211,6 +214,7 @@ export function createS3Service(deps: S3ServiceDeps) {
         headers,
         body: requestBody(raw, auth, headers),
         signal: abort.signal,
+        keysAllowed: facts.secure === true || isLoopback(facts.sourceIp) || deps.allowInsecureSseC === true,
         authorizeBucket: (bucket, access, key) => authorizeBucket(ctx.account, bucket, access, facts, key),
       };
       if (byForm) {

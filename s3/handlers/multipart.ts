@@ -25,6 +25,9 @@ import { encodingOf, maxKeysOf } from './list.ts';
 import { resolveRange } from '../../src/core/range.ts';
 import { lockFromHeaders } from './object-lock.ts';
 import { versionHeaders } from './versioning.ts';
+import { checkServerSideEncryption, customerKeyOf, encryptionHeaders } from '../sse.ts';
+import { requestedAcl } from './access.ts';
+import { canonicalIdOf, encodeAcl } from '../access/acl.ts';
 
 
 function checksumTypeOf(v: string | undefined): ChecksumType | undefined {
@@ -36,8 +39,13 @@ function checksumTypeOf(v: string | undefined): ChecksumType | undefined {
   return up;
 }
 
-export const createMultipartUpload: Handler<'CreateMultipartUpload'> = ({ store, op, headers }) => {
+export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ctx) => {
+  const { store, op, headers } = ctx;
   validateKey(op.key);
+  // x-amz-acl / x-amz-grant-*: checked now, set on the object at Complete
+  const acl = await requestedAcl(ctx, canonicalIdOf(store.getBucket(op.bucket).owner), { body: false });
+  const customerKey = customerKeyOf(headers, ctx);
+  checkServerSideEncryption(headers, customerKey);
   const checksumAlgorithm = parseChecksumAlgorithm(headers['x-amz-checksum-algorithm']);
   const upload = store.createMultipartUpload(op.bucket, op.key, {
     meta: metaFromHeaders(headers),
@@ -45,8 +53,10 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = ({ store,
     checksumAlgorithm,
     checksumType: checksumTypeOf(headers['x-amz-checksum-type']),
     lock: lockFromHeaders(headers),
+    ...(customerKey ? { customerKey } : {}),
+    ...(acl ? { acl: encodeAcl(acl) } : {}),
   });
-  const h: Record<string, string> = {};
+  const h: Record<string, string> = encryptionHeaders({ customerKeyed: customerKey !== undefined }, customerKey);
   if (upload.checksumAlgorithm) h['x-amz-checksum-algorithm'] = upload.checksumAlgorithm;
   if (upload.checksumType) h['x-amz-checksum-type'] = upload.checksumType;
   return xmlResult(xmlDocument('InitiateMultipartUploadResult', { Bucket: op.bucket, Key: op.key, UploadId: upload.uploadId }), h);
@@ -57,11 +67,14 @@ export const uploadPart: Handler<'UploadPart'> = async (ctx) => {
   const partNumber = requiredPartNumber(op.query);
   requireContentLength(headers); // 411 MissingContentLength
   const algorithm = parseChecksumAlgorithm(headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']);
+  const customerKey = customerKeyOf(headers, ctx);
   const part = await store.uploadPart(op.bucket, op.key, op.uploadId, partNumber, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
     size: body.size,
     signal,
+    ...(customerKey ? { customerKey } : {}),
   });
-  return { status: 200, headers: { ETag: quoteEtag(part.etag), ...checksumHeaders(part.checksums) } };
+  const enc = encryptionHeaders({ customerKeyed: customerKey !== undefined }, customerKey);
+  return { status: 200, headers: { ETag: quoteEtag(part.etag), ...checksumHeaders(part.checksums), ...enc } };
 };
 
 export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
@@ -78,6 +91,8 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
     }
     range = { start: Number(m[1]), end: Number(m[2]) };
   }
+  const sourceCustomerKey = customerKeyOf(headers, ctx, true);
+  const customerKey = customerKeyOf(headers, ctx);
   const part = await store.uploadPartCopy(src, { bucket: op.bucket, key: op.key, uploadId: op.uploadId, partNumber }, {
     range,
     check: (source) => {
@@ -90,9 +105,12 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
       }
     },
     signal,
+    ...(sourceCustomerKey ? { sourceCustomerKey } : {}),
+    ...(customerKey ? { customerKey } : {}),
   });
   return xmlResult(
     xmlDocument('CopyPartResult', { ETag: quoteEtag(part.etag), LastModified: part.lastModified.toISOString(), ...checksumFields(part.checksums) }),
+    encryptionHeaders({ customerKeyed: customerKey !== undefined }, customerKey),
   );
 };
 
@@ -135,7 +153,7 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
       ...checksumFields(info.checksums),
       ...(info.checksumType && Object.keys(info.checksums).length > 0 ? { ChecksumType: info.checksumType } : {}),
     }),
-    versionHeaders(store, info, { lock: false }), // x-amz-version-id, x-amz-expiration (issue 16)
+    { ...versionHeaders(store, info, { lock: false }), ...encryptionHeaders(info, undefined) }, // x-amz-version-id, x-amz-expiration (issue 16)
   );
 };
 

@@ -16,6 +16,8 @@ import type { SecretLookup } from '../auth/index.ts';
 import type { Handler, S3Result } from '../context.ts';
 import { metaFromHeaders, quoteEtag, validateKey } from '../headers.ts';
 import { xmlDocument } from '../xml.ts';
+import { requestedAcl } from './access.ts';
+import { canonicalIdOf, encodeAcl } from '../access/acl.ts';
 
 /** The fields before the file, names and values together. */
 export const MAX_FORM_FIELDS_SIZE = 64 * 1024;
@@ -324,7 +326,8 @@ function verifyV2(fields: Map<string, string>, policyB64: string, lookup: Secret
 // ---------------------------------------------------------------------------------------------
 // the handler
 
-export const postObject: Handler<'PostObject'> = async ({ store, op, headers, body, signal, region, postAuth }): Promise<S3Result> => {
+export const postObject: Handler<'PostObject'> = async (ctx): Promise<S3Result> => {
+  const { store, op, headers, body, signal, region, postAuth } = ctx;
   const bucket = op.bucket;
   const form = new FormReader(body.source, boundaryOf(headers['content-type']));
   await form.start();
@@ -376,10 +379,17 @@ export const postObject: Handler<'PostObject'> = async ({ store, op, headers, bo
   const key = rawKey.replaceAll('${filename}', file.filename);
   const range = checkConditions(policy, fields, bucket, key);
   validateKey(key);
+  // the form's canned `acl` (covered by a policy condition like any field), checked before the file is read
+  const cannedName = fields.get('acl');
+  const acl =
+    cannedName === undefined
+      ? undefined
+      : await requestedAcl({ ...ctx, headers: { 'x-amz-acl': cannedName } }, canonicalIdOf(store.getBucket(bucket).owner), { body: false });
 
   const meta = metaFromHeaders(Object.fromEntries(fields));
   const info = await store.putObject(bucket, key, createPutBody(withinRange(form.body(), range)), { meta, signal });
   await form.discard();
+  if (acl) store.putObjectAcl(bucket, key, encodeAcl(acl), info.versionId);
 
   const etag = quoteEtag(info.etag);
   const proto = (headers['x-forwarded-proto'] ?? 'http').split(',')[0]!.trim();

@@ -17,7 +17,7 @@ import type { EcContext } from './types.ts';
 import type { ManifestRow, SegmentPlan } from './schema.ts';
 import { decode } from '../codec/erasure.ts';
 import { fetchShards } from './fetch.ts';
-import { decryptSegment, unwrapKey } from '../codec/crypto.ts';
+import { decryptSegment, unwrapManifestKey } from '../codec/crypto.ts';
 import { lend } from '../core/lent.ts';
 import type { StripeBuffers } from './buffers.ts';
 
@@ -38,7 +38,7 @@ export async function* readManifest(ctx: EcContext, manifestId: string, opts: Da
   const end = Math.min(opts.end, man.size);
   if (end <= start) return;
   opts.signal?.throwIfAborted();
-  const key = unwrapKey(ctx.kek, man.wrapped_key, man.id);
+  const key = unwrapManifestKey(ctx.kek, man.wrapped_key, man.id, opts.customerKey);
   if (man.inline) {
     let plain: Buffer;
     try {

@@ -8,10 +8,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DiskFullError, Errors } from '../core/errors.ts';
-import type { WrittenData } from './data-store.ts';
+import type { DataWriteOptions, WrittenData } from './data-store.ts';
 import type { EcContext } from './types.ts';
 import type { StripeBufferPool, StripeBuffers } from './buffers.ts';
-import { encryptSegment, newDataKey, wrapKey } from '../codec/crypto.ts';
+import { encryptSegment, newDataKey, wrapKey, wrapKeyForCustomer } from '../codec/crypto.ts';
 import { consumed } from '../core/lent.ts';
 
 export { paddedLength } from '../codec/core.mjs';
@@ -172,7 +172,7 @@ async function completeSegment(
 export async function writeBody(
   ctx: EcContext,
   body: AsyncIterable<Uint8Array>,
-  opts: { signal?: AbortSignal; maxSize?: number },
+  opts: DataWriteOptions,
 ): Promise<WrittenData> {
   opts.signal?.throwIfAborted();
   const { k, m } = ctx.ec;
@@ -183,7 +183,8 @@ export async function writeBody(
     k,
     m,
     segment_size: ctx.segmentSize,
-    wrapped_key: wrapKey(ctx.kek, dataKey, manifestId),
+    // SSE-C: only the customer's key opens the data key, not the KEK (so not the master key either)
+    wrapped_key: opts.customerKey ? wrapKeyForCustomer(opts.customerKey, dataKey, manifestId) : wrapKey(ctx.kek, dataKey, manifestId),
     created: Date.now(),
     writer: ctx.writer,
   });

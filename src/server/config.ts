@@ -95,6 +95,8 @@ export const SETTINGS: Setting[] = [
   { key: 'lifecycleInterval', flag: 'lifecycle-interval', kind: 'duration', default: 3_600_000, help: 'how often bucket lifecycle rules are applied (0 disables)' },
   { key: 'lifecycleDay', flag: 'lifecycle-day', kind: 'duration', default: 24 * 3_600_000, help: 'the length of a lifecycle "day" (shorten it only for tests)',
     check: (v) => ((v as number) >= 1 ? undefined : 'use at least 1ms, e.g. 24h') },
+  { key: 'allowInsecureSseC', flag: 'allow-insecure-sse-c', kind: 'bool', default: false,
+    help: 'accept SSE-C keys (x-amz-server-side-encryption-customer-key) over plain HTTP from non-loopback clients; without TLS the key crosses the network in clear' },
   { key: 'shutdownGrace', flag: 'shutdown-grace', kind: 'duration', default: 30_000, help: 'on SIGTERM/SIGINT, how long requests in flight get to finish' },
 ];
 
@@ -132,6 +134,7 @@ export interface Config {
   shutdownGrace: number;
   lifecycleInterval: number;
   lifecycleDay: number;
+  allowInsecureSseC: boolean;
   /** [quota.defaults] of the configuration file: limits for new user accounts (accounts/limits.ts parses them). */
   quotaDefaults?: Record<string, unknown>;
 }

@@ -20,6 +20,10 @@ export interface UploadRecord {
   owner: string;
   /** Object lock the completed version gets (x-amz-object-lock-* of CreateMultipartUpload). */
   lock?: LockSettings;
+  /** SSE-C: the check value of the customer key every part must be sent with. */
+  customerKeyCheck?: string;
+  /** The ACL (encoded, s3/access/acl.ts) the completed object gets. */
+  acl?: string;
 }
 
 export interface PartRecord {
@@ -43,6 +47,8 @@ interface UploadRow {
   checksum_type: string | null;
   owner: string;
   lock: string | null;
+  sse_c: string | null;
+  acl: string | null;
 }
 
 interface PartRow {
@@ -70,7 +76,7 @@ export interface UploadListResult {
   nextUploadIdMarker?: string;
 }
 
-const UPLOAD_COLUMNS = 'upload_id, bucket, key, initiated, meta, tags, checksum_algorithm, checksum_type, owner, lock';
+const UPLOAD_COLUMNS = 'upload_id, bucket, key, initiated, meta, tags, checksum_algorithm, checksum_type, owner, lock, sse_c, acl';
 const PART_COLUMNS = 'part_number, manifest_id, size, etag, checksums, last_modified';
 
 function toUpload(r: UploadRow): UploadRecord {
@@ -85,6 +91,8 @@ function toUpload(r: UploadRow): UploadRecord {
     ...(r.checksum_type === null ? {} : { checksumType: r.checksum_type as ChecksumType }),
     owner: r.owner,
     ...(r.lock === null ? {} : { lock: reviveLock(JSON.parse(r.lock) as LockSettings) }),
+    ...(r.sse_c === null ? {} : { customerKeyCheck: r.sse_c }),
+    ...(r.acl === null ? {} : { acl: r.acl }),
   };
 }
 
@@ -124,6 +132,8 @@ export class UploadCatalog {
       u.checksumType ?? null,
       u.owner,
       u.lock ? JSON.stringify(u.lock) : null,
+      u.customerKeyCheck ?? null,
+      u.acl ?? null,
     );
   }
 
@@ -212,7 +222,7 @@ export class UploadCatalog {
 
 function prepare(db: Database) {
   return {
-    insertUpload: db.prepare(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertUpload: db.prepare(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     getUpload: db.prepare(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?`),
     anyUpload: db.prepare('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
     deleteUpload: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),

@@ -207,6 +207,7 @@ export class Catalog {
       o.lockMode ?? null,
       o.lockUntil ?? null,
       o.legalHold ? 1 : 0,
+      o.customerKeyCheck ?? null,
     );
     pieces.forEach((p, i) =>
       this.s.insertPiece.run(lastInsertRowid, i, p.manifestId, p.size, p.partNumber ?? null, p.etag, JSON.stringify(p.checksums)),
@@ -340,8 +341,8 @@ function prepare(db: Database) {
     ),
     insertObject: db.prepare(
       `INSERT INTO objects (bucket, key, version_id, is_latest, delete_marker, size, etag, last_modified, meta, checksums,
-         checksum_algorithm, checksum_type, parts_count, tags, tag_count, owner, upload_id, lock_mode, lock_until, legal_hold)
-         VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         checksum_algorithm, checksum_type, parts_count, tags, tag_count, owner, upload_id, lock_mode, lock_until, legal_hold, sse_c)
+         VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     setRetention: db.prepare('UPDATE objects SET lock_mode = ?, lock_until = ? WHERE id = ?'),
     setLegalHold: db.prepare('UPDATE objects SET legal_hold = ? WHERE id = ?'),
