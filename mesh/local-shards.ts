@@ -175,11 +175,12 @@ export class LocalShardStore {
   }
 
   /**
-   * The shard's bytes, checked against its id; undefined when absent, unreadable or corrupt. With
+   * The shard's bytes, checked against its id (unless `verify` is false: the caller authenticates
+   * them); undefined when absent, unreadable or corrupt. With
    * `into` (exactly the size the shard should have) the file is read into it, in place: a file of
    * another size is corrupt.
    */
-  async get(id: string, opts: { signal?: AbortSignal; into?: Uint8Array } = {}): Promise<Uint8Array | undefined> {
+  async get(id: string, opts: { signal?: AbortSignal; into?: Uint8Array; verify?: boolean } = {}): Promise<Uint8Array | undefined> {
     if (!isShardId(id)) return undefined;
     const file = this.path(id);
     let read: Uint8Array;
@@ -190,6 +191,7 @@ export class LocalShardStore {
       if (!isNotFound(e)) this.opts.log?.warn({ shard: id, path: file, err: e }, 'shard unreadable: treated as missing');
       return undefined;
     }
+    if (opts.verify === false) return read; // the caller authenticates them (ShardGetOptions.verify)
     // the bytes travel to a codec worker and back (transferred, or shared when they live in a
     // SharedArrayBuffer: never copied)
     const { ids, buffers } = await this.codec.hash([read], { transfer: true });

@@ -8,6 +8,12 @@
 export interface ShardGetOptions {
   signal?: AbortSignal;
   into?: Uint8Array;
+  /**
+   * false: the caller authenticates the bytes itself (the read path: the segment's AES-GCM tag
+   * covers every data shard), so the network may return them without hashing them against the id.
+   * Default true: the bytes returned match the id.
+   */
+  verify?: boolean;
 }
 
 export interface ShardNetwork {
@@ -20,8 +26,8 @@ export interface ShardNetwork {
   place(shardIds: readonly string[]): string[];
   put(peer: string, id: string, bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<void>;
   /**
-   * The shard's bytes, verified against its id; undefined when the peer does not have it (or it is
-   * corrupt). With `into` (a buffer of exactly the shard's size, typically a view of a recycled
+   * The shard's bytes, verified against its id unless `verify` is false; undefined when the peer
+   * does not have it (or it is found corrupt). With `into` (a buffer of exactly the shard's size, typically a view of a recycled
    * SharedArrayBuffer) a network may read the bytes into it and return it, or return bytes of its
    * own: callers use what is returned. Either way the returned promise settles only once nothing
    * writes into `into` any more.
