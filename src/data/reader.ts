@@ -109,35 +109,23 @@ export interface LoadedSegment {
  * plaintext. On a tag failure, reads it again with every shard checked against its id, which
  * finds the corrupt ones and reads around them.
  */
-export async function loadSegment(
-  ctx: EcContext,
-  man: ManifestRow,
-  key: Buffer,
-  plan: SegmentPlan,
-  label: Label,
-  signal: AbortSignal,
-): Promise<LoadedSegment> {
+export async function loadSegment(...args: SegmentArgs): Promise<LoadedSegment> {
   try {
-    return await fetchAndOpen(ctx, man, key, plan, label, signal, false);
+    return await fetchAndOpen(args, false);
   } catch (err) {
     if (!(err instanceof TagFailure)) throw err;
+    const [ctx, man, , plan] = args;
     ctx.log.warn({ manifest: man.id, segment: plan.idx }, 'segment failed authentication: reading it again with every shard checked against its id');
-    return fetchAndOpen(ctx, man, key, plan, label, signal, true);
+    return fetchAndOpen(args, true);
   }
 }
+
+type SegmentArgs = [ctx: EcContext, man: ManifestRow, key: Buffer, plan: SegmentPlan, label: Label, signal: AbortSignal];
 
 /** The segment's shards decrypt to bytes that fail authentication (some shard is corrupt). */
 class TagFailure extends Error {}
 
-async function fetchAndOpen(
-  ctx: EcContext,
-  man: ManifestRow,
-  key: Buffer,
-  plan: SegmentPlan,
-  label: Label,
-  signal: AbortSignal,
-  verify: boolean,
-): Promise<LoadedSegment> {
+async function fetchAndOpen([ctx, man, key, plan, label, signal]: SegmentArgs, verify: boolean): Promise<LoadedSegment> {
   const { k, m } = man;
   const n = k + m;
   const S = plan.shard_size;
