@@ -1,7 +1,8 @@
 /**
  * The seam between the data store (src/store) and where shards live (mesh/). The data store
  * asks for placement, then puts and gets shards by id on the peers it was given. A shard id is
- * the CIDv1 (sha2-256, raw codec) of the shard's (ciphertext) bytes, so any holder can verify it.
+ * the CIDv1 (raw codec; BLAKE3, or sha2-256 for shards written before) of the shard's (ciphertext)
+ * bytes, so any holder can verify it.
  * A single node is a network of one peer: every shard goes to the local shard store.
  * Nothing here knows about buckets, keys or objects.
  */
