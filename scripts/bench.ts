@@ -10,6 +10,8 @@
  *   npm run bench                       start a fresh single-node server, a null endpoint and s3rver
  *   npm run bench -- --quick            CI-sized: 4 x 16 MiB, 300 x 4 KiB, LIST over 2,000 keys
  *   npm run bench -- --endpoint URL     measure a running server (root credentials from env)
+ *   npm run bench -- --old DIR          also a datamesh started from the checkout in DIR (e.g. the previous
+ *                                       commit: git archive REV | tar -x -C DIR), old and new in one run
  *   npm run bench -- --cluster 6       also a gateway + 6 storage peers, and the repair rate after a peer dies
  *   options: --size 64MiB --count 8 --small 2000 --concurrency 4 --small-concurrency 16
  *            --list 100000 (keys; 0 skips LIST) --ec 4+2 --fsync false --no-s3rver
@@ -173,20 +175,21 @@ function table(runs: [Endpoint, Result][], floor: Floor, rss: Map<string, number
   row('LIST CPU ms/page', [...runs.map(([, r]) => fmt(r.list && r.listKeys ? (srv(r.list[1])! / (r.listKeys / 1000)) * 1000 : undefined, 1)), '']);
   row('peak RSS MiB', [...runs.map(([e]) => fmt(rss.get(e.name))), '']);
   const get = (name: string) => runs.find(([e]) => e.name === name)?.[1];
-  const dm = get('datamesh') ?? runs.at(-1)![1];
   const nul = get('null endpoint');
   const s3r = get('s3rver');
   const check = (label: string, v: number | undefined, target: string, ok: (v: number) => boolean) =>
     lines.push(`${label.padEnd(44)} ${v === undefined ? '-' : v.toFixed(2).padStart(6)}  target ${target}  ${v === undefined ? '' : ok(v) ? 'met' : 'NOT met'}`);
-  lines.push('ratios (datamesh):');
-  check('  PUT CPU s/GiB / work floor', srv(dm.cpu.put) !== undefined ? srv(dm.cpu.put)! / gib / floor.put : undefined, '<= 1.3', (v) => v <= 1.3);
-  check('  PUT MB/s / s3rver', s3r && dm.putMBs / s3r.putMBs, '>= 1.0', (v) => v >= 1);
-  check('  GET MB/s / null endpoint', nul && dm.getMBs / nul.getMBs, '>= 0.9', (v) => v >= 0.9);
-  check('  GET CPU s/GiB / work floor', srv(dm.cpu.get) !== undefined ? srv(dm.cpu.get)! / gib / floor.get : undefined, '(none)', () => true);
-  check('  4 KiB PUT ops/s / s3rver', s3r && dm.smallPutOps / s3r.smallPutOps, '>= 2', (v) => v >= 2);
-  check('  4 KiB GET ops/s / s3rver', s3r && dm.smallGetOps / s3r.smallGetOps, '>= 2', (v) => v >= 2);
-  check('  LIST keys/s / 100,000', kps(dm, dm.list) && kps(dm, dm.list)! / 1e5, '>= 1', (v) => v >= 1);
-  check('  LIST keys/s with delimiter / 100,000', kps(dm, dm.listDelim) && kps(dm, dm.listDelim)! / 1e5, '>= 1', (v) => v >= 1);
+  for (const [ep, dm] of runs.filter(([e]) => e.name !== 'null endpoint' && e.name !== 's3rver')) {
+    lines.push(`ratios (${ep.name}):`);
+    check('  PUT CPU s/GiB / work floor', srv(dm.cpu.put) !== undefined ? srv(dm.cpu.put)! / gib / floor.put : undefined, '<= 1.3', (v) => v <= 1.3);
+    check('  PUT MB/s / s3rver', s3r && dm.putMBs / s3r.putMBs, '>= 1.0', (v) => v >= 1);
+    check('  GET MB/s / null endpoint', nul && dm.getMBs / nul.getMBs, '>= 0.9', (v) => v >= 0.9);
+    check('  GET CPU s/GiB / work floor', srv(dm.cpu.get) !== undefined ? srv(dm.cpu.get)! / gib / floor.get : undefined, '(none)', () => true);
+    check('  4 KiB PUT ops/s / s3rver', s3r && dm.smallPutOps / s3r.smallPutOps, '>= 2', (v) => v >= 2);
+    check('  4 KiB GET ops/s / s3rver', s3r && dm.smallGetOps / s3r.smallGetOps, '>= 2', (v) => v >= 2);
+    check('  LIST keys/s / 100,000', kps(dm, dm.list) && kps(dm, dm.list)! / 1e5, '>= 1', (v) => v >= 1);
+    check('  LIST keys/s with delimiter / 100,000', kps(dm, dm.listDelim) && kps(dm, dm.listDelim)! / 1e5, '>= 1', (v) => v >= 1);
+  }
   lines.push(`work floor PUT: ${formatSteps(floor.putSteps)}`);
   lines.push(`work floor GET: ${formatSteps(floor.getSteps)}`);
   return lines;
@@ -240,20 +243,22 @@ async function main() {
       procs.push(s3rver);
       eps.push({ name: 's3rver', base: `http://127.0.0.1:${port + 2}`, creds: S3RVER, pid: s3rver.pid!, lists: flags.has('list-s3rver') });
     }
-    if (endpoint) {
-      eps.push({ name: 'datamesh', base: endpoint, creds, lists: true });
-    } else {
+    const serve = async (name: string, root: string, at: number) => {
       const server = await start(
-        ['src/server/cli/datamesh.mjs', 'serve', '--listen', `127.0.0.1:${port}`, '--data', join(dir, 'data'), '--log-level', 'info', ...(flags.get('ec') ? ['--ec', flag('ec', '4+2')] : []), ...(flags.get('fsync') ? ['--fsync', flag('fsync', 'true')] : [])],
+        [join(root, 'src/server/cli/datamesh.mjs'), 'serve', '--listen', `127.0.0.1:${at}`, '--data', join(dir, name.replace(/\W+/g, '-')), '--log-level', 'info', ...(flags.get('ec') ? ['--ec', flag('ec', '4+2')] : []), ...(flags.get('fsync') ? ['--fsync', flag('fsync', 'true')] : [])],
         { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey },
         /serving S3|"msg":"datamesh serving/,
       ).catch(async () => {
-        throw new Error('datamesh did not start');
+        throw new Error(`${name} did not start`);
       });
       procs.push(server);
-      eps.push({ name: 'datamesh', base: `http://127.0.0.1:${port}`, creds, pid: server.pid!, lists: true });
-      await new Promise((r) => setTimeout(r, 300));
-    }
+      eps.push({ name, base: `http://127.0.0.1:${at}`, creds, pid: server.pid!, lists: true });
+    };
+    const old = flags.get('old')?.at(-1);
+    if (old) await serve('datamesh old', old, port + 3);
+    if (endpoint) eps.push({ name: 'datamesh', base: endpoint, creds, lists: true });
+    else await serve('datamesh', '.', port);
+    await new Promise((r) => setTimeout(r, 300));
     const runs: [Endpoint, Result][] = [];
     const rss = new Map<string, number>();
     for (const ep of eps) {
