@@ -57,7 +57,7 @@ async function scrubSegment(
   // anyway, so doubling up here costs no availability, while doubling up on a storage peer would
   // let two more peer failures take three shards of the segment.
   const targets = new Map(missing.map((idx, j) => [idx, free[j] ?? ctx.network.self]));
-  const rebuiltIds = (await ctx.codec.hash(rebuilt.map((r) => r.bytes))).ids;
+  const rebuiltIds = (await ctx.codec.hash(rebuilt.map((r) => r.bytes), { like: rebuilt.map((r) => ids[r.index]!) })).ids;
   for (const [j, { index, bytes }] of rebuilt.entries()) {
     const id = ids[index]!;
     if (rebuiltIds[j] !== id) {
