@@ -79,6 +79,8 @@ export const SETTINGS: Setting[] = [
     help: 'on a mesh, how often the catalog is shipped to the storage peers (a write acknowledged longer ago survives losing this disk; 0 disables)',
     check: (v) => ((v as number) === 0 || (v as number) >= 100 ? undefined : 'use 0 or at least 100ms, e.g. 10s') },
   { key: 'repairAfter', flag: 'repair-after', kind: 'duration', default: 600_000, help: 'rebuild the shards of a peer unreachable this long' },
+  { key: 'tlsCert', flag: 'tls-cert', kind: 'string', help: 'FILE: PEM certificate chain; with --tls-key the S3 endpoint, admin API and console serve HTTPS (SIGHUP reloads both files)' },
+  { key: 'tlsKey', flag: 'tls-key', kind: 'string', help: 'FILE: PEM private key of --tls-cert' },
   { key: 'metricsToken', flag: 'metrics-token', kind: 'string', secret: true, help: 'bearer token required to read /_datamesh/metrics' },
   { key: 'maxConcurrentRequests', flag: 'max-concurrent-requests', kind: 'int', default: 256, help: 'S3 requests served at once; more get 503 SlowDown',
     check: (v) => ((v as number) >= 1 ? undefined : 'use a whole number of at least 1, e.g. 256') },
@@ -120,6 +122,8 @@ export interface Config {
   admitPeers: string[];
   orphanGrace: number;
   catalogSyncInterval: number;
+  tlsCert?: string;
+  tlsKey?: string;
   metricsToken?: string;
   maxConcurrentRequests: number;
   maxUnauthenticatedRequests: number;

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createApp } from './app.ts';
 import { ConfigError, type Config } from './config.ts';
 import { openDatabase } from '../core/db.ts';
@@ -28,6 +29,7 @@ import { createMetrics, metricsResponse, type Metrics } from './metrics.ts';
 import { applyServerLimits, createRequestLimits, serverOptions } from './limits.ts';
 import { countOpenUploads, trackServer } from './shutdown.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import { isLoopback, loadTls, tlsFilesOf } from './tls.ts';
 
 export interface RunningServer {
   /** http://host:port */
@@ -41,6 +43,11 @@ export interface RunningServer {
   metrics: Metrics;
   /** Bucket lifecycle rules, applied every --lifecycle-interval (tests call runOnce()). */
   lifecycle: LifecycleWorker;
+  /**
+   * Re-reads --tls-cert and --tls-key (SIGHUP): new connections get the new pair, open ones keep
+   * theirs. A bad pair is logged and the old one stays; answers what happened. Without TLS: no-op.
+   */
+  reloadTls(): { reloaded: boolean; error?: string };
   /** Graceful stop: in-flight requests get `graceMs` (default: --shutdown-grace) to finish. */
   close(graceMs?: number): Promise<void>;
 }
@@ -62,6 +69,9 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
 
 async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, dataDir: string, lock: DataDirLock): Promise<RunningServer> {
   const startedAt = Date.now();
+  // A bad certificate stops the start before anything is opened.
+  const tlsFiles = tlsFilesOf(config);
+  const tls = tlsFiles && loadTls(tlsFiles);
   const { key: masterKey, generated: masterKeyGenerated } = loadMasterKey(dataDir, env);
   const db = openDatabase(join(dataDir, 'datamesh.db'));
 
@@ -167,20 +177,42 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
           }),
       });
       app.route('/_datamesh/admin/v1', admin);
-      mountConsole(app, { accounts, region: config.region, self: () => url, log });
+      mountConsole(app, { accounts, region: config.region, self: () => innerUrl ?? url, log });
     },
   });
 
   const [host, portText] = splitHostPort(config.listen);
-  const server = await new Promise<Server>((ok, fail) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port: Number(portText), serverOptions: serverOptions(config) }, () => ok(s as Server)) as Server;
-    s.once('error', fail);
-  });
+  const listen = (hostname: string, port: number, secure: boolean) =>
+    new Promise<Server>((ok, fail) => {
+      const s = serve(
+        {
+          fetch: app.fetch,
+          hostname,
+          port,
+          serverOptions: { ...serverOptions(config), ...(secure ? tls : {}) },
+          ...(secure ? { createServer: createHttpsServer } : {}),
+        },
+        () => ok(s as Server),
+      ) as Server;
+      s.once('error', fail);
+    });
+  const server = await listen(host, Number(portText), tls !== undefined);
+  // Over HTTPS the console reaches its own S3 API through a loopback listener, so that it needs
+  // neither to trust the certificate nor to match its name (the host name a certificate names
+  // is rarely the listen address).
+  const inner = tls ? await listen('127.0.0.1', 0, false) : undefined;
   applyServerLimits(server, config, { onReject: (l) => metrics.rejected(l) });
   const http = trackServer(server);
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const innerUrl = inner && `http://127.0.0.1:${(inner.address() as AddressInfo).port}`;
   log.info({ url, data: dataDir, region: config.region }, `datamesh serving S3 at ${url}`);
+  if (!tls && !isLoopback(host)) {
+    log.warn(
+      { listen: config.listen },
+      `the admin API (/_datamesh/admin) and the console are reachable over plain HTTP on ${host}: credentials and session cookies cross the network in clear; serve HTTPS with --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS proxy`,
+    );
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -192,11 +224,25 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
     store,
     metrics,
     lifecycle,
+    reloadTls() {
+      if (!tlsFiles) return { reloaded: false };
+      try {
+        (server as unknown as HttpsServer).setSecureContext(loadTls(tlsFiles));
+      } catch (e) {
+        const error = (e as Error).message;
+        log.error({ cert: tlsFiles.cert, key: tlsFiles.key }, `TLS reload failed; still serving the previous certificate: ${error}`);
+        return { reloaded: false, error };
+      }
+      log.info({ cert: tlsFiles.cert, key: tlsFiles.key }, 'TLS certificate and key reloaded: new connections use them');
+      return { reloaded: true };
+    },
     close(graceMs = config.shutdownGrace) {
       closing ??= (async () => {
         // Stop accepting; let in-flight requests finish within the grace period, then cut the rest.
         log.info({ inFlight: http.inFlight, graceMs }, `stopping: no new connections; ${http.inFlight} requests in flight get up to ${graceMs} ms`);
         const { cut } = await http.close(graceMs);
+        inner?.closeAllConnections();
+        inner?.close();
         // Requests cut at the deadline unwind (their uploads abort) before the database closes.
         const drained = await limits.drained(5_000);
         if (cut > 0 || !drained) log.warn({ cut, drained }, `stopped after the grace period: ${cut} requests were cut`);
