@@ -103,7 +103,7 @@ export function createMultipartUpload(ctx: StoreContext, bucket: string, key: st
     owner: b.owner,
     ...(opts.lock ? { lock: opts.lock } : {}),
   };
-  ctx.catalog.uploads.create(u);
+  ctx.catalog.uploads.create(u, ctx.limits(b.owner));
   return toUploadInfo(u);
 }
 
