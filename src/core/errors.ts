@@ -214,6 +214,27 @@ export function diskFull(err: unknown, where: string): DiskFullError | undefined
   return new DiskFullError(`insufficient storage: ${where} is full (${code}); nothing was stored. Free space there (or raise the quota); the service resumes as soon as space returns`);
 }
 
+/**
+ * libp2p peer ids, whole (12D3KooW…, Qm…, 16Uiu2…) or shortened as the logs write them
+ * ("12D3KooW…a1b2c3"), and absolute file-system paths: what a server fault's message may name.
+ */
+const PEER_ID = /\b(?:12D3Koo|Qm|16Uiu2)(?:[1-9A-HJ-NP-Za-km-z]*…[1-9A-HJ-NP-Za-km-z]+|[1-9A-HJ-NP-Za-km-z]{4,})/g;
+const ABSOLUTE_PATH = /(^|[\s('"=:])\/(?:[\w.@+-]+\/)*[\w.@+-]+\/?/g;
+
+/**
+ * The message of a server fault (a 5xx) as a client may see it: without the server's paths (data
+ * directory, shard files) or the mesh's peer ids, which only the log keeps. A path after a space
+ * is dropped ("the disk holding the catalog /srv/dm is full" -> "... catalog is full"); elsewhere
+ * it and a peer id become a placeholder. Undefined when there is nothing to hide.
+ */
+export function redactInternals(message: string): string | undefined {
+  const out = message
+    .replace(PEER_ID, '[peer]')
+    .replace(ABSOLUTE_PATH, (_m, before: string) => (before === ' ' || before === '' ? '' : `${before}[server path]`))
+    .replace(/^\s+/, '');
+  return out === message ? undefined : out;
+}
+
 // ---- versions, object lock, lifecycle (issue 16): errors with response headers and their codes
 
 /** A DomainError that also sets response headers (x-amz-delete-marker, x-amz-version-id...). */

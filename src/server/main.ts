@@ -155,6 +155,8 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
       );
     },
     onInternalError: (err, r) => log.error({ err, reqId: r.requestId, op: r.operation }, 'internal error'),
+    // The client got the message without this host's paths or peer ids; the log keeps them.
+    onServerFault: (detail, r) => log.warn({ reqId: r.requestId, op: r.operation, code: r.code, detail }, `server fault (${r.code}): ${detail}`),
     mount: (app) => {
       app.get('/_datamesh/metrics', (c) => metricsResponse(metrics, c.req.header('authorization'), config.metricsToken));
       const admin = createAdminApi(accounts, {
