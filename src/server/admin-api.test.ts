@@ -81,9 +81,9 @@ describe('admin API', () => {
     });
     expect(r.quota.maxBuckets).toEqual({ limit: 3, source: 'account' });
     expect(r.quota.maxObjects).toEqual({ limit: null, source: 'lifted' });
-    expect(f.accounts.limits('carol')).toEqual({ maxBuckets: 3 });
+    expect(f.accounts.limits('carol')).toEqual({ maxBuckets: 3, maxUploads: 1000 });
     await root.request('PATCH', '/users/carol/quota', { body: { maxObjects: 'default' } });
-    expect(f.accounts.limits('carol')).toEqual({ maxBuckets: 3, maxObjects: 10_000 });
+    expect(f.accounts.limits('carol')).toEqual({ maxBuckets: 3, maxObjects: 10_000, maxUploads: 1000 });
     const bad = await failure(root.request('PATCH', '/users/carol/quota', { body: { maxStorag: 1 } }));
     expect([bad.status, bad.code]).toEqual([400, 'InvalidArgument']);
     expect(bad.message).toMatch(/unknown quota field 'maxStorag'/);

@@ -14,6 +14,7 @@ import { openDatabase } from '../core/db.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { loadMasterKey } from '../core/master-key.ts';
 import { Store } from '../store/store.ts';
+import { Catalog } from '../store/catalog.ts';
 import { mapDiskFull } from '../store/disk-full.ts';
 import { LifecycleWorker } from '../store/lifecycle.ts';
 import { openDataStore } from './open-data.ts';
@@ -75,27 +76,20 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
   const { key: masterKey, generated: masterKeyGenerated } = loadMasterKey(dataDir, env);
   const db = openDatabase(join(dataDir, 'datamesh.db'));
 
-  // Metrics come first (the data path reports into them); their sources are read at scrape time.
-  let store!: Store;
-  let accounts!: ReturnType<typeof createAccounts>;
-  let limits!: ReturnType<typeof createRequestLimits>;
-  let data!: Awaited<ReturnType<typeof openDataStore>>;
-  const metrics = createMetrics({
-    accounts: () => accounts.listAccounts().map((a) => a.name),
-    usage: (account) => store.usage(account),
-    ec: () => data.store.counters,
-    inFlight: () => limits.inFlight,
-    accountSeries: config.metricsToken !== undefined,
-  });
-  data = await openDataStore({ config, db, masterKey, dataDir, log, metrics });
-  const accountsRef: { usage?: Store['usage'] } = {};
+  // In dependency order: metrics (the data path reports into them; each source is attached once it
+  // exists), data, the catalog, accounts (which report usage from the catalog), then the store
+  // (which enforces the accounts' limits).
+  const metrics = createMetrics({ accountSeries: config.metricsToken !== undefined });
+  const data = await openDataStore({ config, db, masterKey, dataDir, log, metrics });
+  metrics.attach({ ec: () => data.store.counters });
+  const catalog = new Catalog(db);
   let defaults;
   try {
     defaults = quotaSettingsFromConfig(config.quotaDefaults ?? {});
   } catch (e) {
     throw new ConfigError(`[quota.defaults]: ${(e as Error).message}`);
   }
-  accounts = createAccounts({
+  const accounts = createAccounts({
     db,
     defaults,
     masterKey,
@@ -104,12 +98,15 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
       env.DATAMESH_ROOT_ACCESS_KEY && env.DATAMESH_ROOT_SECRET_KEY
         ? { accessKey: env.DATAMESH_ROOT_ACCESS_KEY, secretKey: env.DATAMESH_ROOT_SECRET_KEY }
         : undefined,
-    usage: (account) => accountsRef.usage!(account),
+    usage: (account) => catalog.usage.get(account),
     log,
   });
   // a full disk under the catalog is a clean 503 SlowDown, not an InternalError
-  store = mapDiskFull(new Store({ db, data: data.store, limits: accounts.limits, log, mayBypassGovernance: (a) => accounts.mayBypassGovernance(a) }), `the disk holding the catalog ${dataDir}`);
-  accountsRef.usage = (account) => store.usage(account);
+  const store = mapDiskFull(
+    new Store({ db, catalog, data: data.store, limits: accounts.limits, log, mayBypassGovernance: (a) => accounts.mayBypassGovernance(a) }),
+    `the disk holding the catalog ${dataDir}`,
+  );
+  metrics.attach({ accounts: () => accounts.listAccounts().map((a) => a.name), usage: (account) => store.usage(account) });
   store.lifecycleDayMs = config.lifecycleDay;
   const lifecycle = new LifecycleWorker(store, { intervalMs: config.lifecycleInterval, log, onRun: (c) => metrics.lifecycle(c) });
   lifecycle.start();
@@ -120,7 +117,8 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
     `start-up collection (normal): freed ${recovered.manifests} manifests of deleted or overwritten objects and ${recovered.shards} shards no object refers to; ${interruptedUploads} multipart uploads are open (clients complete or abort them)`,
   );
   const rootCredentials = accounts.bootstrap();
-  limits = createRequestLimits(config, { onReject: (l) => metrics.rejected(l) });
+  const limits = createRequestLimits(config, { onReject: (l) => metrics.rejected(l) });
+  metrics.attach({ inFlight: () => limits.inFlight });
 
   const auth = (req: Parameters<typeof authenticate>[0]) => authenticate(req, accounts.lookup, { region: config.region });
   const app = createApp({
