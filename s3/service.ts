@@ -65,6 +65,8 @@ export interface S3ServiceDeps {
   onDone?: (r: RequestRecord) => void;
   /** Unexpected errors (they become InternalError on the wire). */
   onInternalError?: (err: unknown, r: { requestId: string; operation?: string }) => void;
+  /** A server fault whose S3 message was stripped of paths or peer ids: `detail` is the full message, for the log. */
+  onServerFault?: (detail: string, r: { requestId: string; operation?: string; code: string }) => void;
   /** Request limits (src/limits.ts): enter() throws SlowDown when full; guardBody() cuts an idle body with RequestTimeout. */
   limits?: {
     enter(): () => void;
@@ -264,6 +266,7 @@ export function createS3Service(deps: S3ServiceDeps) {
       if (!isDomainError(err) && !gone) deps.onInternalError?.(err, { requestId, operation: op?.name });
       const resource = decodeSafe(rawPath);
       const e = toS3Error(err, { resource, requestId, head: method === 'HEAD' });
+      if (e.detail !== undefined) deps.onServerFault?.(e.detail, { requestId, operation: op?.name, code: e.code });
       record.status = gone ? 499 : e.status;
       record.errorCode = gone ? 'ClientClosedRequest' : e.code;
       if (res.headersSent) {

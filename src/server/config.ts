@@ -80,6 +80,8 @@ export const SETTINGS: Setting[] = [
     check: (v) => ((v as number) === 0 || (v as number) >= 100 ? undefined : 'use 0 or at least 100ms, e.g. 10s') },
   { key: 'repairAfter', flag: 'repair-after', kind: 'duration', default: 600_000, help: 'rebuild the shards of a peer unreachable this long' },
   { key: 'sigv2', flag: 'sigv2', kind: 'bool', default: true, help: 'accept AWS Signature Version 2 (Authorization: AWS, ?AWSAccessKeyId=&Signature=&Expires=, SigV2 POST forms) besides SigV4; false answers them 400 InvalidRequest' },
+  { key: 'tlsCert', flag: 'tls-cert', kind: 'string', help: 'FILE: PEM certificate chain; with --tls-key the S3 endpoint, admin API and console serve HTTPS (SIGHUP reloads both files)' },
+  { key: 'tlsKey', flag: 'tls-key', kind: 'string', help: 'FILE: PEM private key of --tls-cert' },
   { key: 'metricsToken', flag: 'metrics-token', kind: 'string', secret: true, help: 'bearer token required to read /_datamesh/metrics' },
   { key: 'maxConcurrentRequests', flag: 'max-concurrent-requests', kind: 'int', default: 256, help: 'S3 requests served at once; more get 503 SlowDown',
     check: (v) => ((v as number) >= 1 ? undefined : 'use a whole number of at least 1, e.g. 256') },
@@ -123,6 +125,8 @@ export interface Config {
   admitPeers: string[];
   orphanGrace: number;
   catalogSyncInterval: number;
+  tlsCert?: string;
+  tlsKey?: string;
   metricsToken?: string;
   sigv2: boolean;
   maxConcurrentRequests: number;

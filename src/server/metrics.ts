@@ -73,6 +73,8 @@ export interface Metrics {
   readonly shards: ShardMetrics;
   readonly repair: RepairMetrics;
   setPeerSource(fn: () => PeerCounts): void;
+  /** Adds sources built after the metrics (the data store, accounts, the store, the request limits). */
+  attach(more: Omit<MetricsSources, 'accountSeries' | 'peers'>): void;
   /** Segments by redundancy, read at scrape time (one aggregate query over the manifests). */
   setSegmentSource(fn: () => SegmentCounts): void;
   /** The catalog's copy in the mesh: lag and last durable copy (a gateway on a mesh). */
@@ -86,7 +88,9 @@ export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 const PEER_STATES = ['up', 'suspect', 'down'];
 const QUOTA_CODES = new Set(['QuotaExceeded', 'SlowDown']);
 
-export function createMetrics(sources: MetricsSources = {}): Metrics {
+export function createMetrics(initial: MetricsSources = {}): Metrics {
+  // Sources are read at scrape time; the ones built after the metrics are attached when they exist.
+  const sources: MetricsSources = { ...initial };
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -245,6 +249,9 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     },
     setPeerSource(fn) {
       peers = fn;
+    },
+    attach(more) {
+      Object.assign(sources, more);
     },
     setSegmentSource(fn) {
       segments = fn;

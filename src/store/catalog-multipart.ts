@@ -5,7 +5,8 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Checksums, ChecksumAlgorithm, ChecksumType, LockSettings, ObjectMeta, Tags } from '../core/object-store.ts';
-import type { UsageLedger } from './catalog-usage.ts';
+import { UPLOAD_META_BYTES, type UsageLedger } from './catalog-usage.ts';
+import type { Limits } from '../core/quota.ts';
 import { rollupList, type Cursor } from './catalog-list.ts';
 
 export interface UploadRecord {
@@ -120,21 +121,31 @@ export class UploadCatalog {
     this.s = prepare(db);
   }
 
-  create(u: UploadRecord): void {
-    this.s.insertUpload.run(
-      u.uploadId,
-      u.bucket,
-      u.key,
-      u.initiated,
-      JSON.stringify(u.meta),
-      JSON.stringify(u.tags),
-      u.checksumAlgorithm ?? null,
-      u.checksumType ?? null,
-      u.owner,
-      u.lock ? JSON.stringify(u.lock) : null,
-      u.customerKeyCheck ?? null,
-      u.acl ?? null,
-    );
+  /**
+   * Opens an upload within the owner's limits: at most maxUploads open at once, and its key,
+   * metadata and tags count toward maxStorage until it is completed or aborted.
+   */
+  create(u: UploadRecord, limits: Limits): void {
+    const meta = JSON.stringify(u.meta);
+    const tags = JSON.stringify(u.tags);
+    this.db.transaction(() => {
+      this.usage.checkUploads(u.owner, limits, (this.s.countOpen.get(u.owner) as { n: number }).n);
+      this.usage.charge(u.owner, Buffer.byteLength(u.key) + Buffer.byteLength(meta) + Buffer.byteLength(tags), limits);
+      this.s.insertUpload.run(
+        u.uploadId,
+        u.bucket,
+        u.key,
+        u.initiated,
+        meta,
+        tags,
+        u.checksumAlgorithm ?? null,
+        u.checksumType ?? null,
+        u.owner,
+        u.lock ? JSON.stringify(u.lock) : null,
+        u.customerKeyCheck ?? null,
+        u.acl ?? null,
+      );
+    }).immediate();
   }
 
   get(uploadId: string): UploadRecord | undefined {
@@ -168,9 +179,10 @@ export class UploadCatalog {
   remove(upload: UploadRecord): { dropped: string[]; bytes: number } {
     const parts = this.s.partManifests.all(upload.uploadId) as { manifest_id: string; size: number }[];
     const bytes = parts.reduce((n, p) => n + p.size, 0);
+    const own = (this.s.metaBytes.get(upload.uploadId) as { n: number } | undefined)?.n ?? 0;
     this.s.deleteParts.run(upload.uploadId);
     this.s.deleteUpload.run(upload.uploadId);
-    this.usage.apply(upload.owner, { bytes: -bytes });
+    this.usage.apply(upload.owner, { bytes: -bytes - own });
     return { dropped: parts.map((p) => p.manifest_id), bytes };
   }
 
@@ -225,6 +237,8 @@ function prepare(db: Database) {
     insertUpload: db.prepare(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     getUpload: db.prepare(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?`),
     anyUpload: db.prepare('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
+    countOpen: db.prepare('SELECT count(*) AS n FROM uploads WHERE owner = ?'),
+    metaBytes: db.prepare(`SELECT ${UPLOAD_META_BYTES} AS n FROM uploads WHERE upload_id = ?`),
     deleteUpload: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),
     getPart: db.prepare(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? AND part_number = ?`),
     parts: db.prepare(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?`),

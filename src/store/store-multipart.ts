@@ -107,7 +107,7 @@ export function createMultipartUpload(ctx: StoreContext, bucket: string, key: st
     ...keyCheckFields(opts.customerKey),
     ...(opts.acl !== undefined ? { acl: opts.acl } : {}),
   };
-  ctx.catalog.uploads.create(u);
+  ctx.catalog.uploads.create(u, ctx.limits(b.owner));
   return toUploadInfo(u);
 }
 

@@ -72,6 +72,8 @@ export const DEFAULT_MAX_OBJECT_SIZE = 5 * 1024 ** 4;
 
 export interface StoreOptions {
   db: Database;
+  /** The catalog over `db`, when the caller needed it first (the server reports usage from it); else made here. */
+  catalog?: Catalog;
   data: DataStore;
   limits?: LimitsLookup;
   /** The largest object the store accepts (default 5 TiB); accounts may have a lower limit. */
@@ -87,7 +89,7 @@ export class Store implements ObjectStore {
   private readonly versions: VersionLister;
 
   constructor(opts: StoreOptions) {
-    this.catalog = new Catalog(opts.db);
+    this.catalog = opts.catalog ?? new Catalog(opts.db);
     this.ctx = {
       catalog: this.catalog,
       data: opts.data,

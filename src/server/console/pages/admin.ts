@@ -22,6 +22,7 @@ export const QUOTA_LABELS: Record<QuotaField, string> = {
   maxObjectSize: 'Max object size',
   maxRequestsPerMinute: 'Max requests per minute',
   maxMonthlyTransfer: 'Max monthly transfer',
+  maxUploads: 'Max open multipart uploads',
 };
 
 const userHref = (name: string): string => `/console/admin/users/${encodeURIComponent(name)}`;
