@@ -89,6 +89,12 @@ export class MeshNetwork implements ShardNetwork {
     });
   }
 
+  /** Healthy candidates, then the usable peers that failed lately (see ShardNetwork.targets). */
+  targets(): string[][] {
+    const healthy = this.candidates();
+    return [healthy, this.usable().filter((p) => !healthy.includes(p))];
+  }
+
   /** `peers` ordered best first for reading (up before suspect before down, then health score). */
   rank(peers: readonly string[]): string[] {
     return this.init.table.rank(peers);

@@ -36,3 +36,30 @@ export function placeShards(shardIds: readonly string[], peers: readonly string[
     return best;
   });
 }
+
+/**
+ * New homes for some shards of one segment (a write that timed out, a doubled shard, a rebuilt
+ * one): shard `i` of `moving` goes to the heaviest peer for its id that holds no other shard of the
+ * segment, trying the peers of `tiers` in order (healthy ones first, then the rest). `where[i]` is
+ * where shard i is now; shards in `moving` do not count as held, and every choice made here counts
+ * for the next one, so two moving shards never land on one peer. A shard with no free peer gets
+ * undefined (the caller decides: keep it, or put it on this node).
+ */
+export function replaceShards(
+  ids: readonly string[],
+  where: readonly (string | undefined)[],
+  moving: readonly number[],
+  tiers: readonly (readonly string[])[],
+): (string | undefined)[] {
+  const held = new Set(where.filter((p, i): p is string => p !== undefined && !moving.includes(i)));
+  return moving.map((i) => {
+    for (const tier of tiers) {
+      const peer = rankForShard(ids[i]!, [...new Set(tier)]).find((p) => !held.has(p));
+      if (peer !== undefined) {
+        held.add(peer);
+        return peer;
+      }
+    }
+    return undefined;
+  });
+}

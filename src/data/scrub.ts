@@ -6,6 +6,7 @@
 import type { EcContext, ScrubOptions, ScrubResult } from './types.ts';
 import type { ManifestRow, SegmentPlan } from './schema.ts';
 import { reconstruct } from '../codec/erasure.ts';
+import { freePeers } from './writer.ts';
 
 const MANIFEST_PAGE = 100;
 const SEGMENT_PAGE = 64;
@@ -50,12 +51,11 @@ async function scrubSegment(
   }
   const rebuilt = await reconstruct(got, k, m);
   const ids = plan.shards.map((s) => s.id);
-  const survivors = new Set(plan.shards.filter((_, i) => !missing.includes(i)).map((s) => s.peer));
-  const ranked = [...new Set(ctx.network.place(ids))].filter((p) => !dead.has(p));
-  const free = ranked.filter((p) => !survivors.has(p));
   // With fewer live peers than shards the extra shards stay on this node: it serves the object
   // anyway, so doubling up here costs no availability, while doubling up on a storage peer would
   // let two more peer failures take three shards of the segment.
+  const where = plan.shards.map((s, i) => (missing.includes(i) ? undefined : s.peer));
+  const free = freePeers(ctx.network, ids, where, missing, dead);
   const targets = new Map(missing.map((idx, j) => [idx, free[j] ?? ctx.network.self]));
   const rebuiltIds = (await ctx.codec.hash(rebuilt.map((r) => r.bytes))).ids;
   for (const [j, { index, bytes }] of rebuilt.entries()) {

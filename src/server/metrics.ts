@@ -335,6 +335,7 @@ export function instrumentNetwork(network: ShardNetwork, shards: ShardMetrics): 
       return network.self;
     },
     place: (ids) => network.place(ids),
+    ...(network.targets ? { targets: () => network.targets!() } : {}),
     async put(peer, id, bytes, opts) {
       try {
         await network.put(peer, id, bytes, opts);
