@@ -108,6 +108,18 @@ export async function scrubAll(ctx: EcContext, opts: ScrubOptions = {}): Promise
   return result;
 }
 
+/**
+ * Checks and rebuilds one segment now (an audit caught a peer without a shard of it): the shards
+ * recorded on `avoid` count as missing and none is rebuilt there.
+ */
+export async function repairSegment(ctx: EcContext, manifest: string, segment: number, avoid: readonly string[]): Promise<RepairResult> {
+  const result: RepairResult = { segmentsChecked: 0, shardsRebuilt: 0, unrecoverable: [], bytesRebuilt: 0 };
+  const man = ctx.repo.manifest(manifest);
+  const plan = ctx.repo.plans(manifest, segment, segment)[0];
+  if (man?.state === 'live' && plan) await scrubSegment(ctx, man, plan, result, undefined, new Set(avoid));
+  return result;
+}
+
 export interface RepairResult extends ScrubResult {
   bytesRebuilt: number;
 }

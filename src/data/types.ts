@@ -8,6 +8,7 @@ import type { EcParams } from '../codec/erasure.ts';
 import type { EcRepo } from './schema.ts';
 import type { CodecPool } from '../codec/codec-pool.ts';
 import type { StripeBufferPool } from './buffers.ts';
+import type { Auditor, AuditorOptions } from './audit.ts';
 
 /** The levels the data store logs at. */
 export type EcLog = Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -112,6 +113,8 @@ export interface EcDataStore extends DataStore {
   startBackgroundScrub(intervalMs: number): () => void;
   /** Rebuilds the shards recorded on `dead` peers onto live ones (mesh self-healing). */
   repairPeers(dead: readonly string[], opts?: ScrubOptions): Promise<ScrubResult & { bytesRebuilt: number }>;
+  /** Audits of the peers (src/data/audit.ts); start() runs them every opts.intervalMs. */
+  createAuditor(opts: AuditorOptions): Auditor;
   /** Live segments by how many of their shards sit on `upPeers`. */
   redundancy(upPeers: readonly string[]): { full: number; degraded: number; lost: number };
   /** Live segments with a shard on one of `peers`. */
