@@ -95,6 +95,8 @@ export interface ManifestDescription {
 
 export interface ScrubOptions {
   onProgress?: (done: number, total: number) => void;
+  /** Called with the size of every shard rebuilt and written (repair progress). */
+  onRebuilt?: (bytes: number) => void;
   signal?: AbortSignal;
 }
 
@@ -102,6 +104,8 @@ export interface ScrubResult {
   segmentsChecked: number;
   shardsRebuilt: number;
   unrecoverable: { manifestId: string; segment: number }[];
+  /** Segments with too few shards now, some of them on peers that did not answer (not lost: retried later). */
+  deferred?: number;
 }
 
 export interface EcDataStore extends DataStore {

@@ -33,6 +33,8 @@ export interface RepairState {
   rounds: number;
   shardsRebuilt: number;
   bytesRebuilt: number;
+  /** The round running now: segments done of those it has to repair, and shard bytes rebuilt so far. */
+  progress?: { segmentsDone: number; segmentsToRepair: number; bytesRebuilt: number };
   /** MB of shards rebuilt per second, over the last round that rebuilt something. */
   lastThroughputMBs?: number;
   lastRound?: string;
@@ -197,7 +199,12 @@ export async function openDataStore(opts: {
         repair.running = true;
         const started = performance.now();
         try {
-          const r = await store.repairPeers(dead);
+          const progress = { segmentsDone: 0, segmentsToRepair: 0, bytesRebuilt: 0 };
+          repair.progress = progress;
+          const r = await store.repairPeers(dead, {
+            onProgress: (done, total) => Object.assign(progress, { segmentsDone: done, segmentsToRepair: total }),
+            onRebuilt: (bytes) => (progress.bytesRebuilt += bytes),
+          });
           metrics?.repair.repaired(r.segmentsChecked, r.bytesRebuilt);
           repair.rounds++;
           repair.shardsRebuilt += r.shardsRebuilt;
@@ -215,6 +222,7 @@ export async function openDataStore(opts: {
           log.error({ err }, 'repair round failed; the next round retries');
         } finally {
           repair.running = false;
+          delete repair.progress;
           repairing = undefined;
         }
       })();
@@ -280,7 +288,7 @@ export async function openDataStore(opts: {
       repair.queue = down.length > 0 ? store.segmentsOnPeersCount(down) : 0;
       metrics?.repair.setQueue(repair.queue);
       const viewed: MeshPeerView[] = peers.map((p) => (p.self || !auditor ? p : { ...p, audits: auditor.counts(p.id) }));
-      return { self: nodeId, peers: viewed, redundancy: store.redundancy(up), repair: { ...repair }, ...(catalog ? { catalog: catalogView(catalog.state()) } : {}) };
+      return { self: nodeId, peers: viewed, redundancy: store.redundancy(up), repair: { ...repair, ...(repair.progress ? { progress: { ...repair.progress } } : {}) }, ...(catalog ? { catalog: catalogView(catalog.state()) } : {}) };
     },
     setAdmission(peer, action) {
       if (!mesh) throw Errors.invalidArgument('this server is not on a mesh (start it with --listen-mesh or --bootstrap): there are no peers to admit or evict');

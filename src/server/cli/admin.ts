@@ -143,7 +143,9 @@ const mesh: ExtraCommand = async (args, client, { json }) => {
   return (
     renderTable(['peer', 'state', 'admission', 'address', 'shards', 'bytes', 'health', 'audits'], rows) +
     `\nsegments: ${r.full} with all shards, ${r.degraded} with fewer (readable), ${r.lost} unrecoverable\n` +
-    `repair: ${q.queue} segments waiting${q.running ? ', a round is running' : ''}; ${q.shardsRebuilt} shards rebuilt so far` +
+    `repair: ${q.queue} segments waiting${q.running ? ', a round is running' : ''}` +
+    (q.progress ? ` (${q.progress.segmentsDone} of ${q.progress.segmentsToRepair} segments, ${formatBytes(q.progress.bytesRebuilt)} rebuilt)` : '') +
+    `; ${q.shardsRebuilt} shards rebuilt so far` +
     (q.lastThroughputMBs !== undefined ? ` (last round ${q.lastThroughputMBs.toFixed(1)} MB/s)` : '') +
     '\n' +
     (v.catalog
