@@ -237,7 +237,8 @@ export async function openDataStore(opts: {
       const m = mesh;
       auditor = store.createAuditor({
         intervalMs: config.auditInterval,
-        peers: () => m.peers().filter((p) => !p.self && p.admission === 'admitted' && p.state !== 'down').map((p) => p.id),
+        // only peers that answer probes now: a restarting (suspect) peer is not challenged
+        peers: () => m.peers().filter((p) => !p.self && p.admission === 'admitted' && p.state === 'up').map((p) => p.id),
         onAudit: (_peer, result) => metrics?.repair.audited(result),
         onUntrusted: (peer, counts) => {
           log.error({ peer, audits: counts }, `mesh peer ${peer} is now untrusted: it failed ${counts.failed} audits (missing or corrupt shards); its shards are rebuilt on other peers. Check its disk, then datamesh admin mesh admit ${peer} to trust it again`);
