@@ -11,40 +11,14 @@
  * --audit-interval of 10 min that is 1.75 KB/s per peer, 0.014% of a 100 Mbit/s link; the gateway
  * fetches that much from each peer, 175 KB/s for 100 peers (0.14% of 1 Gbit/s).
  */
-import type { EcContext } from './types.ts';
+import type { AuditCounts, AuditorOptions, AuditResult, EcContext, PeerAuditor } from './types.ts';
 import { repairSegment } from './scrub.ts';
-
-export type AuditResult = 'passed' | 'failed';
-
-export interface AuditCounts {
-  passed: number;
-  failed: number;
-}
-
-export interface AuditorOptions {
-  /** The peers to audit this round: admitted, live, not this node. */
-  peers: () => string[];
-  /** Time between two audits of one peer. */
-  intervalMs: number;
-  /** Failures among the last `window` audits that make a peer untrusted (default 3 of 10). */
-  failuresToDistrust?: number;
-  window?: number;
-  /** Peers audited at once (default 4). */
-  concurrency?: number;
-  /** Time a peer has to serve the challenged shard (default 30 s). */
-  timeoutMs?: number;
-  /** A peer crossed the threshold (called once per crossing). */
-  onUntrusted: (peer: string, counts: AuditCounts) => void;
-  /** Every audit's outcome (metrics). */
-  onAudit?: (peer: string, result: AuditResult) => void;
-  random?: () => number;
-}
 
 interface PeerAudits extends AuditCounts {
   recent: AuditResult[];
 }
 
-export class Auditor {
+export class Auditor implements PeerAuditor {
   private readonly ctx: EcContext;
   private readonly opts: AuditorOptions;
   private readonly byPeer = new Map<string, PeerAudits>();

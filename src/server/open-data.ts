@@ -9,8 +9,7 @@ import { ConfigError, type Config } from './config.ts';
 import type { DB } from '../core/db.ts';
 import type { Logger } from '../core/log.ts';
 import { createEcDataStore } from '../data/ec-data-store.ts';
-import type { EcDataStore } from '../data/types.ts';
-import type { AuditCounts, Auditor } from '../data/audit.ts';
+import type { AuditCounts, EcDataStore, PeerAuditor } from '../data/types.ts';
 import { LocalShardStore } from '../../mesh/local-shards.ts';
 import { LocalNetwork } from '../../mesh/local-network.ts';
 import { parseEc } from '../codec/erasure.ts';
@@ -179,7 +178,7 @@ export async function openDataStore(opts: {
   // An evicted or untrusted peer is drained at once: its shards are rebuilt elsewhere, as for a dead peer.
   const drained = (): string[] => (mesh ? [...mesh.admission.inState('evicted'), ...mesh.admission.inState('untrusted')] : []);
   const evictedHolding = (): string[] => drained().filter((p) => store.segmentsOnPeersCount([p]) > 0);
-  let auditor: Auditor | undefined;
+  let auditor: PeerAuditor | undefined;
   let repairTimer: NodeJS.Timeout | undefined;
   let collectTimer: NodeJS.Timeout | undefined;
   let collectingUnclaimed: Promise<unknown> | undefined;
