@@ -79,7 +79,8 @@ export class MeshNetwork implements ShardNetwork {
         'No live mesh peer can take shards: every known peer is down or full and this node stores none. Start storage peers (datamesh node --bootstrap ...) or check their health with datamesh admin mesh.',
       );
     const peers = healthy.length >= n ? healthy : ordered.slice(0, Math.max(n, healthy.length));
-    const placed = placeShards(shardIds, peers);
+    // the least loaded of each shard's two heaviest peers (load: shards held, as last reported)
+    const placed = placeShards(shardIds, peers, { load: (p) => (p === this.self ? this.init.host.stats().count : (this.init.table.get(p)?.stats?.count ?? 0)) });
     if (peers.length >= n || !peers.includes(this.self)) return placed;
     const seen = new Set<string>();
     return placed.map((p) => {
@@ -87,6 +88,12 @@ export class MeshNetwork implements ShardNetwork {
       seen.add(p);
       return dup ? this.self : p;
     });
+  }
+
+  /** Healthy candidates, then the usable peers that failed lately (see ShardNetwork.targets). */
+  targets(): string[][] {
+    const healthy = this.candidates();
+    return [healthy, this.usable().filter((p) => !healthy.includes(p))];
   }
 
   /** `peers` ordered best first for reading (up before suspect before down, then health score). */

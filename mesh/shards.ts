@@ -25,6 +25,12 @@ export interface ShardNetwork {
    * live peers, distinct when there are enough peers. Returns one peer id per shard id.
    */
   place(shardIds: readonly string[]): string[];
+  /**
+   * The peers that may take a shard now, in tiers tried in order (healthy ones, then those that
+   * failed lately), for moving single shards (placement.ts replaceShards). Networks of one node
+   * leave it out.
+   */
+  targets?(): string[][];
   put(peer: string, id: string, bytes: Uint8Array, opts?: { signal?: AbortSignal }): Promise<void>;
   /**
    * The shard's bytes, verified against its id unless `verify` is false; undefined when the peer

@@ -62,6 +62,9 @@ export const SETTINGS: Setting[] = [
   { key: 'segmentsInFlight', flag: 'segments-in-flight', kind: 'int', default: 4, help: 'segments of one upload sealed and written at once (memory per upload: this many segments)',
     check: (v) => ((v as number) >= 1 ? undefined : 'use a whole number of at least 1') },
   { key: 'scrubInterval', flag: 'scrub-interval', kind: 'duration', default: 24 * 3_600_000, help: 'background scrub interval (0 disables)' },
+  { key: 'auditInterval', flag: 'audit-interval', kind: 'duration', default: 600_000,
+    help: 'on a mesh, time between two audits of each storage peer (one random shard fetched and checked against its id; 0 disables)',
+    check: (v) => ((v as number) === 0 || (v as number) >= 50 ? undefined : 'use 0 or at least 50ms, e.g. 10m') },
   { key: 'fsync', flag: 'fsync', kind: 'bool', default: true, help: 'fsync every shard before it counts as stored (false: faster, relies on the mesh for power-loss safety)' },
   { key: 'collectInterval', flag: 'collect-interval', kind: 'duration', default: 60_000, help: 'how often the data of deleted objects is collected (it waits one interval first)',
     check: (v) => ((v as number) >= 10 ? undefined : 'use at least 10ms, e.g. 60s') },
@@ -115,6 +118,7 @@ export interface Config {
   inlineThreshold: number;
   segmentsInFlight: number;
   scrubInterval: number;
+  auditInterval: number;
   collectInterval: number;
   fsync: boolean;
   listenMesh: string[];

@@ -62,6 +62,8 @@ export interface RepairMetrics {
   setQueue(segments: number): void;
   /** Segments repaired and the shard bytes written for them. */
   repaired(segments: number, bytes: number): void;
+  /** One audit of a mesh peer (src/data/audit.ts). */
+  audited(result: 'passed' | 'failed'): void;
 }
 
 export interface Metrics {
@@ -163,6 +165,8 @@ export function createMetrics(initial: MetricsSources = {}): Metrics {
   const repairQueue = new Gauge({ name: 'datamesh_repair_queue_segments', help: 'Segments waiting for repair', registers });
   const repairSegments = new Counter({ name: 'datamesh_repair_segments_total', help: 'Segments repaired', registers });
   const repairBytes = new Counter({ name: 'datamesh_repair_bytes_total', help: 'Shard bytes written by repair', registers });
+  const audits = new Counter({ name: 'datamesh_audits_total', help: 'Audits of mesh peers by result (passed, failed: the challenged shard was missing, corrupt or not served)', labelNames: ['result'] as const, registers });
+  for (const result of ['passed', 'failed'] as const) audits.inc({ result }, 0);
   new Gauge({
     name: 'datamesh_mesh_peers',
     help: 'Mesh peers by state (this node included)',
@@ -245,6 +249,9 @@ export function createMetrics(initial: MetricsSources = {}): Metrics {
       repaired(segments, bytes) {
         if (segments > 0) repairSegments.inc(segments);
         if (bytes > 0) repairBytes.inc(bytes);
+      },
+      audited(result) {
+        audits.inc({ result });
       },
     },
     setPeerSource(fn) {
@@ -342,6 +349,7 @@ export function instrumentNetwork(network: ShardNetwork, shards: ShardMetrics): 
       return network.self;
     },
     place: (ids) => network.place(ids),
+    ...(network.targets ? { targets: () => network.targets!() } : {}),
     async put(peer, id, bytes, opts) {
       try {
         await network.put(peer, id, bytes, opts);
