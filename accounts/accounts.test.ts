@@ -181,15 +181,15 @@ describe('limits', () => {
   it('applies defaults to users, not admins; an account setting wins; none lifts; default restores', () => {
     f = fixture({ defaults: { maxStorage: 5 * GiB, maxObjects: 10_000, maxBuckets: 100 } });
     f.accounts.createAccount({ name: 'alice', quota: { maxObjects: 50, maxBuckets: null } });
-    expect(f.accounts.limits('alice')).toEqual({ maxStorage: 5 * GiB, maxObjects: 50 });
+    expect(f.accounts.limits('alice')).toEqual({ maxStorage: 5 * GiB, maxObjects: 50, maxUploads: 1000 }); // 1000: the built-in default
     expect(f.accounts.limits('root')).toEqual({});
     expect(f.accounts.getQuota('alice').maxBuckets).toEqual({ limit: null, source: 'lifted' });
     expect(f.accounts.getQuota('alice').maxStorage).toEqual({ limit: 5 * GiB, source: 'default' });
     const v = f.accounts.setQuota('alice', { maxStorage: 1000, maxObjects: 'default', maxObjectSize: 10 });
     expect(v.maxObjects).toEqual({ limit: 10_000, source: 'default' });
-    expect(f.accounts.limits('alice')).toEqual({ maxStorage: 1000, maxObjects: 10_000, maxObjectSize: 10 });
+    expect(f.accounts.limits('alice')).toEqual({ maxStorage: 1000, maxObjects: 10_000, maxObjectSize: 10, maxUploads: 1000 });
     // Settings survive a restart.
-    expect(f.reopen().limits('alice')).toEqual({ maxStorage: 1000, maxObjects: 10_000, maxObjectSize: 10 });
+    expect(f.reopen().limits('alice')).toEqual({ maxStorage: 1000, maxObjects: 10_000, maxObjectSize: 10, maxUploads: 1000 });
   });
 
   it('limits the request rate with SlowDown and a Retry-After', () => {

@@ -35,7 +35,7 @@ describe('datamesh admin', () => {
     expect(Object.keys(k)).toEqual(['name', 'accessKeyId', 'secretAccessKey']);
     expect(k.name).toBe('alice');
     expect(f.accounts.lookup(k.accessKeyId!)).toEqual({ secret: k.secretAccessKey, account: 'alice' });
-    expect(f.accounts.limits('alice')).toEqual({ maxStorage: 5 * GiB, maxObjects: 10_000 });
+    expect(f.accounts.limits('alice')).toEqual({ maxStorage: 5 * GiB, maxObjects: 10_000, maxUploads: 1000 });
     expect(f.accounts.getQuota('alice').maxMonthlyTransfer.limit).toBe(50 * GiB);
 
     const text = await admin(['user', 'create', 'bob', '--admin']);
@@ -68,9 +68,9 @@ describe('datamesh admin', () => {
     const r = await admin(['quota', 'set', 'alice', '--max-storage', '1.5TB', '--max-object-size', '500MB', '--max-buckets', 'none']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/max-storage\s+1\.4 TiB \(1500000000000 B\)\s+set on the account/);
-    expect(f.accounts.limits('alice')).toEqual({ maxStorage: 1.5e12, maxObjectSize: 500e6 });
+    expect(f.accounts.limits('alice')).toEqual({ maxStorage: 1.5e12, maxObjectSize: 500e6, maxUploads: 1000 });
     await admin(['quota', 'set', 'alice', '--max-buckets', 'default', '--max-requests-per-minute', '600']);
-    expect(f.accounts.limits('alice')).toEqual({ maxStorage: 1.5e12, maxObjectSize: 500e6, maxBuckets: 100 });
+    expect(f.accounts.limits('alice')).toEqual({ maxStorage: 1.5e12, maxObjectSize: 500e6, maxBuckets: 100, maxUploads: 1000 });
     expect(f.accounts.getQuota('alice').maxRequestsPerMinute.limit).toBe(600);
     const show = JSON.parse((await admin(['quota', 'show', 'alice', '--json'])).stdout) as { quota: Record<string, { limit: number }> };
     expect(show.quota.maxRequestsPerMinute!.limit).toBe(600);

@@ -107,7 +107,9 @@ describe('max-storage', () => {
 
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp' }));
     const p1 = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId, PartNumber: 1, Body: bytes(5 * MiB, 4) }));
-    expect(await usage('st-mp')).toMatchObject({ bytes: 10 * MiB, objects: 1, reservedBytes: 0 }); // the open part counts
+    // the open part counts, and the upload's own row: key 'mp', metadata '{"user":{}}', tags '{}'
+    const row = 2 + 11 + 2;
+    expect(await usage('st-mp')).toMatchObject({ bytes: 10 * MiB + row, objects: 1, reservedBytes: 0 });
     expect(await failure(s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'mp', UploadId, PartNumber: 2, Body: bytes(5 * MiB, 5) })))).toBe(
       '403 QuotaExceeded',
     );
@@ -117,7 +119,7 @@ describe('max-storage', () => {
     const p2 = await s3.send(
       new UploadPartCopyCommand({ Bucket: bucket, Key: 'mp', UploadId, PartNumber: 2, CopySource: `${bucket}/src`, CopySourceRange: `bytes=0-${MiB - 1}` }),
     );
-    expect(await usage('st-mp')).toMatchObject({ bytes: 11 * MiB, reservedBytes: 0 });
+    expect(await usage('st-mp')).toMatchObject({ bytes: 11 * MiB + row, reservedBytes: 0 });
 
     // Abort gives the space back at once.
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'mp', UploadId }));
@@ -186,13 +188,59 @@ describe('max-objects', () => {
     const complete = () =>
       s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'o3', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p.ETag }] } }));
     expect(await failure(complete())).toBe('403 QuotaExceeded');
-    expect(await usage('objs')).toMatchObject({ objects: 2, bytes: 9 + 9 + 4 });
+    // two objects, the open upload's part, and its own row: key 'o3', metadata '{"user":{}}', tags '{}' (issue 12)
+    expect(await usage('objs')).toMatchObject({ objects: 2, bytes: 9 + 9 + 4 + 2 + 11 + 2 });
 
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'o2' }));
     await complete(); // the same upload completes once there is room
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'o1' }));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'o4', Body: 'four' }));
     expect(await usage('objs')).toEqual({ objects: 2, bytes: 8, buckets: 1, reservedBytes: 0 });
+  });
+});
+
+describe('max-uploads', () => {
+  const meta = { note: 'x'.repeat(2000) }; // about 2 KiB: S3's limit on user metadata
+  /** Opens up to `n` uploads with 2 KiB of metadata each; answers how many opened and the first refusal. */
+  async function openMany(s3: S3Client, bucket: string, n: number) {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      try {
+        const r = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `u/${i}`, Metadata: meta }));
+        ids.push(r.UploadId!);
+      } catch (e) {
+        if (i === 0) throw e;
+        return { ids, refused: await refusal(Promise.reject(e)) };
+      }
+    }
+    return { ids, refused: undefined };
+  }
+
+  it('200 uploads with 2 KiB metadata: refused past --max-uploads with QuotaExceeded; an abort makes room', async () => {
+    const { s3, bucket } = await account('upl', '--max-objects', '5', '--max-uploads', '20');
+    const { ids, refused } = await openMany(s3, bucket, 200);
+    expect(ids).toHaveLength(20);
+    expect(`${refused?.status} ${refused?.code}`).toBe('403 QuotaExceeded');
+    expect(refused?.message).toMatch(/open multipart upload quota exceeded for account 'upl': limit 20 open uploads, it has 20/);
+    expect((await userInfo(server, 'upl')).quota.maxUploads).toEqual({ limit: 20, source: 'account' });
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'u/0', UploadId: ids[0] }));
+    await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'again', Metadata: meta }));
+    expect(await failure(s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'more' })))).toBe('403 QuotaExceeded');
+  });
+
+  it('an open upload\'s key, metadata and tags count toward storage until it is aborted; the default limit is 1000', async () => {
+    const { s3, bucket } = await account('uplb', '--max-storage', '16KiB');
+    expect((await userInfo(server, 'uplb')).quota.maxUploads).toEqual({ limit: 1000, source: 'default' });
+    const { ids, refused } = await openMany(s3, bucket, 200);
+    expect(ids.length).toBeGreaterThanOrEqual(6);
+    expect(ids.length).toBeLessThanOrEqual(8);
+    expect(`${refused?.status} ${refused?.code}`).toBe('403 QuotaExceeded');
+    expect(refused?.message).toMatch(/storage quota exceeded for account 'uplb': limit 16384 bytes/);
+    const used = (await usage('uplb')).bytes;
+    expect(used).toBeGreaterThan(ids.length * 2000);
+    expect(used).toBeLessThanOrEqual(16 * KiB);
+    for (const [i, UploadId] of ids.entries()) await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: `u/${i}`, UploadId }));
+    expect((await usage('uplb')).bytes).toBe(0);
   });
 });
 

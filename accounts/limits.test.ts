@@ -13,8 +13,10 @@ describe('limits', () => {
   const defaults = { maxStorage: 100, maxObjects: 10, maxRequestsPerMinute: 60 };
 
   it('resolves account settings over defaults; admins get no defaults', () => {
-    expect(effectiveQuota({}, defaults, 'user')).toEqual(defaults);
-    expect(effectiveQuota({ maxStorage: 5, maxObjects: null }, defaults, 'user')).toEqual({ maxStorage: 5, maxRequestsPerMinute: 60 });
+    // maxUploads: the built-in default of 1000, unless the configured defaults say otherwise
+    expect(effectiveQuota({}, defaults, 'user')).toEqual({ ...defaults, maxUploads: 1000 });
+    expect(effectiveQuota({}, { ...defaults, maxUploads: null }, 'user')).toEqual(defaults);
+    expect(effectiveQuota({ maxStorage: 5, maxObjects: null }, defaults, 'user')).toEqual({ maxStorage: 5, maxRequestsPerMinute: 60, maxUploads: 1000 });
     expect(effectiveQuota({}, defaults, 'admin')).toEqual({});
     expect(effectiveQuota({ maxBuckets: 2 }, defaults, 'admin')).toEqual({ maxBuckets: 2 });
   });

@@ -16,6 +16,7 @@ export const QUOTA_FIELDS = [
   'maxObjectSize',
   'maxRequestsPerMinute',
   'maxMonthlyTransfer',
+  'maxUploads',
 ] as const;
 export type QuotaField = (typeof QUOTA_FIELDS)[number];
 
@@ -26,6 +27,7 @@ export const QUOTA_COLUMNS: Record<QuotaField, string> = {
   maxObjectSize: 'max_object_size',
   maxRequestsPerMinute: 'max_requests_per_minute',
   maxMonthlyTransfer: 'max_monthly_transfer',
+  maxUploads: 'max_uploads',
 };
 
 /** The CLI flag of each field, e.g. maxStorage -> 'max-storage'. */
@@ -36,10 +38,18 @@ export const QUOTA_FLAGS: Record<QuotaField, string> = {
   maxObjectSize: 'max-object-size',
   maxRequestsPerMinute: 'max-requests-per-minute',
   maxMonthlyTransfer: 'max-monthly-transfer',
+  maxUploads: 'max-uploads',
 };
 
 /** Fields measured in bytes (the others are counts). */
 export const SIZE_FIELDS: ReadonlySet<QuotaField> = new Set(['maxStorage', 'maxObjectSize', 'maxMonthlyTransfer']);
+
+/**
+ * Defaults that hold unless the configuration says otherwise: open multipart uploads cost the
+ * catalog a row each and were unlimited (issue 12); 1000 is what ListMultipartUploads returns in
+ * one page. `max_uploads = "none"` in [quota.defaults] lifts it.
+ */
+export const BUILT_IN_DEFAULTS: QuotaSettings = { maxUploads: 1000 };
 
 /** Configured defaults for new user accounts: a limit per field; null or absent is no limit. */
 export type QuotaSettings = Partial<Record<QuotaField, number | null>>;
@@ -62,7 +72,7 @@ export type Role = 'admin' | 'user';
 export function effectiveQuota(overrides: QuotaOverrides, defaults: QuotaSettings, role: Role): EffectiveQuota {
   const out: EffectiveQuota = {};
   for (const f of QUOTA_FIELDS) {
-    const v = f in overrides ? overrides[f] : role === 'admin' ? undefined : defaults[f];
+    const v = f in overrides ? overrides[f] : role === 'admin' ? undefined : f in defaults ? defaults[f] : BUILT_IN_DEFAULTS[f];
     if (v !== undefined && v !== null) out[f] = v;
   }
   return out;
@@ -84,6 +94,7 @@ export const storeLimits = (q: EffectiveQuota): Limits => ({
   ...(q.maxObjects !== undefined && { maxObjects: q.maxObjects }),
   ...(q.maxBuckets !== undefined && { maxBuckets: q.maxBuckets }),
   ...(q.maxObjectSize !== undefined && { maxObjectSize: q.maxObjectSize }),
+  ...(q.maxUploads !== undefined && { maxUploads: q.maxUploads }),
 });
 
 /** Applies a patch to stored overrides (pure). */

@@ -3,7 +3,10 @@
  * service (accounts.ts) decides; this file only reads and writes rows.
  */
 import type { DB } from '../src/core/db.ts';
-import { overridesFromRow, overridesToRow, type QuotaOverrides, type Role } from './limits.ts';
+import { overridesFromRow, overridesToRow, QUOTA_COLUMNS, type QuotaOverrides, type Role } from './limits.ts';
+
+/** The limit columns of the quotas table, one per quota field. */
+const COLUMNS = Object.values(QUOTA_COLUMNS);
 
 export type AccountStatus = 'active' | 'suspended';
 
@@ -86,12 +89,8 @@ export function createRepo(db: DB): Repo {
     delKey: db.prepare('DELETE FROM access_keys WHERE access_key = ?'),
     quota: db.prepare('SELECT * FROM quotas WHERE account_id = ?'),
     saveQuota: db.prepare(`
-      INSERT INTO quotas (account_id, max_storage, max_objects, max_buckets, max_object_size, max_requests_per_minute, max_monthly_transfer)
-      VALUES (@account_id, @max_storage, @max_objects, @max_buckets, @max_object_size, @max_requests_per_minute, @max_monthly_transfer)
-      ON CONFLICT(account_id) DO UPDATE SET
-        max_storage = excluded.max_storage, max_objects = excluded.max_objects, max_buckets = excluded.max_buckets,
-        max_object_size = excluded.max_object_size, max_requests_per_minute = excluded.max_requests_per_minute,
-        max_monthly_transfer = excluded.max_monthly_transfer`),
+      INSERT INTO quotas (account_id, ${COLUMNS.join(', ')}) VALUES (@account_id, ${COLUMNS.map((c) => '@' + c).join(', ')})
+      ON CONFLICT(account_id) DO UPDATE SET ${COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`),
   };
   return {
     accountByName: (name) => {

@@ -51,6 +51,8 @@ export const ACCOUNT_MIGRATIONS: readonly string[] = [
   `,
   // Object lock (issue 16): may the account bypass GOVERNANCE retention (x-amz-bypass-governance-retention)?
   `ALTER TABLE accounts ADD COLUMN bypass_governance INTEGER NOT NULL DEFAULT 0;`,
+  // Open multipart uploads per account (issue 12).
+  `ALTER TABLE quotas ADD COLUMN max_uploads INTEGER;`,
 ];
 
 /** The same tables on PostgreSQL (integers BIGINT, secrets bytea), at the latest shape. */
@@ -96,6 +98,8 @@ export const ACCOUNT_PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX metering_by_month ON metering(month);
   `,
+  // Open multipart uploads per account (issue 12).
+  `ALTER TABLE quotas ADD COLUMN max_uploads BIGINT;`,
 ];
 
 export const migrateAccounts = (db: DB): void => migrate(db, 'accounts', { sqlite: ACCOUNT_MIGRATIONS, postgres: ACCOUNT_PG_MIGRATIONS });

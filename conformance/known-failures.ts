@@ -13,15 +13,8 @@ export interface KnownFailure {
   reason: string;
 }
 
-export const KNOWN_FAILURES: KnownFailure[] = [
-  {
-    client: 'aws-cli v1',
-    scenario: 's3 presign, fetched with curl',
-    reason:
-      'aws-cli v1 `s3 presign` signs with SigV2 by default (?AWSAccessKeyId=…&Signature=…&Expires=…); SigV2 is not implemented, ' +
-      'the server answers 400 InvalidRequest "Please use AWS4-HMAC-SHA256". Users: `aws configure set default.s3.signature_version s3v4`.',
-  },
-];
+// aws-cli v1's default `s3 presign` (SigV2) works since SigV2 is implemented (s3/auth/sigv2.ts).
+export const KNOWN_FAILURES: KnownFailure[] = [];
 
 export function knownFailure(client: string, scenario: string, list: readonly KnownFailure[] = KNOWN_FAILURES): KnownFailure | undefined {
   return list.find((k) => (k.client === client || k.client === '*') && k.scenario === scenario);

@@ -2,13 +2,14 @@
  * Admission: which peers holding the network secret this node works with. On a gateway the
  * table holds the storage peers: a new one joins `pending` and gets no shard until an operator
  * admits it (`datamesh admin mesh admit PEER_ID`), or at once with `--admit-peers auto`;
- * `evicted` takes it out again (its shards are rebuilt elsewhere). On a storage peer it holds the
+ * `evicted` takes it out again (its shards are rebuilt elsewhere); `untrusted` is the same, set by
+ * the gateway's audits when a peer failed too many challenges. On a storage peer it holds the
  * gateways it serves (`--admit-peers GATEWAY_ID,...`). Every node answers shard requests only from
  * admitted peers. Kept in DIR/mesh.db, so a restart keeps every decision.
  */
 import { migrate, type DB } from '../src/core/db.ts';
 
-export type AdmissionState = 'pending' | 'admitted' | 'evicted';
+export type AdmissionState = 'pending' | 'admitted' | 'evicted' | 'untrusted';
 
 /** `auto`: admit every peer that holds the secret; `manual`: new peers wait; a list: these peers are admitted. */
 export type AdmitPolicy = { mode: 'auto' } | { mode: 'manual' } | { mode: 'list'; peers: readonly string[] };
@@ -26,6 +27,15 @@ const MIGRATIONS = [
      state TEXT NOT NULL CHECK (state IN ('pending', 'admitted', 'evicted')),
      since INTEGER NOT NULL
    ) WITHOUT ROWID`,
+  // audits mark a peer that failed too many challenges untrusted (src/data/audit.ts)
+  `CREATE TABLE peer_admission_new (
+     peer TEXT PRIMARY KEY,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'admitted', 'evicted', 'untrusted')),
+     since INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   INSERT INTO peer_admission_new SELECT peer, state, since FROM peer_admission;
+   DROP TABLE peer_admission;
+   ALTER TABLE peer_admission_new RENAME TO peer_admission;`,
 ];
 
 export class Admission {
@@ -40,8 +50,8 @@ export class Admission {
     migrate(db, 'mesh-admission', MIGRATIONS);
     for (const r of db.prepare('SELECT peer, state, since FROM peer_admission').all() as { peer: string; state: AdmissionState; since: number }[])
       this.cache.set(r.peer, { state: r.state, since: r.since });
-    // Listed peers are admitted (unless an operator evicted them since).
-    if (policy.mode === 'list') for (const p of policy.peers) if (this.cache.get(p)?.state !== 'evicted') this.set(p, 'admitted');
+    // Listed peers are admitted (unless an operator evicted them or audits distrusted them since).
+    if (policy.mode === 'list') for (const p of policy.peers) if (this.cache.get(p) === undefined || this.cache.get(p)!.state === 'pending') this.set(p, 'admitted');
   }
 
   get mode(): AdmitPolicy['mode'] {
@@ -78,6 +88,11 @@ export class Admission {
 
   evict(peer: string): AdmissionState {
     return this.set(peer, 'evicted');
+  }
+
+  /** Audits caught the peer without shards it should hold: out of placement, drained like an evicted peer. */
+  distrust(peer: string): AdmissionState {
+    return this.set(peer, 'untrusted');
   }
 
   onChange(cb: (peer: string, state: AdmissionState) => void): () => void {

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { CATALOG_HEAD_PROTOCOL, DEFAULT_INBOUND_TIMEOUT_MS, MAX_HEAD_BYTES } from './constants.ts';
 import { frameStream, requestFrame } from './shard-protocol/framing.ts';
 import { ProtocolViolation } from './shard-protocol/messages.ts';
+import { ProtocolRegistration } from './protocol-registration.ts';
 
 /** A head as it travels and is kept: the gateway's JSON text and its signature over it. */
 export interface SignedHead {
@@ -146,7 +147,7 @@ export class CatalogHeadsService implements Startable {
   private readonly inboundTimeoutMs: number;
   private readonly owned: CatalogHeadsInit['owned'];
   private readonly mayPublish: (peer: string) => boolean;
-  private started = false;
+  private readonly registration: ProtocolRegistration;
 
   constructor(
     private readonly components: CatalogHeadsComponents,
@@ -158,24 +159,15 @@ export class CatalogHeadsService implements Startable {
     this.log = components.logger.forComponent('datamesh:catalog-heads');
     this.inboundTimeoutMs = init.inboundTimeoutMs ?? DEFAULT_INBOUND_TIMEOUT_MS;
     this.handle = this.handle.bind(this);
+    this.registration = new ProtocolRegistration(components.registrar, this.protocol, this.handle, { maxInboundStreams: 8, maxOutboundStreams: 32 });
   }
 
   readonly [Symbol.toStringTag] = '@datamesh/catalog-heads';
   readonly [serviceCapabilities] = ['@datamesh/catalog-heads'];
 
-  async start(): Promise<void> {
-    await this.components.registrar.handle(this.protocol, this.handle, { maxInboundStreams: 8, maxOutboundStreams: 32 });
-    this.started = true;
-  }
-
-  async stop(): Promise<void> {
-    await this.components.registrar.unhandle(this.protocol);
-    this.started = false;
-  }
-
-  isStarted(): boolean {
-    return this.started;
-  }
+  start = (): Promise<void> => this.registration.start();
+  stop = (): Promise<void> => this.registration.stop();
+  isStarted = (): boolean => this.registration.isStarted();
 
   async handle(stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.inboundTimeoutMs);

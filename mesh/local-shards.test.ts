@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LAYOUT_FILE, LocalShardStore } from './local-shards.ts';
 import { LocalNetwork } from './local-network.ts';
-import { shardId } from '../src/codec/cid.ts';
+import { sha256ShardId, shardId } from '../src/codec/cid.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -55,21 +55,29 @@ describe('LocalShardStore', () => {
     expect(await store.stats()).toEqual({ count: 1, bytes: 300 });
   });
 
-  it('never returns a corrupt shard: it reports it and answers undefined', async () => {
+  it('never returns a corrupt shard, BLAKE3 or old sha2-256 id: it reports it and answers undefined', async () => {
     const corrupt: string[] = [];
     const warnings: object[] = [];
     const store = new LocalShardStore(dir, { onCorrupt: (id) => corrupt.push(id), log: { warn: (o) => warnings.push(o) } });
-    const a = shard();
-    await store.put(a.id, a.bytes);
-    const bad = Buffer.from(a.bytes);
-    bad[500]! ^= 0x01;
-    writeFileSync(store.path(a.id), bad);
-    expect(await store.get(a.id)).toBeUndefined();
-    expect(corrupt).toEqual([a.id]);
-    expect(warnings).toHaveLength(1);
-    // a put with the right bytes repairs it in place
-    await store.put(a.id, a.bytes);
-    expect(Buffer.from((await store.get(a.id))!).equals(a.bytes)).toBe(true);
+    const bytes = randomBytes(1000);
+    for (const a of [shard(), { bytes, id: sha256ShardId(bytes) }]) {
+      corrupt.length = 0;
+      warnings.length = 0;
+      await store.put(a.id, a.bytes);
+      expect(Buffer.from((await store.get(a.id))!).equals(a.bytes)).toBe(true);
+      const bad = Buffer.from(a.bytes);
+      bad[500]! ^= 0x01;
+      writeFileSync(store.path(a.id), bad);
+      expect(await store.get(a.id)).toBeUndefined();
+      expect(corrupt).toEqual([a.id]);
+      expect(warnings).toHaveLength(1);
+      // unverified (the read path, which authenticates by the AEAD tag) the bytes come back as they are
+      expect(Buffer.from((await store.get(a.id, { verify: false }))!).equals(bad)).toBe(true);
+      // a put with the right bytes repairs it in place
+      await store.put(a.id, a.bytes);
+      expect(Buffer.from((await store.get(a.id))!).equals(a.bytes)).toBe(true);
+      await expect(store.put(a.id, bad)).rejects.toThrow(/do not hash to/);
+    }
   });
 
   it('refuses bytes that do not hash to the id, unless told they were just hashed', async () => {

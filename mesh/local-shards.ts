@@ -1,7 +1,7 @@
 /**
  * The shard store on this node's disk: one file per shard, named by its id (the CID of its bytes),
- * in a one-level fan-out layout DIR/xx/<id>, xx taken from the id's last characters (its "bafkrei"
- * prefix is the same for every shard): at most 1024 directories, so a shard write almost never
+ * in a one-level fan-out layout DIR/xx/<id>, xx taken from the id's last characters (its "bafkr4i" or
+ * "bafkrei" prefix is the same for every shard): at most 1024 directories, so a shard write almost never
  * makes one, and 10 M shards are ~10 k files a directory. DIR/LAYOUT names the layout; a directory
  * without it is scanned once when opened and its shards moved out of the old two-level layout
  * DIR/xx/yy/<id> (one mkdir per shard, ~1 M directories). Writes are atomic (temp file, fsync,
@@ -116,7 +116,7 @@ export class LocalShardStore {
   }
 
   private leaf(id: string): string {
-    if (!isShardId(id)) throw Errors.invalidArgument(`'${id.slice(0, 80)}' is not a shard id (a CIDv1 raw sha2-256 in base32, "bafkrei...")`);
+    if (!isShardId(id)) throw Errors.invalidArgument(`'${id.slice(0, 80)}' is not a shard id (a CIDv1 raw BLAKE3 or sha2-256 in base32, "bafkr4i..." or "bafkrei...")`);
     // The last character carries only 3 bits of the digest: fan out on the ones before it.
     return join(this.dir, id.slice(-3, -1));
   }
@@ -125,7 +125,7 @@ export class LocalShardStore {
   async put(id: string, bytes: Uint8Array, opts: PutShardOptions = {}): Promise<void> {
     const dir = this.leaf(id);
     opts.signal?.throwIfAborted();
-    if (opts.verify !== false && (await this.codec.hash([bytes])).ids[0] !== id) {
+    if (opts.verify !== false && (await this.codec.hash([bytes], { like: [id] })).ids[0] !== id) {
       throw Errors.badDigest(`shard bytes do not hash to ${id}: refusing to store them (the sender must send the shard's exact bytes)`);
     }
     if (this.opts.capacity !== undefined) await this.reserve(id, bytes.length);
@@ -175,11 +175,12 @@ export class LocalShardStore {
   }
 
   /**
-   * The shard's bytes, checked against its id; undefined when absent, unreadable or corrupt. With
+   * The shard's bytes, checked against its id (unless `verify` is false: the caller authenticates
+   * them); undefined when absent, unreadable or corrupt. With
    * `into` (exactly the size the shard should have) the file is read into it, in place: a file of
    * another size is corrupt.
    */
-  async get(id: string, opts: { signal?: AbortSignal; into?: Uint8Array } = {}): Promise<Uint8Array | undefined> {
+  async get(id: string, opts: { signal?: AbortSignal; into?: Uint8Array; verify?: boolean } = {}): Promise<Uint8Array | undefined> {
     if (!isShardId(id)) return undefined;
     const file = this.path(id);
     let read: Uint8Array;
@@ -190,9 +191,10 @@ export class LocalShardStore {
       if (!isNotFound(e)) this.opts.log?.warn({ shard: id, path: file, err: e }, 'shard unreadable: treated as missing');
       return undefined;
     }
+    if (opts.verify === false) return read; // the caller authenticates them (ShardGetOptions.verify)
     // the bytes travel to a codec worker and back (transferred, or shared when they live in a
     // SharedArrayBuffer: never copied)
-    const { ids, buffers } = await this.codec.hash([read], { transfer: true });
+    const { ids, buffers } = await this.codec.hash([read], { transfer: true, like: [id] });
     const bytes = buffers[0]!;
     if (ids[0] !== id) {
       this.opts.log?.warn({ shard: id, path: file }, 'corrupt shard: its bytes do not hash to its id; routed around');

@@ -6,7 +6,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import * as varint from 'uint8-varint';
 import type { Stream } from '@libp2p/interface';
-import { shardId } from '../src/codec/cid.ts';
+import { sha256ShardId, shardId } from '../src/codec/cid.ts';
 import { LocalShardStore } from './local-shards.ts';
 import type { MeshNode } from './node.ts';
 import { SHARD_PROTOCOL } from './constants.ts';
@@ -67,6 +67,17 @@ describe('MeshNetwork over real libp2p peers on loopback', () => {
     const missing = shard(100);
     expect(await gw.network.has(other.peerId, missing.id)).toBe(false);
     expect(await gw.network.get(other.peerId, missing.id)).toBeUndefined();
+  });
+
+  it('storage peers accept, verify and serve both id kinds: BLAKE3 and the old sha2-256', async () => {
+    const bytes = new Uint8Array(randomBytes(8192));
+    const target = storage[1]!;
+    for (const id of [shardId(bytes), sha256ShardId(bytes)]) {
+      await gw.network.put(target.peerId, id, bytes);
+      expect(Buffer.from((await gw.network.get(target.peerId, id))!).equals(Buffer.from(bytes))).toBe(true);
+      const other = new Uint8Array(randomBytes(8192));
+      await expect(gw.network.put(target.peerId, id.replace(/.{4}$/, 'aaaa'), other)).rejects.toThrow(/do not hash to shard id/);
+    }
   });
 
   it('moves shards larger than a stream\'s default read buffer (6 MiB) both ways', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { shardId } from '../src/codec/cid.ts';
-import { placeShards, rankForShard } from './placement.ts';
+import { placeShards, rankForShard, replaceShards } from './placement.ts';
 
 const ids = (n: number) => Array.from({ length: n }, () => shardId(randomBytes(32)));
 const peers = (n: number) => Array.from({ length: n }, (_, i) => `12D3KooWpeer${i}`);
@@ -52,5 +52,24 @@ describe('placeShards (rendezvous hashing)', () => {
     expect([...ranked].sort()).toEqual(peers(5));
     expect(placeShards([id!], peers(5))).toEqual([ranked[0]]);
     expect(() => placeShards([id!], [])).toThrow(RangeError);
+  });
+
+  it('replaces shards onto peers that hold no other shard of the segment, two moving shards never on one peer', () => {
+    for (let t = 0; t < 100; t++) {
+      const shards = ids(6);
+      const ps = peers(8);
+      const where = placeShards(shards, ps);
+      const moving = [1, 4];
+      const got = replaceShards(shards, where, moving, [ps]);
+      const after = where.map((p, i) => (moving.includes(i) ? got[moving.indexOf(i)]! : p));
+      expect(new Set(after).size).toBe(6);
+    }
+  });
+
+  it('tries healthy peers first and gives undefined when no peer is free', () => {
+    const shards = ids(3);
+    expect(replaceShards(shards, ['a', 'b', 'c'], [2], [['a', 'b'], ['d']])).toEqual(['d']);
+    expect(replaceShards(shards, ['a', 'b', 'c'], [1, 2], [['a', 'x'], ['y']])).toEqual(expect.arrayContaining(['x', 'y']));
+    expect(replaceShards(shards, ['a', 'b', 'c'], [2], [['a', 'b']])).toEqual([undefined]);
   });
 });

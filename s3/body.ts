@@ -6,7 +6,8 @@
  */
 import type { AuthResult } from './auth/index.ts';
 import { decodeAwsChunked, verifyPayloadHash } from './auth/index.ts';
-import { checksumsFromTrailers, createPutBody, parseChecksumHeaders } from '../src/core/digest.ts';
+import { createPutBody } from '../src/core/digest.ts';
+import { checksumsFromTrailers, parseChecksumHeaders } from './auth/checksum-headers.ts';
 import { Errors } from '../src/core/errors.ts';
 import type { RequestBody } from './context.ts';
 

@@ -34,6 +34,11 @@ export interface S3Context<O extends Operation = Operation> {
   /** Aborted when the client goes away. */
   signal: AbortSignal;
   /**
+   * May this request carry an SSE-C key: TLS, a loopback client, or --allow-insecure-sse-c
+   * (s3/sse.ts; absent: no).
+   */
+  keysAllowed?: boolean;
+  /**
    * Checks that `account` may access another bucket than the operation's (a copy source) this way;
    * throws AccessDenied / NoSuchBucket.
    */
@@ -43,7 +48,12 @@ export interface S3Context<O extends Operation = Operation> {
    * it; the handler verifies the policy signature with `lookup`, then calls admit(account), which
    * sets `account`, runs the per-account admission checks and authorizes the bucket.
    */
-  postAuth?: { lookup: SecretLookup | undefined; admit(account: string): void };
+  postAuth?: {
+    lookup: SecretLookup | undefined;
+    /** False when SigV2 is switched off (`--sigv2=false`): a SigV2 form is refused. */
+    sigv2?: boolean;
+    admit(account: string, signatureVersion: 'AWS' | 'AWS4-HMAC-SHA256'): void;
+  };
 }
 
 export interface S3Result {

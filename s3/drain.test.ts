@@ -7,17 +7,25 @@ import { once } from 'node:events';
 import { bodyOf, discardRest, type DiscardLimits } from './drain.ts';
 
 let server: Server | undefined;
+/** The last PUT's request end ('end' emitted: its body was read to the last byte). */
+let putEnded: Promise<unknown> | undefined;
 afterEach(async () => {
   server?.closeAllConnections();
   await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
   server = undefined;
 });
 
-/** A server that reads one chunk of a PUT body, gives up (as a quota error does) and answers 403; GET answers 200. */
-async function start(limits: DiscardLimits, drain = true): Promise<number> {
+/**
+ * A server that reads one chunk of a PUT body, gives up (as a quota error does) and answers 403; GET
+ * answers 200. `abandon`: the reader stops without its iterator's return(), as a form parser that
+ * throws mid-body does.
+ */
+async function start(limits: DiscardLimits, drain = true, abandon = false): Promise<number> {
   server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'PUT') {
-      for await (const _ of bodyOf(req)) break; // stop early: the iterator's return() runs
+      if (abandon) await bodyOf(req)[Symbol.asyncIterator]().next();
+      else for await (const _ of bodyOf(req)) break; // stop early: the iterator's return() runs
+      putEnded = once(req, 'end');
       if (drain) discardRest(req, limits);
       res.writeHead(403, { 'Content-Length': '2' }).end('no');
     } else res.writeHead(200, { 'Content-Length': '2' }).end('ok');
@@ -61,6 +69,20 @@ describe('discardRest', () => {
     expect(r.text).toMatch(/^HTTP\/1\.1 403 Forbidden/);
     expect(r.text).toMatch(/HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nok$/);
   });
+
+  it('also when the reader abandoned its iterator without return() (its listener kept the request paused)', async () => {
+    const port = await start({}, true, true);
+    const r = await twoRequests(port, 4 * 1024 * 1024, 1000);
+    expect(r.text).toMatch(/^HTTP\/1\.1 403 Forbidden/);
+    expect(r.text).toMatch(/HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nok$/);
+  });
+
+  it('ends a small body that arrived whole but was left unread in the request (else its socket is closed later)', async () => {
+    const port = await start({}, true, true);
+    const r = await twoRequests(port, 100, 1000);
+    expect(r.text).toMatch(/HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nok$/);
+    await putEnded; // on the old code it never came: the test timed out
+  }, 3000);
 
   it('without it the connection is wedged (the failure it prevents)', async () => {
     const port = await start({}, false);

@@ -2,6 +2,7 @@
  * Object headers in and out: stored metadata, tags, ranges and conditional requests.
  */
 import { canonicalIdOf } from './access/acl.ts';
+import { headerText } from './auth/canonical.ts';
 import { Errors, DomainError } from '../src/core/errors.ts';
 import type { ObjectInfo, ObjectMeta, RangeSpec, Tags, Checksums, ChecksumAlgorithm } from '../src/core/object-store.ts';
 import { CHECKSUM_ALGORITHMS, checkPartNumber } from '../src/core/object-store.ts';
@@ -38,7 +39,7 @@ export function metaFromHeaders(h: Record<string, string>): ObjectMeta {
   for (const [name, value] of Object.entries(h)) {
     if (!name.startsWith('x-amz-meta-')) continue;
     const short = name.slice('x-amz-meta-'.length);
-    meta.user[short] = value;
+    meta.user[short] = headerText(value);
     size += short.length + Buffer.byteLength(value);
   }
   if (size > MAX_USER_METADATA) {
@@ -52,6 +53,9 @@ export function metaFromHeaders(h: Record<string, string>): ObjectMeta {
 }
 
 const httpDate = (d: Date): string => d.toUTCString();
+
+/** As S3 answers user metadata that is not printable US-ASCII: RFC 2047 `=?UTF-8?B?…?=`. */
+export const rfc2047 = (v: string): string => (/^[\x20-\x7e]*$/.test(v) ? v : `=?UTF-8?B?${Buffer.from(v, 'utf8').toString('base64')}?=`);
 
 export const quoteEtag = (etag: string): string => `"${etag}"`;
 export const unquoteEtag = (etag: string): string => etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
@@ -68,7 +72,7 @@ export function objectHeaders(info: ObjectInfo, opts: { checksumMode?: boolean }
     const v = info.meta[field];
     if (v !== undefined && field !== 'contentType') h[name] = v;
   }
-  for (const [k, v] of Object.entries(info.meta.user)) h[`x-amz-meta-${k}`] = v;
+  for (const [k, v] of Object.entries(info.meta.user)) h[`x-amz-meta-${k}`] = rfc2047(v);
   if (info.tagCount > 0) h['x-amz-tagging-count'] = String(info.tagCount);
   if (info.partsCount !== undefined) h['x-amz-mp-parts-count'] = String(info.partsCount);
   if (opts.checksumMode) {
@@ -248,3 +252,15 @@ export function requiredPartNumber(q: URLSearchParams): number {
 
 /** An Owner / Initiator element: the account's canonical id (stable, 64 hex digits) and its name. */
 export const ownerXml = (account: string) => ({ ID: canonicalIdOf(account), DisplayName: account });
+
+/**
+ * PutObject and UploadPart need the body's length up front (S3: 411 MissingContentLength): a
+ * Content-Length, or an aws-chunked body (whose decoded length may be declared or found as it flows).
+ */
+export function requireContentLength(h: Record<string, string>): void {
+  if (h['content-length'] !== undefined || h['x-amz-decoded-content-length'] !== undefined) return;
+  const awsChunked =
+    (h['x-amz-content-sha256'] ?? '').startsWith('STREAMING-') ||
+    (h['content-encoding'] ?? '').split(',').some((e) => e.trim().toLowerCase() === 'aws-chunked');
+  if (!awsChunked) throw new DomainError('MissingContentLength', 'You must provide the Content-Length HTTP header.');
+}

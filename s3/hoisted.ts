@@ -25,7 +25,8 @@ const NOT_HOISTED = new Set([
 
 /** `headers` (lower-case names) plus the x-amz-* parameters of a presigned query that no header already sets. */
 export function withHoistedHeaders(headers: Record<string, string>, query: URLSearchParams): Record<string, string> {
-  if (!query.has('X-Amz-Signature')) return headers;
+  // botocore's SigV2 query-string URLs carry them the same way (HmacV1QueryAuth)
+  if (!query.has('X-Amz-Signature') && !(query.has('Signature') && query.has('AWSAccessKeyId'))) return headers;
   let out = headers;
   for (const [name, value] of query) {
     const h = name.toLowerCase();

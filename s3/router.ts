@@ -51,6 +51,7 @@ export type ObjectOperationName =
   | 'DeleteObjectTagging'
   | 'CreateMultipartUpload'
   | 'PutObjectAcl'
+  | 'GetObjectAttributes'
   | VersionObjectOperationName;
 /** Versions, object lock, lifecycle (issue 16; s3/handlers/versioning.ts, object-lock.ts, lifecycle.ts): on a bucket. */
 export type VersionBucketOperationName =
@@ -222,6 +223,7 @@ export function route(input: RouteInput, domain?: string): Operation {
       if (uploadId !== null) return upload('ListParts', uploadId);
       if (q.has('tagging')) return op('GetObjectTagging');
       if (q.has('acl')) return op('GetObjectAcl');
+      if (q.has('attributes')) return op('GetObjectAttributes');
       break;
     case 'HEAD':
       return op('HeadObject');

@@ -25,6 +25,7 @@ import { authorizeRequest, isAnonymous } from './access/authorize.ts';
 import { canonicalIdOf, encodeAcl } from './access/acl.ts';
 import type { RequestFacts } from './access/request-context.ts';
 import { actualCorsHeaders, requestedAcl } from './handlers/access.ts';
+import { isLoopback } from './sse.ts';
 
 type Facts = Omit<RequestFacts, 'account' | 'existingTags'>;
 /** Writes that may carry x-amz-acl / x-amz-grant-* for the object they make. */
@@ -64,6 +65,8 @@ export interface S3ServiceDeps {
   onDone?: (r: RequestRecord) => void;
   /** Unexpected errors (they become InternalError on the wire). */
   onInternalError?: (err: unknown, r: { requestId: string; operation?: string }) => void;
+  /** A server fault whose S3 message was stripped of paths or peer ids: `detail` is the full message, for the log. */
+  onServerFault?: (detail: string, r: { requestId: string; operation?: string; code: string }) => void;
   /** Request limits (src/limits.ts): enter() throws SlowDown when full; guardBody() cuts an idle body with RequestTimeout. */
   limits?: {
     enter(): () => void;
@@ -78,6 +81,10 @@ export interface S3ServiceDeps {
   chargeTransfer?: (account: string, operation: string, t: { ingress?: number; egress?: number }) => void;
   /** Access key -> secret and account: PostObject verifies its form's policy signature with it. */
   lookup?: SecretLookup;
+  /** Accept SigV2 POST forms (`--sigv2`; the authenticate function decides for headers and queries). Default true. */
+  sigv2?: boolean;
+  /** SSE-C keys accepted over plain HTTP from non-loopback clients (--allow-insecure-sse-c). */
+  allowInsecureSseC?: boolean;
 }
 
 /** PostObject is signed by its form fields, not its headers: its handler authenticates (ctx.postAuth). */
@@ -85,9 +92,10 @@ const FORM_AUTH: AuthResult = { accessKey: '', account: '', mode: 'UNSIGNED-PAYL
 
 export const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
 
+/** Lower-case names; a repeated header's values joined by ',' as SigV4 and SigV2 sign them (Node joins most with ', '). */
 function lowerHeaders(req: IncomingMessage): Record<string, string> {
   const h: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
+  for (const [k, v] of Object.entries(req.headersDistinct ?? req.headers)) {
     if (v === undefined) continue;
     h[k] = Array.isArray(v) ? v.join(',') : v;
   }
@@ -153,6 +161,7 @@ export function createS3Service(deps: S3ServiceDeps) {
 
     let op: Operation | undefined;
     let leave: (() => void) | undefined;
+    let continued = false; // 100 Continue sent
     try {
       op = route(input, deps.domain);
       record.operation = op.name;
@@ -177,7 +186,7 @@ export function createS3Service(deps: S3ServiceDeps) {
         now: new Date(),
         headers,
         query,
-        ...(anonymous || byForm ? {} : { signatureVersion: 'AWS4-HMAC-SHA256', authType: auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER' }),
+        ...(anonymous || byForm ? {} : { signatureVersion: auth.signatureVersion ?? 'AWS4-HMAC-SHA256', authType: auth.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER' }),
       };
       const operation = op;
       // The table pairs each name with its handler; TypeScript cannot follow that pairing through
@@ -207,15 +216,17 @@ export function createS3Service(deps: S3ServiceDeps) {
         headers,
         body: requestBody(raw, auth, headers),
         signal: abort.signal,
+        keysAllowed: facts.secure === true || isLoopback(facts.sourceIp) || deps.allowInsecureSseC === true,
         authorizeBucket: (bucket, access, key) => authorizeBucket(ctx.account, bucket, access, facts, key),
       };
       if (byForm) {
         ctx.postAuth = {
           lookup: deps.lookup,
-          admit: (account) => {
+          sigv2: deps.sigv2 ?? true,
+          admit: (account, signatureVersion) => {
             ctx.account = account;
             admit(account);
-            meterOwner(authorizeOperation(account, operation, r, facts));
+            meterOwner(authorizeOperation(account, operation, r, { ...facts, signatureVersion, authType: 'POST' }));
             leave?.(); // the form is signed: its file part takes a slot of the signed requests
             leave = deps.limits?.enter();
           },
@@ -223,6 +234,12 @@ export function createS3Service(deps: S3ServiceDeps) {
       } else meterOwner(authorizeOperation(auth.account, op, r, facts));
       // An ACL asked for with a write is checked before any byte is taken, and set once it is stored.
       const aclOnWrite = ACL_ON_WRITE.has(op.name) && op.bucket !== undefined ? await requestedAcl(ctx, canonicalIdOf(deps.store.getBucket(op.bucket).owner), { body: false }) : undefined;
+      // Expect: 100-continue is answered only now, signed and authorized: a refused request never
+      // gets its body sent (the server registers 'checkContinue', so Node does not answer it itself).
+      if (expectsContinue(req) && !res.headersSent) {
+        res.writeContinue();
+        continued = true;
+      }
       const result = await r.handler(ctx);
       if (aclOnWrite && op.bucket !== undefined && op.key !== undefined) {
         deps.store.putObjectAcl(op.bucket, op.key, encodeAcl(aclOnWrite), result.headers?.['x-amz-version-id']); // the version just written
@@ -249,6 +266,7 @@ export function createS3Service(deps: S3ServiceDeps) {
       if (!isDomainError(err) && !gone) deps.onInternalError?.(err, { requestId, operation: op?.name });
       const resource = decodeSafe(rawPath);
       const e = toS3Error(err, { resource, requestId, head: method === 'HEAD' });
+      if (e.detail !== undefined) deps.onServerFault?.(e.detail, { requestId, operation: op?.name, code: e.code });
       record.status = gone ? 499 : e.status;
       record.errorCode = gone ? 'ClientClosedRequest' : e.code;
       if (res.headersSent) {
@@ -257,6 +275,7 @@ export function createS3Service(deps: S3ServiceDeps) {
       } else {
         const body = Buffer.from(e.body);
         if (e.code === 'RequestTimeout' && !req.complete) res.shouldKeepAlive = false; // the rest of a stalled body never comes
+        else if (expectsContinue(req) && !continued && !req.complete) res.shouldKeepAlive = false; // the client holds its body back
         else discardRest(req);
         res.writeHead(e.status, { ...e.headers, 'Content-Type': 'application/xml', 'Content-Length': String(body.length) });
         res.end(method === 'HEAD' ? undefined : body);
@@ -277,6 +296,8 @@ function charge(deps: S3ServiceDeps, record: RequestRecord, direction: 'ingress'
   if (direction === 'ingress') record.chargedIn = (record.chargedIn ?? 0) + n;
   else record.chargedOut = (record.chargedOut ?? 0) + n;
 }
+
+const expectsContinue = (req: IncomingMessage): boolean => (req.headers.expect ?? '').toLowerCase() === '100-continue';
 
 function decodeSafe(p: string): string {
   try {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { list, parseXml, text, xmlDocument } from './xml.ts';
+import { XMLBuilder } from 'fast-xml-parser';
+import { list, parseXml, S3_NS, text, xmlDocument, type XmlObject, type XmlValue } from './xml.ts';
 
 describe('request XML', () => {
   it('decodes numeric character references (Go clients such as rclone write ETag quotes as &#34;)', () => {
@@ -59,5 +60,25 @@ describe('request XML limits', () => {
     expect(() => parseXml('<Delete><Object></Delete></Object>', 'Delete')).toThrow(expect.objectContaining({ code: 'MalformedXML' }));
     expect(() => parseXml('<Delete></Delete><Delete></Delete>', 'Delete')).toThrow(expect.objectContaining({ code: 'MalformedXML' }));
     expect(() => parseXml('<Delete>' + '<a>'.repeat(100) + '</a>'.repeat(100) + '</Delete>', 'Delete')).toThrow(expect.objectContaining({ code: 'MalformedXML' }));
+  });
+});
+
+describe('response XML', () => {
+  it('is byte for byte what fast-xml-parser\'s builder wrote before (entities, attributes, #text, arrays, empty and left-out fields)', () => {
+    const reference = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', suppressEmptyNode: false, processEntities: true });
+    const clean = (v: XmlValue): XmlValue =>
+      Array.isArray(v) ? v.map(clean) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined && x !== null).map(([k, x]) => [k, clean(x)])) : v;
+    const docs: XmlObject[] = [
+      { A: 'a&b<c>d\'e"f', B: '', C: {}, D: [1, 2], E: true, F: [], G: [{ H: 1, U: undefined }, { H: 2 }], I: { '@t': 'v&"', '#text': 'txt<' }, J: 0, L: '&amp;', N: null, Z: false, U: 'ünï😀 ' },
+      { '#text': '' },
+      { '#text': 'eu-west-1' },
+      { Grant: [{ Grantee: { '@xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@xsi:type': 'CanonicalUser', ID: 'x', DisplayName: 'y' }, Permission: 'READ' }] },
+    ];
+    for (const d of docs) {
+      for (const ns of [true, false]) {
+        const before = '<?xml version="1.0" encoding="UTF-8"?>\n' + reference.build({ R: clean(ns ? { '@xmlns': S3_NS, ...d } : d) });
+        expect(xmlDocument('R', d, ns)).toBe(before);
+      }
+    }
   });
 });

@@ -1,16 +1,22 @@
 /**
- * End-to-end benchmark: PUT and GET MB/s for large objects and ops/s for 4 KiB objects, against
- * datamesh and, in the same run with the same client, against a null endpoint that does no S3 work
- * (the ceiling of this machine). Prints the ratios, the server's peak RSS and, per phase, the CPU
- * seconds each server (by thread role), the client and the machine spent per GiB (per op for 4 KiB
- * objects), read from /proc by scripts/proc-cpu.ts. Codec figures come from scripts/bench-codec.ts.
+ * End-to-end benchmark: PUT and GET MB/s for large objects, ops/s for 4 KiB objects and LIST keys/s,
+ * against datamesh and, in the same run with the same client, two references: a null endpoint that
+ * does no S3 work (the ceiling of this machine) and s3rver (npm; a plain file server: no crypto, no
+ * coding, no fsync). Beside them the work floor (scripts/bench-floor.ts): the CPU a PUT and a GET
+ * must spend at the least, measured in isolation in this run. Prints one table with MB/s, ops/s,
+ * the server's CPU s/GiB and CPU ms per request (read from /proc by scripts/proc-cpu.ts, by thread
+ * role), the ratios against the targets of issue 19, and the server's peak RSS.
  *
- *   npm run bench                       start a fresh single-node server and a null endpoint
+ *   npm run bench                       start a fresh single-node server, a null endpoint and s3rver
+ *   npm run bench -- --quick            CI-sized: 4 x 16 MiB, 300 x 4 KiB, LIST over 2,000 keys
  *   npm run bench -- --endpoint URL     measure a running server (root credentials from env)
+ *   npm run bench -- --old DIR          also a datamesh started from the checkout in DIR (e.g. the previous
+ *                                       commit: git archive REV | tar -x -C DIR), old and new in one run
  *   npm run bench -- --cluster 6       also a gateway + 6 storage peers, and the repair rate after a peer dies
  *   npm run bench -- --gateways 2      also 2 gateways over one PostgreSQL catalog and 6 peers (--cluster N):
  *                                      the same load through 1 gateway, then spread over both
- *   options: --size 64MiB --count 8 --small 2000 --concurrency 1 --ec 4+2 --fsync false
+ *   options: --size 64MiB --count 8 --small 2000 --concurrency 4 --small-concurrency 16
+ *            --list 100000 (keys; 0 skips LIST) --ec 4+2 --fsync false --no-s3rver
  */
 import '../src/core/polyfill.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,35 +25,56 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { parseArgs, parseSize } from '../src/server/config.ts';
 import { runAdminCli, signRequest, ROOT } from '../src/server/testing/server.ts';
 import { freePortRange, startCluster } from './cluster.ts';
 import type { MeshView } from '../src/server/open-data.ts';
+import { formatSteps, measureFloor, type Floor } from './bench-floor.ts';
 import { cpuDelta, formatCpu, snapshot, ThreadRoles, type CpuDelta } from './proc-cpu.ts';
 
 const { flags } = parseArgs(process.argv.slice(2));
+const QUICK = flags.has('quick');
 const flag = (n: string, d: string) => flags.get(n)?.at(-1) ?? d;
-const SIZE = parseSize(flag('size', '64MiB'));
-const COUNT = Number(flag('count', '6'));
-const SMALL = Number(flag('small', '1000'));
-const CONC = Number(flag('concurrency', '1'));
+const SIZE = parseSize(flag('size', QUICK ? '16MiB' : '64MiB'));
+const COUNT = Number(flag('count', QUICK ? '4' : '8'));
+const SMALL = Number(flag('small', QUICK ? '300' : '2000'));
+const CONC = Number(flag('concurrency', '4'));
+const SMALL_CONC = Number(flag('small-concurrency', '16'));
+const LIST = Number(flag('list', QUICK ? '2000' : '100000'));
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-const creds = {
+type Creds = { accessKeyId: string; secretAccessKey: string };
+const creds: Creds = {
   accessKeyId: process.env.DATAMESH_ROOT_ACCESS_KEY ?? ROOT.accessKeyId,
   secretAccessKey: process.env.DATAMESH_ROOT_SECRET_KEY ?? ROOT.secretAccessKey,
 };
+/** s3rver's built-in account. */
+const S3RVER: Creds = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
-async function send(base: string, method: string, path: string, body?: Buffer, query?: Record<string, string>): Promise<number> {
-  const s = await signRequest({ url: base }, { method, path, query, payload: 'UNSIGNED-PAYLOAD', credentials: creds, headers: body ? { 'content-length': String(body.length) } : {} });
+interface Endpoint {
+  name: string;
+  base: string;
+  creds: Creds;
+  pid?: number;
+  /** Can list (the null endpoint cannot). */
+  lists: boolean;
+}
+
+async function send(ep: Endpoint, method: string, path: string, body?: Buffer, query?: Record<string, string>, text?: (t: string) => void): Promise<number> {
+  const s = await signRequest({ url: ep.base }, { method, path, query, payload: 'UNSIGNED-PAYLOAD', credentials: ep.creds, headers: body ? { 'content-length': String(body.length) } : {} });
   return new Promise((ok, fail) => {
     const req = request(s.url, { method, headers: s.headers, agent }, (res) => {
       let n = 0;
-      let text = '';
+      let out = '';
       res.on('data', (c: Buffer) => {
         n += c.length;
-        if (res.statusCode! >= 300 && text.length < 2000) text += c.toString();
+        if (text || (res.statusCode! >= 300 && out.length < 2000)) out += c.toString();
       });
-      res.on('end', () => (res.statusCode! < 300 ? ok(n) : fail(new Error(`${method} ${path}: HTTP ${res.statusCode} ${/<Message>([^<]*)/.exec(text)?.[1] ?? ''}`))));
+      res.on('end', () => {
+        if (res.statusCode! >= 300) return fail(new Error(`${ep.name}: ${method} ${path}: HTTP ${res.statusCode} ${/<Message>([^<]*)/.exec(out)?.[1] ?? ''}`));
+        text?.(out);
+        ok(n);
+      });
       res.on('error', fail);
     });
     req.on('error', fail);
@@ -66,47 +93,122 @@ async function timed(n: number, conc: number, fn: (i: number) => Promise<unknown
   return (performance.now() - t0) / 1000;
 }
 
-/** The four phases against `base` (several: requests spread round-robin); with the server's `pid`, its CPU by thread role as well. */
-async function measure(bases: string | string[], bucket: string, pid?: number) {
-  const list = typeof bases === 'string' ? [bases] : bases;
-  const at = (i: number) => list[i % list.length]!;
-  const base = list[0]!;
-  const roles = pid ? new ThreadRoles(pid) : undefined;
+/** Every key under `prefix`, in pages of 1000 (ListObjectsV2), optionally with a delimiter; returns the keys seen. */
+async function listAll(ep: Endpoint, bucket: string, prefix: string, delimiter?: string): Promise<number> {
+  let token: string | undefined;
+  let keys = 0;
+  for (;;) {
+    let xml = '';
+    const query: Record<string, string> = { 'list-type': '2', prefix, 'max-keys': '1000', ...(delimiter ? { delimiter } : {}), ...(token ? { 'continuation-token': token } : {}) };
+    await send(ep, 'GET', `/${bucket}`, undefined, query, (t) => (xml = t));
+    keys += xml.split('<Key>').length - 1;
+    token = /<NextContinuationToken>([^<]*)</.exec(xml)?.[1]?.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'");
+    if (!/<IsTruncated>true</.test(xml)) return keys;
+    if (!token) throw new Error(`${ep.name}: a truncated ListObjectsV2 page without NextContinuationToken`);
+  }
+}
+
+type Phase = [seconds: number, cpu: CpuDelta];
+interface Result {
+  putMBs: number;
+  getMBs: number;
+  smallPutOps: number;
+  smallGetOps: number;
+  listKeys?: number;
+  list?: Phase;
+  listDelim?: Phase;
+  cpu: { put: CpuDelta; get: CpuDelta; sput: CpuDelta; sget: CpuDelta };
+}
+
+/** The phases against one endpoint (requests spread round-robin over `spread`, default just `ep`); with its `pid`, the server's CPU by thread role as well. */
+async function measure(ep: Endpoint, bucket: string, spread: Endpoint[] = [ep]): Promise<Result> {
+  const at = (i: number) => spread[i % spread.length]!;
+  const roles = ep.pid ? new ThreadRoles(ep.pid) : undefined;
   roles?.observe(); // the threads of a server that is ready and has served nothing yet
-  const phase = async (n: number, conc: number, fn: (i: number) => Promise<unknown>): Promise<[number, CpuDelta]> => {
+  const phase = async (n: number, conc: number, fn: (i: number) => Promise<unknown>): Promise<Phase> => {
     const before = snapshot(roles);
     const s = await timed(n, conc, fn);
     return [s, cpuDelta(before, snapshot(roles), roles)];
   };
   const big = randomBytes(SIZE);
   const small = randomBytes(4096);
-  await send(base, 'PUT', `/${bucket}`).catch(() => 0);
-  await send(base, 'PUT', `/${bucket}/warm`, big);
+  await send(ep, 'PUT', `/${bucket}`).catch(() => 0);
+  await send(ep, 'PUT', `/${bucket}/warm`, big);
   const [put, putCpu] = await phase(COUNT, CONC, (i) => send(at(i), 'PUT', `/${bucket}/big-${i}`, big));
   const [get, getCpu] = await phase(COUNT, CONC, (i) => send(at(i + 1), 'GET', `/${bucket}/big-${i}`, undefined, { size: String(SIZE) }));
-  const [sput, sputCpu] = await phase(SMALL, 8, (i) => send(at(i), 'PUT', `/${bucket}/small-${i}`, small));
-  const [sget, sgetCpu] = await phase(SMALL, 8, (i) => send(at(i + 1), 'GET', `/${bucket}/small-${i}`, undefined, { size: '4096' }));
+  const [sput, sputCpu] = await phase(SMALL, SMALL_CONC, (i) => send(at(i), 'PUT', `/${bucket}/small-${i}`, small));
+  const [sget, sgetCpu] = await phase(SMALL, SMALL_CONC, (i) => send(at(i + 1), 'GET', `/${bucket}/small-${i}`, undefined, { size: '4096' }));
   const mb = (SIZE * COUNT) / 1e6;
-  return {
-    putMBs: mb / put,
-    getMBs: mb / get,
-    smallPutOps: SMALL / sput,
-    smallGetOps: SMALL / sget,
-    cpu: { put: putCpu, get: getCpu, sput: sputCpu, sget: sgetCpu },
-  };
+  const r: Result = { putMBs: mb / put, getMBs: mb / get, smallPutOps: SMALL / sput, smallGetOps: SMALL / sget, cpu: { put: putCpu, get: getCpu, sput: sputCpu, sget: sgetCpu } };
+  if (LIST > 0 && ep.lists) {
+    const empty = Buffer.alloc(0);
+    const t0 = performance.now();
+    await timed(LIST, SMALL_CONC, (i) => send(ep, 'PUT', `/${bucket}/list/${String(i).padStart(7, '0')}`, empty));
+    console.log(`${ep.name}: ${LIST} keys to list written in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    let seen = 0;
+    r.list = await phase(1, 1, async () => (seen = await listAll(ep, bucket, 'list/')));
+    r.listDelim = await phase(1, 1, () => listAll(ep, bucket, 'list/', '/'));
+    r.listKeys = seen;
+    if (seen !== LIST) throw new Error(`${ep.name}: listed ${seen} keys, ${LIST} were written`);
+  }
+  return r;
 }
 
-/** CPU seconds per GiB of the large-object phases and microseconds per op of the 4 KiB ones, the runs side by side. */
-function cpuLines(runs: [string, Awaited<ReturnType<typeof measure>>][]): string[] {
+/** The one table: every endpoint side by side, the floor and the ratios against issue 19's targets. */
+function table(runs: [Endpoint, Result][], floor: Floor, rss: Map<string, number>): string[] {
+  const gib = (SIZE * COUNT) / 2 ** 30;
+  const cols = [...runs.map(([e]) => e.name), 'work floor'];
+  const lines: string[] = [];
+  const w = 13;
+  const row = (label: string, cells: string[]) => lines.push(label.padEnd(26) + cells.map((c) => c.padStart(w)).join(''));
+  const srv = (d: CpuDelta) => d.server?.total;
+  const fmt = (v: number | undefined, digits = 0) => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
+  row('', cols);
+  row('PUT MB/s', [...runs.map(([, r]) => fmt(r.putMBs)), '']);
+  row('GET MB/s', [...runs.map(([, r]) => fmt(r.getMBs)), '']);
+  row('PUT server CPU s/GiB', [...runs.map(([, r]) => fmt(srv(r.cpu.put)! / gib, 2)), floor.put.toFixed(2)]);
+  row('GET server CPU s/GiB', [...runs.map(([, r]) => fmt(srv(r.cpu.get)! / gib, 2)), floor.get.toFixed(2)]);
+  row('4 KiB PUT ops/s', [...runs.map(([, r]) => fmt(r.smallPutOps)), '']);
+  row('4 KiB GET ops/s', [...runs.map(([, r]) => fmt(r.smallGetOps)), '']);
+  row('4 KiB PUT CPU ms/request', [...runs.map(([, r]) => fmt((srv(r.cpu.sput)! / SMALL) * 1000, 3)), '']);
+  row('4 KiB GET CPU ms/request', [...runs.map(([, r]) => fmt((srv(r.cpu.sget)! / SMALL) * 1000, 3)), '']);
+  const kps = (r: Result, p?: Phase) => (p && r.listKeys ? r.listKeys / p[0] : undefined);
+  row(`LIST keys/s (${LIST} keys)`, [...runs.map(([, r]) => fmt(kps(r, r.list))), '']);
+  row('LIST keys/s, delimiter /', [...runs.map(([, r]) => fmt(kps(r, r.listDelim))), '']);
+  row('LIST CPU ms/page', [...runs.map(([, r]) => fmt(r.list && r.listKeys ? (srv(r.list[1])! / (r.listKeys / 1000)) * 1000 : undefined, 1)), '']);
+  row('peak RSS MiB', [...runs.map(([e]) => fmt(rss.get(e.name))), '']);
+  const get = (name: string) => runs.find(([e]) => e.name === name)?.[1];
+  const nul = get('null endpoint');
+  const s3r = get('s3rver');
+  const check = (label: string, v: number | undefined, target: string, ok: (v: number) => boolean) =>
+    lines.push(`${label.padEnd(44)} ${v === undefined ? '-' : v.toFixed(2).padStart(6)}  target ${target}  ${v === undefined ? '' : ok(v) ? 'met' : 'NOT met'}`);
+  for (const [ep, dm] of runs.filter(([e]) => e.name !== 'null endpoint' && e.name !== 's3rver')) {
+    lines.push(`ratios (${ep.name}):`);
+    check('  PUT CPU s/GiB / work floor', srv(dm.cpu.put) !== undefined ? srv(dm.cpu.put)! / gib / floor.put : undefined, '<= 1.3', (v) => v <= 1.3);
+    check('  PUT MB/s / s3rver', s3r && dm.putMBs / s3r.putMBs, '>= 1.0', (v) => v >= 1);
+    check('  GET MB/s / null endpoint', nul && dm.getMBs / nul.getMBs, '>= 0.9', (v) => v >= 0.9);
+    check('  GET CPU s/GiB / work floor', srv(dm.cpu.get) !== undefined ? srv(dm.cpu.get)! / gib / floor.get : undefined, '(none)', () => true);
+    check('  4 KiB PUT ops/s / s3rver', s3r && dm.smallPutOps / s3r.smallPutOps, '>= 2', (v) => v >= 2);
+    check('  4 KiB GET ops/s / s3rver', s3r && dm.smallGetOps / s3r.smallGetOps, '>= 2', (v) => v >= 2);
+    check('  LIST keys/s / 100,000', kps(dm, dm.list) && kps(dm, dm.list)! / 1e5, '>= 1', (v) => v >= 1);
+    check('  LIST keys/s with delimiter / 100,000', kps(dm, dm.listDelim) && kps(dm, dm.listDelim)! / 1e5, '>= 1', (v) => v >= 1);
+  }
+  lines.push(`work floor PUT: ${formatSteps(floor.putSteps)}`);
+  lines.push(`work floor GET: ${formatSteps(floor.getSteps)}`);
+  return lines;
+}
+
+/** CPU seconds per GiB of the large-object phases and milliseconds per request of the 4 KiB ones, by thread role. */
+function cpuLines(runs: [string, Result][]): string[] {
   const gib = (SIZE * COUNT) / 2 ** 30;
   const phases = [
     ['CPU s/GiB PUT  ', 'put', gib, 2],
     ['CPU s/GiB GET  ', 'get', gib, 2],
-    ['CPU µs/op 4KiB PUT', 'sput', SMALL / 1e6, 0],
-    ['CPU µs/op 4KiB GET', 'sget', SMALL / 1e6, 0],
+    ['CPU ms/req 4KiB PUT', 'sput', SMALL / 1000, 3],
+    ['CPU ms/req 4KiB GET', 'sget', SMALL / 1000, 3],
   ] as const;
   return phases.flatMap(([label, key, per, digits]) =>
-    runs.map(([name, v]) => `${label.padEnd(18)} ${formatCpu(name, v.cpu[key], per, digits)}`),
+    runs.map(([name, v]) => `${label.padEnd(19)} ${formatCpu(name, v.cpu[key], per, digits)}`),
   );
 }
 
@@ -137,32 +239,40 @@ async function main() {
     const port = 19000 + Math.floor(Math.random() * 500);
     const nullProc = await start(['--import', 'tsx', 'scripts/null-endpoint.ts', String(port + 1)], {}, /null endpoint on/);
     procs.push(nullProc);
-    let base = endpoint;
-    let server: ChildProcess | undefined;
-    if (!base) {
-      server = await start(
-        ['src/server/cli/datamesh.mjs', 'serve', '--listen', `127.0.0.1:${port}`, '--data', join(dir, 'data'), '--log-level', 'info', ...(flags.get('ec') ? ['--ec', flag('ec', '4+2')] : []), ...(flags.get('fsync') ? ['--fsync', flag('fsync', 'true')] : [])],
+    const eps: Endpoint[] = [{ name: 'null endpoint', base: `http://127.0.0.1:${port + 1}`, creds, pid: nullProc.pid!, lists: false }];
+    if (!flags.has('no-s3rver')) {
+      const bin = join(createRequire(import.meta.url).resolve('s3rver'), '../../bin/s3rver.js');
+      const s3rver = await start([bin, '-d', join(dir, 's3rver'), '-p', String(port + 2), '--silent', '--allow-mismatched-signatures', '--no-vhost-buckets'], {}, /S3rver listening/);
+      procs.push(s3rver);
+      eps.push({ name: 's3rver', base: `http://127.0.0.1:${port + 2}`, creds: S3RVER, pid: s3rver.pid!, lists: flags.has('list-s3rver') });
+    }
+    const serve = async (name: string, root: string, at: number) => {
+      const server = await start(
+        [join(root, 'src/server/cli/datamesh.mjs'), 'serve', '--listen', `127.0.0.1:${at}`, '--data', join(dir, name.replace(/\W+/g, '-')), '--log-level', 'info', ...(flags.get('ec') ? ['--ec', flag('ec', '4+2')] : []), ...(flags.get('fsync') ? ['--fsync', flag('fsync', 'true')] : [])],
         { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey },
         /serving S3|"msg":"datamesh serving/,
       ).catch(async () => {
-        throw new Error('datamesh did not start');
+        throw new Error(`${name} did not start`);
       });
       procs.push(server);
-      base = `http://127.0.0.1:${port}`;
-      await new Promise((r) => setTimeout(r, 300));
+      eps.push({ name, base: `http://127.0.0.1:${at}`, creds, pid: server.pid!, lists: true });
+    };
+    const old = flags.get('old')?.at(-1);
+    if (old) await serve('datamesh old', old, port + 3);
+    if (endpoint) eps.push({ name: 'datamesh', base: endpoint, creds, lists: true });
+    else await serve('datamesh', '.', port);
+    await new Promise((r) => setTimeout(r, 300));
+    const runs: [Endpoint, Result][] = [];
+    const rss = new Map<string, number>();
+    for (const ep of eps) {
+      runs.push([ep, await measure(ep, ep.name === 's3rver' ? 's3rver-bench' : 'bench')]);
+      if (ep.pid) rss.set(ep.name, peakRss(ep.pid) / 1048576);
     }
-    const ceiling = await measure(`http://127.0.0.1:${port + 1}`, 'null', nullProc.pid);
-    const dm = await measure(base, 'bench', server?.pid);
-    const row = (name: string, v: typeof dm) =>
-      `${name.padEnd(14)} PUT ${v.putMBs.toFixed(0).padStart(6)} MB/s   GET ${v.getMBs.toFixed(0).padStart(6)} MB/s   4KiB PUT ${v.smallPutOps.toFixed(0).padStart(6)} ops/s   4KiB GET ${v.smallGetOps.toFixed(0).padStart(6)} ops/s`;
-    const ratio = (v: typeof dm) =>
-      `PUT ${((v.putMBs / ceiling.putMBs) * 100).toFixed(0)}% (target >= 60%)   GET ${((v.getMBs / ceiling.getMBs) * 100).toFixed(0)}% (target >= 85%)`;
-    console.log(`objects: ${COUNT} x ${SIZE} bytes, concurrency ${CONC}; ${SMALL} x 4 KiB at concurrency 8`);
-    console.log(row('null endpoint', ceiling));
-    console.log(row('datamesh', dm));
-    console.log(`ratio          ${ratio(dm)}`);
-    if (server?.pid) console.log(`datamesh peak RSS: ${(peakRss(server.pid) / 1048576).toFixed(0)} MiB`);
-    for (const line of cpuLines([['null endpoint', ceiling], ['datamesh', dm]])) console.log(line);
+    const [k, m] = flag('ec', '4+2').split('+').map(Number);
+    const floor = await measureFloor(Math.max(SIZE * COUNT, 256 << 20), { k: k!, m: m!, dir });
+    console.log(`objects: ${COUNT} x ${SIZE} bytes at concurrency ${CONC}; ${SMALL} x 4 KiB at concurrency ${SMALL_CONC}; LIST over ${LIST} keys, pages of 1000`);
+    for (const line of table(runs, floor, rss)) console.log(line);
+    for (const line of cpuLines(runs.map(([e, r]) => [e.name, r]))) console.log(line);
 
     const nodes = flags.get('cluster')?.at(-1);
     if (nodes) {
@@ -177,11 +287,11 @@ async function main() {
         await new Promise((r) => setTimeout(r, 500));
       }
       const gw = cluster.procs[cluster.procs.length - 1]!;
-      const cl = await measure(cluster.endpoint, 'bench', gw.pid);
-      console.log(row(`cluster 1+${nodes}`, cl));
-      console.log(`ratio          ${ratio(cl)}`);
-      if (gw.pid) console.log(`gateway peak RSS: ${(peakRss(gw.pid) / 1048576).toFixed(0)} MiB`);
-      for (const line of cpuLines([['gateway', cl]])) console.log(line);
+      const ep: Endpoint = { name: `cluster 1+${nodes}`, base: cluster.endpoint, creds, pid: gw.pid!, lists: false };
+      const cl = await measure(ep, 'bench');
+      rss.set(ep.name, peakRss(gw.pid!) / 1048576);
+      for (const line of table([...runs.filter(([e]) => e.name !== 'datamesh'), [ep, cl]], floor, rss)) console.log(line);
+      for (const line of cpuLines([[ep.name, cl]])) console.log(line);
       const victim = cluster.members.find((m) => m.role === 'storage')!;
       const t0 = performance.now();
       process.kill(victim.pid, 'SIGKILL');
@@ -218,11 +328,11 @@ async function main() {
             await new Promise((r) => setTimeout(r, 500));
           }
         }
-        const one = await measure(multi.endpoints[0]!, 'bench-1');
-        const all = await measure(multi.endpoints, 'bench-n');
+        const eps: Endpoint[] = multi.endpoints.map((base, i) => ({ name: `gateway ${i + 1}`, base, creds, lists: false }));
+        const one = await measure({ ...eps[0]!, name: '1 gateway' }, 'bench-1');
+        const all = await measure({ ...eps[0]!, name: `${gateways} gateways` }, 'bench-n', eps);
         console.log(`PostgreSQL catalog, ${peers} storage peers:`);
-        console.log(row('1 gateway', one));
-        console.log(row(`${gateways} gateways`, all));
+        for (const line of table([[{ ...eps[0]!, name: '1 gateway' }, one], [{ ...eps[0]!, name: `${gateways} gateways` }, all]], floor, rss)) console.log(line);
         console.log(
           `${gateways} vs 1         PUT x${(all.putMBs / one.putMBs).toFixed(2)}   GET x${(all.getMBs / one.getMBs).toFixed(2)}   4KiB PUT x${(all.smallPutOps / one.smallPutOps).toFixed(2)}   4KiB GET x${(all.smallGetOps / one.smallGetOps).toFixed(2)}`,
         );

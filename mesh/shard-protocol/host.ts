@@ -105,8 +105,9 @@ export class ShardHost {
   }
 
   /** The shard's verified bytes, or the reason it cannot be served. */
-  async get(id: string): Promise<{ response: ShardResponse; bytes?: Uint8Array }> {
-    const bytes = await this.shards.get(id);
+  /** `verify: false` only for this node's own reads that authenticate the bytes themselves (ShardGetOptions.verify). */
+  async get(id: string, opts: { verify?: boolean } = {}): Promise<{ response: ShardResponse; bytes?: Uint8Array }> {
+    const bytes = await this.shards.get(id, opts);
     if (bytes !== undefined) return { response: { ok: true }, bytes };
     if (await this.shards.has(id))
       return { response: { ok: false, code: 'Corrupt', reason: `peer ${shortId(this.self)} holds shard ${id} but its bytes no longer match the id (disk corruption); read another shard of the segment` } };

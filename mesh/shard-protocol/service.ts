@@ -33,6 +33,7 @@ import {
   type ShardResponse,
 } from './messages.ts';
 import { ByteBudget } from './budget.ts';
+import { ProtocolRegistration } from '../protocol-registration.ts';
 
 export interface ShardProtocolInit {
   /** The local side (store, capacity, owners). Set later with attachHost when built after libp2p. */
@@ -62,10 +63,8 @@ export class ShardProtocolService implements Startable {
   private readonly components: ShardProtocolComponents;
   private readonly log: Logger;
   private readonly inboundTimeoutMs: number;
-  private readonly maxInboundStreams: number;
-  private readonly maxOutboundStreams: number;
+  private readonly registration: ProtocolRegistration;
   private host: ShardHost | undefined;
-  private started = false;
   private readonly authorize: (peer: string, op: ShardRequest['op']) => boolean;
   private readonly maxStreamsPerPeer: number;
   private readonly inFlight = new Map<string, number>();
@@ -81,12 +80,15 @@ export class ShardProtocolService implements Startable {
     this.log = components.logger.forComponent('datamesh:shard-protocol');
     this.host = init.host;
     this.inboundTimeoutMs = init.inboundTimeoutMs ?? DEFAULT_INBOUND_TIMEOUT_MS;
-    this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS;
-    this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS;
+
     this.authorize = init.authorize ?? (() => true);
     this.maxStreamsPerPeer = init.maxStreamsPerPeer ?? MAX_INBOUND_STREAMS_PER_PEER;
     this.budget = new ByteBudget(init.maxInboundBytes ?? MAX_INBOUND_BYTES);
     this.handle = this.handle.bind(this);
+    this.registration = new ProtocolRegistration(components.registrar, this.protocol, this.handle, {
+      maxInboundStreams: init.maxInboundStreams ?? MAX_INBOUND_STREAMS,
+      maxOutboundStreams: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
+    });
   }
 
   readonly [Symbol.toStringTag] = '@datamesh/shard-protocol';
@@ -96,22 +98,9 @@ export class ShardProtocolService implements Startable {
     this.host = host;
   }
 
-  async start(): Promise<void> {
-    await this.components.registrar.handle(this.protocol, this.handle, {
-      maxInboundStreams: this.maxInboundStreams,
-      maxOutboundStreams: this.maxOutboundStreams,
-    });
-    this.started = true;
-  }
-
-  async stop(): Promise<void> {
-    await this.components.registrar.unhandle(this.protocol);
-    this.started = false;
-  }
-
-  isStarted(): boolean {
-    return this.started;
-  }
+  start = (): Promise<void> => this.registration.start();
+  stop = (): Promise<void> => this.registration.stop();
+  isStarted = (): boolean => this.registration.isStarted();
 
   /**
    * Serves one inbound request. Never throws: a bad stream is aborted and logged. Only the

@@ -120,3 +120,25 @@ describe('the access decision', () => {
     expect(ask('127.0.0.1', [['s3:x-amz-acl', ['public-read']]])).toBe(false);
   });
 });
+
+describe('the resource a policy must name comes from the ACCESS table (arn)', () => {
+  const only = (action: string, resource: string) =>
+    parsePolicy(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::bob:root' }, Action: action, Resource: resource }] }), 'b');
+  const ask = (operation: string, key: string | undefined, policy: ReturnType<typeof parsePolicy>) =>
+    decide({
+      principal: bob,
+      operation,
+      bucket: 'b',
+      ...(key === undefined ? {} : { key }),
+      settings: { owner: OWNER, acl: acls.private, policy, ownership: 'BucketOwnerEnforced', publicAccessBlock: NO_PUBLIC_ACCESS_BLOCK },
+      conditions: new Map(),
+    }).allowed;
+
+  it('a listing is on the bucket even when the request names a key; a write of a key is on the object', () => {
+    expect(ask('ListObjectsV2', 'some/prefix', only('s3:ListBucket', 'arn:aws:s3:::b'))).toBe(true);
+    expect(ask('ListObjectsV2', 'some/prefix', only('s3:ListBucket', 'arn:aws:s3:::b/*'))).toBe(false);
+    expect(ask('PutObject', 'k', only('s3:PutObject', 'arn:aws:s3:::b/*'))).toBe(true);
+    expect(ask('PutObject', 'k', only('s3:PutObject', 'arn:aws:s3:::b'))).toBe(false);
+    expect(ask('GetBucketAcl', undefined, only('s3:GetBucketAcl', 'arn:aws:s3:::b'))).toBe(true);
+  });
+});

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checksumOf, checksumsFromTrailers, createPutBody } from '../../src/core/digest.ts';
+import { checksumOf, createPutBody } from '../../src/core/digest.ts';
+import { checksumsFromTrailers } from './checksum-headers.ts';
 import { DomainError } from '../../src/core/errors.ts';
 import { decodeAwsChunked } from './aws-chunked.ts';
 import { authenticate } from './sigv4.ts';

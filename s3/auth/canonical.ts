@@ -136,8 +136,20 @@ export function canonicalQueries(rawQuery: string, exclude?: (p: QueryParam) => 
   return second === first ? [first] : [first, second];
 }
 
+/**
+ * A header value as the client wrote it: Node reads header bytes as Latin-1, so UTF-8 sent raw
+ * (x-amz-meta-* with accents, by curl or older tools) arrives as mojibake; it is read back as
+ * UTF-8 when it is valid UTF-8. Signatures cover, and metadata keeps, the characters meant.
+ */
+export function headerText(v: string): string {
+  if (!/[\x80-\xff]/.test(v) || /[^\x00-\xff]/.test(v)) return v;
+  const bytes = Buffer.from(v, 'latin1');
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : v;
+}
+
 /** A header value as SigV4 canonicalises it: trimmed, inner runs of whitespace collapsed to one space. */
-export const canonicalHeaderValue = (v: string): string => v.trim().replace(/\s+/g, ' ');
+export const canonicalHeaderValue = (v: string): string => headerText(v).trim().replace(/\s+/g, ' ');
 
 /** The canonical headers block: one `name:value\n` line per signed header, in the signed order. */
 export function canonicalHeaders(headers: Readonly<Record<string, string>>, signedHeaders: readonly string[]): string {

@@ -1,7 +1,15 @@
 /** Parsing the SigV4 credentials out of an Authorization header or presigned query parameters. */
+import { Errors } from '../../src/core/errors.ts';
 import { AuthErrors } from './auth-errors.ts';
 import { ALGORITHM, parseAmzDate } from './signing.ts';
-import type { PayloadMode } from './types.ts';
+import type { PayloadMode, SecretLookup } from './types.ts';
+
+/** The account and secret of an access key; InvalidAccessKeyId when there is none. */
+export function lookupKey(lookup: SecretLookup, accessKey: string): { secret: string; account: string } {
+  const found = lookup(accessKey);
+  if (found === undefined) throw AuthErrors.invalidAccessKeyId(accessKey);
+  return found;
+}
 
 export interface Credential {
   accessKey: string;
@@ -108,11 +116,12 @@ export function parsePresigned(get: (name: string) => string | undefined): Presi
   if (date === undefined) {
     throw AuthErrors.queryMalformed('X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
   }
-  if (!/^\d{1,7}$/.test(expires)) throw AuthErrors.queryMalformed('X-Amz-Expires should be a number of seconds');
+  if (!/^-?\d{1,12}$/.test(expires)) throw AuthErrors.queryMalformed('X-Amz-Expires should be a number');
+  // As S3 answers them: 403 AccessDenied (0 is simply expired: see queryAuth)
   const seconds = Number(expires);
-  if (seconds < 1) throw AuthErrors.queryMalformed('X-Amz-Expires must be at least 1 second');
+  if (seconds < 0) throw Errors.accessDenied('X-Amz-Expires must be non-negative');
   if (seconds > MAX_EXPIRES) {
-    throw AuthErrors.queryMalformed('X-Amz-Expires must be less than a week (in seconds) that is 604800');
+    throw Errors.accessDenied('X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds');
   }
   const names = parseSignedHeaders(signedHeaders);
   if (names === undefined) throw AuthErrors.queryMalformed('X-Amz-SignedHeaders must be a non-empty, ;-separated list of header names.');

@@ -5,11 +5,15 @@
  */
 import { AuthErrors, MAX_SKEW_MS } from './auth-errors.ts';
 import { canonicalHeaders, canonicalQueries, canonicalRequest, canonicalUris, parseQuery, type QueryParam } from './canonical.ts';
-import { checkScope, parseAuthorizationHeader, parsePayloadMode, parsePresigned, type SignatureParams } from './credentials.ts';
+import { checkScope, lookupKey, parseAuthorizationHeader, parsePayloadMode, parsePresigned, type SignatureParams } from './credentials.ts';
 import { ALGORITHM, hmacHex, parseAmzDate, signaturesEqual, signingKey, stringToSign, toAmzDate } from './signing.ts';
+import { AUTH_V2_PREFIX, authenticateV2Header, authenticateV2Query } from './sigv2.ts';
 import type { AuthOptions, AuthRequest, AuthResult, SecretLookup } from './types.ts';
 
-/** Verifies a request's SigV4 signature; throws a DomainError (S3's codes) when it does not hold. */
+/**
+ * Verifies a request's signature, SigV4 or (unless opts.sigv2 is false) SigV2, header or query
+ * string; throws a DomainError (S3's codes) when it does not hold.
+ */
 export function authenticate(req: AuthRequest, lookup: SecretLookup, opts: AuthOptions): AuthResult {
   const service = opts.service ?? 's3';
   const now = opts.now ?? new Date();
@@ -17,17 +21,20 @@ export function authenticate(req: AuthRequest, lookup: SecretLookup, opts: AuthO
   const params = parseQuery(req.rawQuery);
   const has = (name: string): boolean => params.some((p) => p.name === name);
   const presigned = has('X-Amz-Algorithm') || has('X-Amz-Credential') || has('X-Amz-Signature');
-  const presignedV2 = has('AWSAccessKeyId') && has('Signature');
+  const presignedV2 = !presigned && (has('AWSAccessKeyId') || has('Signature'));
+  const sigv2 = opts.sigv2 ?? true;
 
   if (authorization !== undefined && (presigned || presignedV2)) throw AuthErrors.twoMechanisms(authorization);
+  if (authorization !== undefined && authorization.startsWith(AUTH_V2_PREFIX) && sigv2) return authenticateV2Header(req, authorization, lookup, opts);
   if (authorization !== undefined) return headerAuth(req, authorization, lookup, opts.region, service, now);
   if (presigned) return queryAuth(req, params, lookup, opts.region, service, now);
+  if (presignedV2 && sigv2) return authenticateV2Query(req, lookup, opts);
   if (presignedV2) throw AuthErrors.unsupportedMechanism();
   throw AuthErrors.anonymous();
 }
 
 function headerAuth(req: AuthRequest, authorization: string, lookup: SecretLookup, region: string, service: string, now: Date): AuthResult {
-  if (!authorization.startsWith(`${ALGORITHM} `)) {
+  if (!authorization.startsWith(`${ALGORITHM} `) && authorization.trim() !== ALGORITHM) {
     if (/^(AWS |AWS4-ECDSA-P256-SHA256 )/.test(authorization)) throw AuthErrors.unsupportedMechanism();
     throw AuthErrors.unsupportedType(authorization);
   }
@@ -101,12 +108,6 @@ function requireSigned(req: AuthRequest, signedHeaders: readonly string[], exemp
   if (unsigned.length > 0) throw AuthErrors.headersNotSigned(unsigned.sort());
 }
 
-function lookupKey(lookup: SecretLookup, accessKey: string): { secret: string; account: string } {
-  const found = lookup(accessKey);
-  if (found === undefined) throw AuthErrors.invalidAccessKeyId(accessKey);
-  return found;
-}
-
 function parseHttpDate(value: string): Date | undefined {
   const t = Date.parse(value);
   return Number.isNaN(t) ? undefined : new Date(t);
@@ -154,7 +155,7 @@ function result(
   signature: string,
   literalPlus: boolean,
 ): AuthResult {
-  const out: AuthResult = { accessKey, account, mode: payload.mode, presigned };
+  const out: AuthResult = { accessKey, account, mode: payload.mode, presigned, signatureVersion: ALGORITHM };
   if (literalPlus) out.literalPlus = true;
   if (payload.payloadHash !== undefined) out.payloadHash = payload.payloadHash;
   if (payload.mode === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' || payload.mode === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER') {

@@ -36,6 +36,8 @@ export interface AuthResult {
   /** Lower-case hex SHA-256 of the body, when mode is 'hash'. */
   payloadHash?: string;
   presigned: boolean;
+  /** As the s3:signatureversion condition key reports it: 'AWS' (SigV2) or 'AWS4-HMAC-SHA256'. */
+  signatureVersion?: 'AWS' | 'AWS4-HMAC-SHA256';
   /**
    * True when the signature matched the query with '+' read as a literal '+' (signed as %2B) rather
    * than as a space: the request must then be routed with that reading (s3/query-plus.ts).
@@ -52,4 +54,8 @@ export interface AuthOptions {
   region: string;
   now?: Date;
   service?: 's3';
+  /** Accept SigV2 (header, query string, POST forms); default true (`--sigv2`). */
+  sigv2?: boolean;
+  /** The base domain of virtual-hosted-style requests: SigV2 signs their bucket in the resource. */
+  domain?: string;
 }

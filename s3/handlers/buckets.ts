@@ -1,5 +1,5 @@
 /** Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, location, versioning, ACL. */
-import { DomainError } from '../../src/core/errors.ts';
+import { DomainError, isDomainError } from '../../src/core/errors.ts';
 import type { Handler } from '../context.ts';
 import { xmlResult } from '../context.ts';
 import { ownerXml, validateBucketName } from '../headers.ts';
@@ -48,7 +48,14 @@ export const createBucket: Handler<'CreateBucket'> = async (ctx) => {
   if (acl && ownership === 'BucketOwnerEnforced' && acl.grants.some((g) => g.grantee.type !== 'CanonicalUser' || g.grantee.id !== acl.owner)) {
     throw new DomainError('InvalidBucketAclWithObjectOwnership', 'Bucket cannot have ACLs set with ObjectOwnership\'s BucketOwnerEnforced setting; send x-amz-object-ownership: ObjectWriter (or BucketOwnerPreferred) with the ACL.');
   }
-  store.createBucket(name, account, region);
+  try {
+    store.createBucket(name, account, region);
+  } catch (e) {
+    // AWS: the owner re-creating its bucket gets 200 OK in us-east-1 (the legacy region, settings
+    // untouched) and 409 BucketAlreadyOwnedByYou in every other region.
+    if (region === 'us-east-1' && isDomainError(e) && e.code === 'BucketAlreadyOwnedByYou') return { status: 200, headers: { Location: `/${name}` } };
+    throw e;
+  }
   store.putBucketConfig(name, 'ownership', ownership);
   store.putBucketConfig(name, 'public-access-block', JSON.stringify(ALL_BLOCKED));
   if (acl) store.putBucketConfig(name, 'acl', encodeAcl(acl));

@@ -14,6 +14,7 @@ import {
 import { xmlDocument } from '../xml.ts';
 import { versionHeaders } from './versioning.ts';
 import { lockFromHeaders } from './object-lock.ts';
+import { checkServerSideEncryption, customerKeyOf, encryptionHeaders } from '../sse.ts';
 
 /** x-amz-copy-source: "/bucket/key" or "bucket/key", URL-encoded, optionally "?versionId=...". */
 export function parseCopySource(header: string | undefined): { bucket: string; key: string; versionId?: string } {
@@ -55,10 +56,14 @@ function directive(v: string | undefined, name: string): 'COPY' | 'REPLACE' {
   return up;
 }
 
-export const copyObject: Handler<'CopyObject'> = async ({ store, op, headers, signal, authorizeBucket }) => {
+export const copyObject: Handler<'CopyObject'> = async (ctx) => {
+  const { store, op, headers, signal, authorizeBucket } = ctx;
   validateKey(op.key);
   const src = parseCopySource(op.copySource);
   authorizeBucket(src.bucket, 'read', src.key);
+  const sourceCustomerKey = customerKeyOf(headers, ctx, true);
+  const customerKey = customerKeyOf(headers, ctx);
+  checkServerSideEncryption(headers, customerKey);
   const metadataDirective = directive(headers['x-amz-metadata-directive'], 'x-amz-metadata-directive');
   const taggingDirective = directive(headers['x-amz-tagging-directive'], 'x-amz-tagging-directive');
   let sourceVersion: string | undefined;
@@ -74,9 +79,11 @@ export const copyObject: Handler<'CopyObject'> = async ({ store, op, headers, si
     conditions: writeConditions(headers),
     signal,
     lock: lockFromHeaders(headers),
+    ...(sourceCustomerKey ? { sourceCustomerKey } : {}),
+    ...(customerKey ? { customerKey } : {}),
   });
   // versions (issue 16): which source version was copied, and the new version's id
-  const vh = versionHeaders(store, info, { lock: false });
+  const vh = { ...versionHeaders(store, info, { lock: false }), ...encryptionHeaders(info, customerKey) };
   if (sourceVersion !== undefined && (sourceVersion !== 'null' || src.versionId !== undefined || store.getBucketVersioning(src.bucket) !== undefined)) {
     vh['x-amz-copy-source-version-id'] = sourceVersion;
   }

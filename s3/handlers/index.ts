@@ -19,6 +19,7 @@ import * as access from './access.ts';
 import * as versioning from './versioning.ts';
 import * as objectLock from './object-lock.ts';
 import * as lifecycle from './lifecycle.ts';
+import { getObjectAttributes } from './attributes.ts';
 
 export type Route<N extends OperationName> = {
   handler: Handler<N>;
@@ -64,6 +65,7 @@ export const dispatch: { [N in OperationName]: Route<N> } = {
   HeadObject: { handler: objects.headObject, access: 'read' },
   DeleteObject: { handler: objects.deleteObject, access: 'write', transfersData: false },
   GetObjectAcl: { handler: access.getObjectAcl, access: 'owner', counts: 'read' },
+  GetObjectAttributes: { handler: getObjectAttributes, access: 'read' },
   PutObjectAcl: { handler: access.putObjectAcl, access: 'owner', counts: 'write' },
   GetObjectTagging: { handler: tagging.getObjectTagging, access: 'read' },
   PutObjectTagging: { handler: tagging.putObjectTagging, access: 'write' },

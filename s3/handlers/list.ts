@@ -14,7 +14,8 @@ export function maxKeysOf(q: URLSearchParams, name = 'max-keys', cap = 1000): nu
   return Math.min(n, cap);
 }
 
-function encodingOf(q: URLSearchParams): ((s: string) => string) {
+/** encoding-type: absent (as is) or `url` (s3UrlEncode); anything else is InvalidArgument. */
+export function encodingOf(q: URLSearchParams): ((s: string) => string) {
   const v = q.get('encoding-type');
   if (v === null) return (s) => s;
   if (v !== 'url') throw Errors.invalidArgument("Invalid Encoding Method specified in Request: use encoding-type=url.", 'encoding-type', v);

@@ -15,15 +15,19 @@ import {
   quoteEtag,
   requiredPartNumber,
   unquoteEtag,
+  requireContentLength,
   validateKey,
   writeConditions,
 } from '../headers.ts';
 import { list, readXml, text, xmlDocument } from '../xml.ts';
 import { parseCopySource } from './copy.ts';
-import { maxKeysOf } from './list.ts';
+import { encodingOf, maxKeysOf } from './list.ts';
 import { resolveRange } from '../../src/core/range.ts';
 import { lockFromHeaders } from './object-lock.ts';
 import { versionHeaders } from './versioning.ts';
+import { checkServerSideEncryption, customerKeyOf, encryptionHeaders } from '../sse.ts';
+import { requestedAcl } from './access.ts';
+import { canonicalIdOf, encodeAcl } from '../access/acl.ts';
 
 
 function checksumTypeOf(v: string | undefined): ChecksumType | undefined {
@@ -35,8 +39,13 @@ function checksumTypeOf(v: string | undefined): ChecksumType | undefined {
   return up;
 }
 
-export const createMultipartUpload: Handler<'CreateMultipartUpload'> = ({ store, op, headers }) => {
+export const createMultipartUpload: Handler<'CreateMultipartUpload'> = async (ctx) => {
+  const { store, op, headers } = ctx;
   validateKey(op.key);
+  // x-amz-acl / x-amz-grant-*: checked now, set on the object at Complete
+  const acl = await requestedAcl(ctx, canonicalIdOf(store.getBucket(op.bucket).owner), { body: false });
+  const customerKey = customerKeyOf(headers, ctx);
+  checkServerSideEncryption(headers, customerKey);
   const checksumAlgorithm = parseChecksumAlgorithm(headers['x-amz-checksum-algorithm']);
   const upload = store.createMultipartUpload(op.bucket, op.key, {
     meta: metaFromHeaders(headers),
@@ -44,8 +53,10 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = ({ store,
     checksumAlgorithm,
     checksumType: checksumTypeOf(headers['x-amz-checksum-type']),
     lock: lockFromHeaders(headers),
+    ...(customerKey ? { customerKey } : {}),
+    ...(acl ? { acl: encodeAcl(acl) } : {}),
   });
-  const h: Record<string, string> = {};
+  const h: Record<string, string> = encryptionHeaders({ customerKeyed: customerKey !== undefined }, customerKey);
   if (upload.checksumAlgorithm) h['x-amz-checksum-algorithm'] = upload.checksumAlgorithm;
   if (upload.checksumType) h['x-amz-checksum-type'] = upload.checksumType;
   return xmlResult(xmlDocument('InitiateMultipartUploadResult', { Bucket: op.bucket, Key: op.key, UploadId: upload.uploadId }), h);
@@ -54,12 +65,16 @@ export const createMultipartUpload: Handler<'CreateMultipartUpload'> = ({ store,
 export const uploadPart: Handler<'UploadPart'> = async (ctx) => {
   const { store, op, headers, body, signal } = ctx;
   const partNumber = requiredPartNumber(op.query);
+  requireContentLength(headers); // 411 MissingContentLength
   const algorithm = parseChecksumAlgorithm(headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']);
+  const customerKey = customerKeyOf(headers, ctx);
   const part = await store.uploadPart(op.bucket, op.key, op.uploadId, partNumber, body.putBody({ algorithms: algorithm ? [algorithm] : [] }), {
     size: body.size,
     signal,
+    ...(customerKey ? { customerKey } : {}),
   });
-  return { status: 200, headers: { ETag: quoteEtag(part.etag), ...checksumHeaders(part.checksums) } };
+  const enc = encryptionHeaders({ customerKeyed: customerKey !== undefined }, customerKey);
+  return { status: 200, headers: { ETag: quoteEtag(part.etag), ...checksumHeaders(part.checksums), ...enc } };
 };
 
 export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
@@ -76,6 +91,8 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
     }
     range = { start: Number(m[1]), end: Number(m[2]) };
   }
+  const sourceCustomerKey = customerKeyOf(headers, ctx, true);
+  const customerKey = customerKeyOf(headers, ctx);
   const part = await store.uploadPartCopy(src, { bucket: op.bucket, key: op.key, uploadId: op.uploadId, partNumber }, {
     range,
     check: (source) => {
@@ -88,9 +105,12 @@ export const uploadPartCopy: Handler<'UploadPartCopy'> = async (ctx) => {
       }
     },
     signal,
+    ...(sourceCustomerKey ? { sourceCustomerKey } : {}),
+    ...(customerKey ? { customerKey } : {}),
   });
   return xmlResult(
     xmlDocument('CopyPartResult', { ETag: quoteEtag(part.etag), LastModified: part.lastModified.toISOString(), ...checksumFields(part.checksums) }),
+    encryptionHeaders({ customerKeyed: customerKey !== undefined }, customerKey),
   );
 };
 
@@ -133,7 +153,7 @@ export const completeMultipartUpload: Handler<'CompleteMultipartUpload'> = async
       ...checksumFields(info.checksums),
       ...(info.checksumType && Object.keys(info.checksums).length > 0 ? { ChecksumType: info.checksumType } : {}),
     }),
-    versionHeaders(store, info, { lock: false }), // x-amz-version-id, x-amz-expiration (issue 16)
+    { ...versionHeaders(store, info, { lock: false }), ...encryptionHeaders(info, undefined) }, // x-amz-version-id, x-amz-expiration (issue 16)
   );
 };
 
@@ -181,6 +201,7 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = ({ store, o
   const keyMarker = q.get('key-marker') ?? '';
   const uploadIdMarker = q.get('upload-id-marker') ?? '';
   const maxUploads = maxKeysOf(q, 'max-uploads');
+  const enc = encodingOf(q);
   const r = store.listMultipartUploads(op.bucket, {
     prefix,
     delimiter: delimiter || undefined,
@@ -191,16 +212,17 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = ({ store, o
   return xmlResult(
     xmlDocument('ListMultipartUploadsResult', {
       Bucket: op.bucket,
-      KeyMarker: keyMarker,
+      KeyMarker: enc(keyMarker),
       UploadIdMarker: uploadIdMarker,
-      ...(r.nextKeyMarker !== undefined ? { NextKeyMarker: r.nextKeyMarker } : {}),
+      ...(r.nextKeyMarker !== undefined ? { NextKeyMarker: enc(r.nextKeyMarker) } : {}),
       ...(r.nextUploadIdMarker !== undefined ? { NextUploadIdMarker: r.nextUploadIdMarker } : {}),
-      Prefix: prefix,
-      ...(delimiter ? { Delimiter: delimiter } : {}),
+      Prefix: enc(prefix),
+      ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
       MaxUploads: maxUploads,
       IsTruncated: r.isTruncated,
+      ...(q.has('encoding-type') ? { EncodingType: 'url' } : {}),
       Upload: r.uploads.map((u) => ({
-        Key: u.key,
+        Key: enc(u.key),
         UploadId: u.uploadId,
         Initiator: ownerXml(account),
         Owner: ownerXml(account),
@@ -208,7 +230,7 @@ export const listMultipartUploads: Handler<'ListMultipartUploads'> = ({ store, o
         Initiated: u.initiated.toISOString(),
         ...(u.checksumAlgorithm ? { ChecksumAlgorithm: u.checksumAlgorithm, ChecksumType: u.checksumType } : {}),
       })),
-      CommonPrefixes: r.commonPrefixes.map((p) => ({ Prefix: p })),
+      CommonPrefixes: r.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
     }),
   );
 };

@@ -1,5 +1,5 @@
 /** Single-object operations: PutObject, GetObject, HeadObject, DeleteObject, GetObjectAcl. */
-import type { ObjectInfo } from '../../src/core/object-store.ts';
+import type { CustomerKey, ObjectInfo } from '../../src/core/object-store.ts';
 import type { Handler, S3Context } from '../context.ts';
 import {
   checkReadConditions,
@@ -11,15 +11,21 @@ import {
   parseTaggingHeader,
   partNumberOf,
   quoteEtag,
+  requireContentLength,
   validateKey,
   writeConditions,
 } from '../headers.ts';
 import { resolveRange } from '../../src/core/range.ts';
 import { removeOptions, versionHeaders, versionIdOf } from './versioning.ts';
 import { lockFromHeaders } from './object-lock.ts';
+import { checkServerSideEncryption, customerKeyOf, encryptionHeaders } from '../sse.ts';
 
-export const putObject: Handler<'PutObject'> = async ({ store, op, headers, body, signal }) => {
+export const putObject: Handler<'PutObject'> = async (ctx) => {
+  const { store, op, headers, body, signal } = ctx;
   validateKey(op.key);
+  requireContentLength(headers);
+  const customerKey = customerKeyOf(headers, ctx);
+  checkServerSideEncryption(headers, customerKey);
   const meta = metaFromHeaders(headers);
   const tags = parseTaggingHeader(headers['x-amz-tagging']);
   const algorithm = parseChecksumAlgorithm(headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm']);
@@ -30,8 +36,17 @@ export const putObject: Handler<'PutObject'> = async ({ store, op, headers, body
     conditions: writeConditions(headers),
     signal,
     lock: lockFromHeaders(headers),
+    ...(customerKey ? { customerKey } : {}),
   });
-  return { status: 200, headers: { ETag: quoteEtag(info.etag), ...checksumHeaders(info.checksums), ...versionHeaders(store, info, { lock: false }) } };
+  return {
+    status: 200,
+    headers: {
+      ETag: quoteEtag(info.etag),
+      ...checksumHeaders(info.checksums),
+      ...versionHeaders(store, info, { lock: false }),
+      ...encryptionHeaders(info, customerKey),
+    },
+  };
 };
 
 const OVERRIDES: [string, string][] = [
@@ -44,9 +59,9 @@ const OVERRIDES: [string, string][] = [
 ];
 
 /** Checksums describe the whole object: they are sent only when the whole object is (as S3 does). */
-function responseHeaders(ctx: S3Context, info: ObjectInfo, whole: boolean): Record<string, string> {
+function responseHeaders(ctx: S3Context, info: ObjectInfo, whole: boolean, customerKey: CustomerKey | undefined): Record<string, string> {
   const h = objectHeaders(info, { checksumMode: whole && ctx.headers['x-amz-checksum-mode']?.toUpperCase() === 'ENABLED' });
-  Object.assign(h, versionHeaders(ctx.store, info));
+  Object.assign(h, versionHeaders(ctx.store, info), encryptionHeaders(info, customerKey));
   for (const [param, header] of OVERRIDES) {
     const v = ctx.op.query.get(param);
     if (v !== null) h[header] = v;
@@ -58,14 +73,17 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
   const { store, op, headers, signal } = ctx;
   const partNumber = partNumberOf(op.query);
   const range = partNumber === undefined ? parseRange(headers.range) : undefined;
+  const customerKey = customerKeyOf(headers, ctx);
   const res = await store.getObject(op.bucket, op.key, {
+    ...(customerKey ? { customerKey } : {}),
     versionId: versionIdOf(op.query),
     range,
     partNumber,
     check: (info) => checkReadConditions(headers, info),
     signal,
   });
-  const h = responseHeaders(ctx, res.info, res.range === undefined);
+  // a part (partNumber) is served with its own checksum, a byte range with none
+  const h = responseHeaders(ctx, res.info, res.range === undefined || partNumber !== undefined, customerKey);
   if (res.range) {
     h['Content-Range'] = `bytes ${res.range.start}-${res.range.end}/${res.info.size}`;
     h['Content-Length'] = String(res.range.end - res.range.start + 1);
@@ -78,10 +96,11 @@ export const getObject: Handler<'GetObject'> = async (ctx) => {
 export const headObject: Handler<'HeadObject'> = (ctx) => {
   const { store, op, headers } = ctx;
   const partNumber = partNumberOf(op.query);
-  const info = store.headVersion(op.bucket, op.key, { partNumber, versionId: versionIdOf(op.query) });
+  const customerKey = customerKeyOf(headers, ctx);
+  const info = store.headVersion(op.bucket, op.key, { partNumber, versionId: versionIdOf(op.query), ...(customerKey ? { customerKey } : {}) });
   checkReadConditions(headers, info);
   const range = partNumber === undefined ? parseRange(headers.range) : undefined;
-  const h = responseHeaders(ctx, info, partNumber === undefined && range === undefined);
+  const h = responseHeaders(ctx, info, range === undefined, customerKey);
   h['Content-Length'] = String(info.size);
   if (range !== undefined) {
     const r = resolveRange(range, info.size);

@@ -6,16 +6,18 @@
  * AWSAccessKeyId and a base64 HMAC-SHA1 `signature` instead). Fields before the `file` part are read
  * into memory (bounded); the file part streams into the store.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DomainError, Errors } from '../../src/core/errors.ts';
 import { createPutBody } from '../../src/core/digest.ts';
 import { AuthErrors } from '../auth/auth-errors.ts';
 import { MAX_EXPIRES, parseCredential } from '../auth/credentials.ts';
 import { ALGORITHM, hmacHex, parseAmzDate, signaturesEqual, signingKey } from '../auth/signing.ts';
+import { signaturesEqualV2, signV2 } from '../auth/sigv2.ts';
 import type { SecretLookup } from '../auth/index.ts';
 import type { Handler, S3Result } from '../context.ts';
 import { metaFromHeaders, quoteEtag, validateKey } from '../headers.ts';
 import { xmlDocument } from '../xml.ts';
+import { requestedAcl } from './access.ts';
+import { canonicalIdOf, encodeAcl } from '../access/acl.ts';
 
 /** The fields before the file, names and values together. */
 export const MAX_FORM_FIELDS_SIZE = 64 * 1024;
@@ -315,9 +317,7 @@ function verifyV2(fields: Map<string, string>, policyB64: string, lookup: Secret
   if (signature === undefined) throw Errors.invalidArgument("Bucket POST must contain a field named 'Signature'.", 'Signature', '');
   const secret = lookup?.(accessKey);
   if (secret === undefined) throw AuthErrors.invalidAccessKeyId(accessKey);
-  const expected = createHmac('sha1', secret.secret).update(policyB64, 'utf8').digest();
-  const given = Buffer.from(signature, 'base64');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  if (!signaturesEqualV2(signV2(secret.secret, policyB64), signature)) {
     throw AuthErrors.signatureDoesNotMatch({ AWSAccessKeyId: accessKey, StringToSign: policyB64 });
   }
   return secret;
@@ -326,7 +326,8 @@ function verifyV2(fields: Map<string, string>, policyB64: string, lookup: Secret
 // ---------------------------------------------------------------------------------------------
 // the handler
 
-export const postObject: Handler<'PostObject'> = async ({ store, op, headers, body, signal, region, postAuth }): Promise<S3Result> => {
+export const postObject: Handler<'PostObject'> = async (ctx): Promise<S3Result> => {
+  const { store, op, headers, body, signal, region, postAuth } = ctx;
   const bucket = op.bucket;
   const form = new FormReader(body.source, boundaryOf(headers['content-type']));
   await form.start();
@@ -365,8 +366,9 @@ export const postObject: Handler<'PostObject'> = async ({ store, op, headers, bo
   };
   // SigV2 forms (boto3's generate_presigned_post default): AWSAccessKeyId + base64 HMAC-SHA1 signature.
   const v2 = !fields.has('x-amz-algorithm') && fields.has('awsaccesskeyid');
+  if (v2 && postAuth.sigv2 === false) throw AuthErrors.unsupportedMechanism(); // --sigv2=false
   const secret = v2 ? verifyV2(fields, policyB64, postAuth.lookup) : verifyV4(fields, policyB64, postAuth.lookup, region, required);
-  postAuth.admit(secret.account); // and authorizes the bucket
+  postAuth.admit(secret.account, v2 ? 'AWS' : ALGORITHM); // and authorizes the bucket
 
   // The policy.
   const policy = parsePolicy(policyB64);
@@ -377,10 +379,17 @@ export const postObject: Handler<'PostObject'> = async ({ store, op, headers, bo
   const key = rawKey.replaceAll('${filename}', file.filename);
   const range = checkConditions(policy, fields, bucket, key);
   validateKey(key);
+  // the form's canned `acl` (covered by a policy condition like any field), checked before the file is read
+  const cannedName = fields.get('acl');
+  const acl =
+    cannedName === undefined
+      ? undefined
+      : await requestedAcl({ ...ctx, headers: { 'x-amz-acl': cannedName } }, canonicalIdOf(store.getBucket(bucket).owner), { body: false });
 
   const meta = metaFromHeaders(Object.fromEntries(fields));
   const info = await store.putObject(bucket, key, createPutBody(withinRange(form.body(), range)), { meta, signal });
   await form.discard();
+  if (acl) store.putObjectAcl(bucket, key, encodeAcl(acl), info.versionId);
 
   const etag = quoteEtag(info.etag);
   const proto = (headers['x-forwarded-proto'] ?? 'http').split(',')[0]!.trim();

@@ -8,7 +8,7 @@ import type { Handler, S3Context } from '../context.ts';
 import { xmlResult } from '../context.ts';
 import { ownerXml, quoteEtag } from '../headers.ts';
 import { parseXml, readSmallBody, text, xmlDocument } from '../xml.ts';
-import { maxKeysOf, s3UrlEncode } from './list.ts';
+import { encodingOf, maxKeysOf } from './list.ts';
 import { expirationHeader } from './lifecycle.ts';
 
 /** ?versionId= of the request (undefined when absent). */
@@ -75,10 +75,7 @@ export const putBucketVersioning: Handler<'PutBucketVersioning'> = async ({ stor
 export const listObjectVersions: Handler<'ListObjectVersions'> = ({ store, op, account }) => {
   const q = op.query;
   const encoding = q.get('encoding-type');
-  if (encoding !== null && encoding !== 'url') {
-    throw Errors.invalidArgument('Invalid Encoding Method specified in Request: use encoding-type=url.', 'encoding-type', encoding);
-  }
-  const enc = encoding === null ? (s: string) => s : s3UrlEncode;
+  const enc = encodingOf(q);
   const prefix = q.get('prefix') ?? '';
   const delimiter = q.get('delimiter') ?? '';
   const keyMarker = q.get('key-marker') ?? '';

@@ -169,16 +169,18 @@ export class CodecPool {
   }
 
   /**
-   * The shard ids (CIDs) of `buffers`. With `transfer`, buffers that own their whole ArrayBuffer
-   * travel to the worker and back; use the returned `buffers`, the ones passed in are detached.
+   * The shard ids (CIDs) of `buffers`: BLAKE3 ids, or with `like` (the ids to check them against)
+   * ids of the same kind as like[i] (old shards carry sha2-256 ids). With `transfer`, buffers that
+   * own their whole ArrayBuffer travel to the worker and back; use the returned `buffers`, the ones
+   * passed in are detached.
    */
-  async hash(buffers: Uint8Array[], opts: { transfer?: boolean } = {}): Promise<{ ids: string[]; buffers: Uint8Array[] }> {
+  async hash(buffers: Uint8Array[], opts: { transfer?: boolean; like?: readonly string[] } = {}): Promise<{ ids: string[]; buffers: Uint8Array[] }> {
     const total = buffers.reduce((n, b) => n + b.length, 0);
     const slot = total < this.inlineBelow ? undefined : this.slot();
-    if (!slot) return { ids: buffers.map((b) => hashShard(b)), buffers };
+    if (!slot) return { ids: buffers.map((b, i) => hashShard(b, opts.like?.[i])), buffers };
     const moved = buffers.map((b) => (opts.transfer && ownsBuffer(b) ? (b.buffer as ArrayBuffer) : b));
     const transfer = moved.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
-    const r = await this.run<{ ids: string[]; buffers: (ArrayBuffer | null)[] }>(slot, 'hash', { buffers: moved }, [...new Set(transfer)]);
+    const r = await this.run<{ ids: string[]; buffers: (ArrayBuffer | null)[] }>(slot, 'hash', { buffers: moved, like: opts.like }, [...new Set(transfer)]);
     return { ids: r.ids, buffers: r.buffers.map((b, i) => (b instanceof ArrayBuffer ? Buffer.from(b) : buffers[i]!)) };
   }
 

@@ -14,7 +14,7 @@ const ops = {
     return { result: { plain, size }, transfer: [plain] };
   },
   async hash(job) {
-    const ids = job.buffers.map((b) => hashShard(b instanceof ArrayBuffer ? new Uint8Array(b) : b));
+    const ids = job.buffers.map((b, i) => hashShard(b instanceof ArrayBuffer ? new Uint8Array(b) : b, job.like?.[i]));
     const back = job.buffers.map((b) => (b instanceof ArrayBuffer ? b : null)); // copies stay here
     return { result: { ids, buffers: back }, transfer: back };
   },

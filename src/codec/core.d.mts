@@ -4,8 +4,12 @@ export declare const NONCE_BYTES: number;
 export declare const SHARD_ALIGN: number;
 export declare function segmentNonce(index: number): Buffer;
 export declare function segmentAad(manifestId: string, index: number): Buffer;
-export declare function idFromDigest(digest: Uint8Array): string;
-export declare function hashShard(bytes: Uint8Array): string;
+export declare const SHA2_256: number;
+export declare const BLAKE3: number;
+export declare function idFromDigest(digest: Uint8Array, code?: number): string;
+export declare function idHash(id: string): number | undefined;
+/** BLAKE3 id for new shards; with `like`, an id of the same kind as `like`. */
+export declare function hashShard(bytes: Uint8Array, like?: string): string;
 export declare function shardSizeFor(dataLength: number, k: number): number;
 export declare function paddedLength(length: number, k: number): number;
 

@@ -5,19 +5,29 @@
 // A stripe is one segment: its plaintext is padded so that ciphertext || tag fills exactly k
 // shards of S bytes (S a multiple of 8), sealed with AES-256-GCM (nonce = 0^32 || uint64be(index),
 // AAD binds the manifest id and index), Reed-Solomon coded into m parity shards, and every shard
-// is named by its CIDv1 (raw, sha2-256, base32).
+// is named by its CIDv1 (raw, base32): new shards by their BLAKE3 digest (multihash 0x1e,
+// "bafkr4i..."), shards written before by their sha2-256 digest (0x12, "bafkrei..."); an id says
+// which hash checks it.
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { base32 } from 'multiformats/bases/base32';
 
-const RS = createRequire(import.meta.url)('@ronomon/reed-solomon');
+const require = createRequire(import.meta.url);
+const RS = require('@ronomon/reed-solomon');
+/** @type {(input: Uint8Array) => Buffer} native BLAKE3 (prebuilt), ~1.1-2.9x node's SHA-256 here */
+const blake3 = require('@napi-rs/blake-hash').blake3;
 
 export const TAG_BYTES = 16;
 export const NONCE_BYTES = 12;
 export const SHARD_ALIGN = 8;
 /** Crypto runs over pieces of this size: small outputs come from the malloc heap, not fresh pages. */
 const PIECE = 64 * 1024;
-const CID_PREFIX = Uint8Array.of(0x01, 0x55, 0x12, 0x20);
+/** Multihash codes of the shard id hashes. */
+export const SHA2_256 = 0x12;
+export const BLAKE3 = 0x1e;
+/** The base32 start of an id of each kind (CIDv1, raw, the code, 32 bytes). */
+const ID_START = { [SHA2_256]: 'bafkrei', [BLAKE3]: 'bafkr4i' };
+const DIGEST = { [SHA2_256]: (b) => createHash('sha256').update(b).digest(), [BLAKE3]: (b) => blake3(b) };
 
 /** @param {number} index */
 export function segmentNonce(index) {
@@ -34,17 +44,26 @@ export function segmentAad(manifestId, index) {
   return Buffer.from(`datamesh segment v1\0${manifestId}\0${index}`, 'utf8');
 }
 
-/** @param {Uint8Array} digest */
-export function idFromDigest(digest) {
-  const bytes = new Uint8Array(CID_PREFIX.length + digest.length);
-  bytes.set(CID_PREFIX, 0);
-  bytes.set(digest, CID_PREFIX.length);
+/** The CID string of a 32-byte digest of multihash `code` (default sha2-256). @param {Uint8Array} digest @param {number} [code] */
+export function idFromDigest(digest, code = SHA2_256) {
+  const bytes = new Uint8Array(4 + digest.length);
+  bytes.set([0x01, 0x55, code, 0x20], 0);
+  bytes.set(digest, 4);
   return base32.encode(bytes);
 }
 
-/** @param {Uint8Array} bytes */
-export function hashShard(bytes) {
-  return idFromDigest(createHash('sha256').update(bytes).digest());
+/** The multihash code of a shard id (by its start), or undefined when it is neither kind. @param {string} id */
+export function idHash(id) {
+  return id.startsWith(ID_START[BLAKE3]) ? BLAKE3 : id.startsWith(ID_START[SHA2_256]) ? SHA2_256 : undefined;
+}
+
+/**
+ * The shard id of `bytes`: BLAKE3 for a new shard, or, given `like` (an existing id), the same
+ * kind of id as `like` (to check bytes against it). @param {Uint8Array} bytes @param {string} [like]
+ */
+export function hashShard(bytes, like) {
+  const code = like === undefined ? BLAKE3 : (idHash(like) ?? BLAKE3);
+  return idFromDigest(DIGEST[code](bytes), code);
 }
 
 /** @param {number} dataLength @param {number} k */

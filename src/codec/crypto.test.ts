@@ -12,9 +12,14 @@ import {
   segmentNonce,
   TAG_BYTES,
   unwrapKey,
+  unwrapManifestKey,
   verifyKeyCheck,
   wrapKey,
+  wrapKeyForCustomer,
+  isCustomerWrapped,
+  WRAPPED_KEY_BYTES,
 } from './crypto.ts';
+import { customerKeyCheck, matchesCustomerKey } from '../core/customer-key.ts';
 
 describe('segment encryption', () => {
   it('round-trips, sync and on the thread pool, and both forms agree', async () => {
@@ -93,5 +98,34 @@ describe('key wrapping', () => {
     expect(verifyKeyCheck(kek, check)).toBe(true);
     expect(verifyKeyCheck(deriveKek(randomBytes(32)), check)).toBe(false);
     expect(verifyKeyCheck(kek, check.subarray(1))).toBe(false);
+  });
+});
+
+describe('SSE-C key wrapping', () => {
+  const kek = deriveKek(randomBytes(32));
+  const customer = randomBytes(32);
+  const dataKey = newDataKey();
+  const wrapped = wrapKeyForCustomer(customer, dataKey, 'manifest-1');
+
+  it('only the customer key, with the same manifest id, unwraps it; the KEK cannot', () => {
+    expect(wrapped.length).toBe(WRAPPED_KEY_BYTES);
+    expect(isCustomerWrapped(wrapped)).toBe(true);
+    expect(isCustomerWrapped(wrapKey(kek, dataKey, 'manifest-1'))).toBe(false);
+    expect(unwrapManifestKey(kek, wrapped, 'manifest-1', customer).equals(dataKey)).toBe(true);
+    expect(() => unwrapKey(kek, wrapped, 'manifest-1')).toThrow();
+    expect(() => unwrapManifestKey(kek, wrapped, 'manifest-1')).toThrow(/customer key/);
+    expect(() => unwrapManifestKey(kek, wrapped, 'manifest-1', randomBytes(32))).toThrow(/authentication/);
+    expect(() => unwrapManifestKey(kek, wrapped, 'manifest-2', customer)).toThrow(/authentication/);
+    // a KEK-wrapped key still opens through the same entry point
+    expect(unwrapManifestKey(kek, wrapKey(kek, dataKey, 'm'), 'm').equals(dataKey)).toBe(true);
+  });
+
+  it('the catalog check value tells the key apart without holding it', () => {
+    const check = customerKeyCheck(customer);
+    expect(check).not.toContain(customer.toString('base64url'));
+    expect(customerKeyCheck(customer)).not.toBe(check); // salted
+    expect(matchesCustomerKey(check, customer)).toBe(true);
+    expect(matchesCustomerKey(check, randomBytes(32))).toBe(false);
+    expect(matchesCustomerKey('v0.x.y', customer)).toBe(false);
   });
 });

@@ -7,12 +7,14 @@
  *   and the index, so a segment cannot be swapped between positions or objects. Output: ct || tag.
  * - Data keys are wrapped by a key-encryption key (KEK = deriveKey(master, 'kek/v1')) with a
  *   random nonce: 0x01 || nonce(12) || ct(32) || tag(16).
+ * - SSE-C: the data key is wrapped instead by HKDF-SHA256(customer key, salt = manifest id), same
+ *   layout with version 0x02, so the master key cannot open it (wrapKeyForCustomer).
  *
  * These are the reference forms over whole buffers. The data store seals and opens segments in
  * the codec workers (codec-pool.ts, core.mjs: same nonce, AAD and format, checked by tests);
  * seal/openSegment (WebCrypto on the libuv thread pool) are kept for comparison in the bench.
  */
-import { createCipheriv, createDecipheriv, randomBytes, webcrypto } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, webcrypto } from 'node:crypto';
 import { deriveKey } from '../core/master-key.ts';
 import { Errors } from '../core/errors.ts';
 import { segmentAad as aad, segmentNonce as nonceOf } from './core.mjs';
@@ -21,6 +23,8 @@ export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 const WRAP_VERSION = 1;
+/** A data key wrapped by a key derived from the customer's (SSE-C) key. */
+const CUSTOMER_WRAP_VERSION = 2;
 export const WRAPPED_KEY_BYTES = 1 + NONCE_BYTES + KEY_BYTES + TAG_BYTES;
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -114,25 +118,67 @@ export async function openSegment(key: CryptoKey, manifestId: string, index: num
 /** Wraps a data key under the KEK (random nonce). `context` is bound as additional data (e.g. the manifest id). */
 export function wrapKey(kek: Uint8Array, dataKey: Uint8Array, context = ''): Buffer {
   checkKey(kek, 'the key-encryption key');
+  return wrapWith(kek, dataKey, context, WRAP_VERSION);
+}
+
+/** The key that wraps an SSE-C object's data key: HKDF-SHA256 of the customer's key, salted by the manifest id. */
+function customerWrappingKey(customerKey: Uint8Array, manifestId: string): Buffer {
+  checkKey(customerKey, 'an SSE-C customer key');
+  return Buffer.from(hkdfSync('sha256', customerKey, Buffer.from(manifestId, 'utf8'), 'datamesh sse-c wrap v1', KEY_BYTES));
+}
+
+/** Wraps a data key with the customer's key (SSE-C): neither the KEK nor the master key can unwrap it. */
+export function wrapKeyForCustomer(customerKey: Uint8Array, dataKey: Uint8Array, manifestId: string): Buffer {
+  const k = customerWrappingKey(customerKey, manifestId);
+  try {
+    return wrapWith(k, dataKey, manifestId, CUSTOMER_WRAP_VERSION);
+  } finally {
+    k.fill(0);
+  }
+}
+
+/** True when a wrapped key needs the customer's key (SSE-C) rather than the KEK. */
+export const isCustomerWrapped = (wrapped: Uint8Array): boolean => wrapped[0] === CUSTOMER_WRAP_VERSION;
+
+/**
+ * A manifest's data key: unwrapped by the KEK, or for SSE-C by the customer's key (which must
+ * then be given; a wrong one fails authentication).
+ */
+export function unwrapManifestKey(kek: Uint8Array, wrapped: Uint8Array, manifestId: string, customerKey?: Uint8Array): Buffer {
+  if (!isCustomerWrapped(wrapped)) return unwrapKey(kek, wrapped, manifestId);
+  if (customerKey === undefined) throw Errors.internal(`manifest ${manifestId} is encrypted with a customer key (SSE-C) and none was given`);
+  const k = customerWrappingKey(customerKey, manifestId);
+  try {
+    return unwrapWith(k, wrapped, manifestId, CUSTOMER_WRAP_VERSION);
+  } finally {
+    k.fill(0);
+  }
+}
+
+function wrapWith(wrapping: Uint8Array, dataKey: Uint8Array, context: string, version: number): Buffer {
   checkKey(dataKey, 'a data key');
   const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', kek, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(Buffer.from(`datamesh wrapped key v1\0${context}`, 'utf8'));
+  const cipher = createCipheriv('aes-256-gcm', wrapping, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(Buffer.from(`datamesh wrapped key v${version}\0${context}`, 'utf8'));
   const ct = Buffer.concat([cipher.update(dataKey), cipher.final()]);
-  return Buffer.concat([Buffer.of(WRAP_VERSION), nonce, ct, cipher.getAuthTag()]);
+  return Buffer.concat([Buffer.of(version), nonce, ct, cipher.getAuthTag()]);
 }
 
 /** Unwraps a data key; throws when the KEK (or the context) is not the one it was wrapped with. */
 export function unwrapKey(kek: Uint8Array, wrapped: Uint8Array, context = ''): Buffer {
   checkKey(kek, 'the key-encryption key');
-  if (wrapped.length !== WRAPPED_KEY_BYTES || wrapped[0] !== WRAP_VERSION) {
-    throw Errors.internal(`a wrapped key must be ${WRAPPED_KEY_BYTES} bytes starting with version ${WRAP_VERSION}`);
+  return unwrapWith(kek, wrapped, context, WRAP_VERSION);
+}
+
+function unwrapWith(wrapping: Uint8Array, wrapped: Uint8Array, context: string, version: number): Buffer {
+  if (wrapped.length !== WRAPPED_KEY_BYTES || wrapped[0] !== version) {
+    throw Errors.internal(`a wrapped key must be ${WRAPPED_KEY_BYTES} bytes starting with version ${version}`);
   }
   const nonce = wrapped.subarray(1, 1 + NONCE_BYTES);
   const ct = wrapped.subarray(1 + NONCE_BYTES, 1 + NONCE_BYTES + KEY_BYTES);
   const tag = wrapped.subarray(1 + NONCE_BYTES + KEY_BYTES);
-  const decipher = createDecipheriv('aes-256-gcm', kek, nonce, { authTagLength: TAG_BYTES });
-  decipher.setAAD(Buffer.from(`datamesh wrapped key v1\0${context}`, 'utf8'));
+  const decipher = createDecipheriv('aes-256-gcm', wrapping, nonce, { authTagLength: TAG_BYTES });
+  decipher.setAAD(Buffer.from(`datamesh wrapped key v${version}\0${context}`, 'utf8'));
   decipher.setAuthTag(tag);
   try {
     return Buffer.concat([decipher.update(ct), decipher.final()]);

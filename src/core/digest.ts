@@ -1,7 +1,8 @@
 /**
  * Digests of request bodies: MD5 (the ETag) and the S3 "flexible checksums" (CRC32, CRC32C,
  * CRC64NVME, SHA1, SHA256), the PutBody that computes them as bytes flow, and the multipart helpers
- * (COMPOSITE checksum-of-checksums, FULL_OBJECT CRC combination).
+ * (COMPOSITE checksum-of-checksums, FULL_OBJECT CRC combination). The math only: reading the
+ * checksum headers and trailers of a request is the wire protocol's (s3/auth/checksum-headers.ts).
  *
  * Wire format: a checksum value is the base64 of the raw digest; CRCs are big-endian (4 or 8 bytes).
  * CRC32 uses node:zlib's native crc32; CRC32C and CRC64NVME are table-driven slice-by-8 in JS.
@@ -10,13 +11,7 @@ import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { DomainError, Errors } from './errors.ts';
-import {
-  CHECKSUM_ALGORITHMS,
-  type ChecksumAlgorithm,
-  type Checksums,
-  type ChecksumType,
-  type PutBody,
-} from './object-store.ts';
+import { type ChecksumAlgorithm, type Checksums, type PutBody } from './object-store.ts';
 
 // ---------------------------------------------------------------------------------------------
 // CRC tables (reflected, slice-by-8). Table k holds the CRC of byte i followed by k zero bytes.
@@ -259,7 +254,7 @@ function strictBase64(value: string): Buffer | undefined {
 }
 
 /** A checksum value's raw bytes; throws InvalidRequest when it is not base64 of the right length. */
-function decodeChecksumValue(algorithm: ChecksumAlgorithm, value: string, what: string): Buffer {
+export function decodeChecksumValue(algorithm: ChecksumAlgorithm, value: string, what: string): Buffer {
   const raw = strictBase64(value.trim());
   if (raw === undefined || raw.length !== CHECKSUM_LENGTH[algorithm]) {
     throw Errors.invalidRequest(`Value for ${what} is invalid.`);
@@ -269,107 +264,11 @@ function decodeChecksumValue(algorithm: ChecksumAlgorithm, value: string, what: 
 
 export const checksumHeaderName = (a: ChecksumAlgorithm): string => `x-amz-checksum-${a.toLowerCase()}`;
 
-function parseAlgorithm(value: string, header: string): ChecksumAlgorithm {
-  const a = value.trim().toUpperCase() as ChecksumAlgorithm;
-  if (!CHECKSUM_ALGORITHMS.includes(a)) {
-    throw Errors.invalidRequest(
-      `Checksum algorithm provided in ${header} is unsupported. Please try again with any of the valid types: [${CHECKSUM_ALGORITHMS.join(', ')}]`,
-    );
-  }
-  return a;
-}
-
-export interface ChecksumRequest {
-  /** Every algorithm the body must be hashed with (headers, announced trailer, SDK algorithm). */
-  algorithms: ChecksumAlgorithm[];
-  /** Values sent as headers, validated. */
-  values: Checksums;
-  /** The checksum announced in x-amz-trailer, whose value arrives after the body. */
-  trailer?: ChecksumAlgorithm;
-  /** x-amz-sdk-checksum-algorithm or x-amz-checksum-algorithm. */
-  algorithm?: ChecksumAlgorithm;
-  /** x-amz-checksum-type (CreateMultipartUpload). */
-  type?: ChecksumType;
-}
-
-const MULTIPLE = 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.';
-
-/**
- * Reads x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256}, x-amz-trailer,
- * x-amz-sdk-checksum-algorithm, x-amz-checksum-algorithm and x-amz-checksum-type (names lower-case).
- */
-export function parseChecksumHeaders(headers: Readonly<Record<string, string | undefined>>): ChecksumRequest {
-  const values: Checksums = {};
-  for (const a of CHECKSUM_ALGORITHMS) {
-    const name = checksumHeaderName(a);
-    const v = headers[name];
-    if (v !== undefined) values[a] = decodeChecksumValue(a, v, `${name} header`).toString('base64');
-  }
-  const given = Object.keys(values) as ChecksumAlgorithm[];
-  if (given.length > 1) throw Errors.invalidRequest(MULTIPLE);
-
-  let trailer: ChecksumAlgorithm | undefined;
-  for (const name of (headers['x-amz-trailer'] ?? '').split(',').map((s) => s.trim().toLowerCase())) {
-    if (!name.startsWith('x-amz-checksum-')) continue;
-    const a = CHECKSUM_ALGORITHMS.find((x) => checksumHeaderName(x) === name);
-    if (a === undefined) throw Errors.invalidRequest(`The value specified in the x-amz-trailer header is not supported: ${name}.`);
-    if (trailer !== undefined || given.length > 0) throw Errors.invalidRequest(MULTIPLE);
-    trailer = a;
-  }
-
-  const sdk = headers['x-amz-sdk-checksum-algorithm'] ?? headers['x-amz-checksum-algorithm'];
-  const algorithm =
-    sdk === undefined
-      ? undefined
-      : parseAlgorithm(sdk, headers['x-amz-sdk-checksum-algorithm'] !== undefined ? 'x-amz-sdk-checksum-algorithm' : 'x-amz-checksum-algorithm');
-  const sent = given[0] ?? trailer;
-  if (algorithm !== undefined && sent !== undefined && sent !== algorithm) {
-    throw Errors.invalidRequest(
-      `Value for x-amz-sdk-checksum-algorithm header is invalid: it names ${algorithm} but the checksum sent is ${sent}.`,
-    );
-  }
-
-  let type: ChecksumType | undefined;
-  const rawType = headers['x-amz-checksum-type'];
-  if (rawType !== undefined) {
-    const t = rawType.trim().toUpperCase();
-    if (t !== 'FULL_OBJECT' && t !== 'COMPOSITE') {
-      throw Errors.invalidRequest('Value for x-amz-checksum-type header is invalid; use FULL_OBJECT or COMPOSITE.');
-    }
-    type = t;
-  }
-
-  const algorithms = [...new Set([...given, ...(trailer ? [trailer] : []), ...(algorithm ? [algorithm] : [])])];
-  const out: ChecksumRequest = { algorithms, values };
-  if (trailer) out.trailer = trailer;
-  if (algorithm) out.algorithm = algorithm;
-  if (type) out.type = type;
-  return out;
-}
-
-/**
- * The x-amz-checksum-* values among decoded aws-chunked trailers (names lower-case), validated.
- * With `announced` (ChecksumRequest.trailer), a missing announced trailer is an InvalidRequest.
- */
-export function checksumsFromTrailers(trailers: Readonly<Record<string, string>>, announced?: ChecksumAlgorithm): Checksums {
-  const out: Checksums = {};
-  for (const a of CHECKSUM_ALGORITHMS) {
-    const name = checksumHeaderName(a);
-    const v = trailers[name];
-    if (v !== undefined) out[a] = decodeChecksumValue(a, v, `${name} trailing header`).toString('base64');
-  }
-  if (announced !== undefined && out[announced] === undefined) {
-    const name = checksumHeaderName(announced);
-    throw Errors.invalidRequest(`x-amz-trailer announced ${name}, but the body carried no such trailer; send it after the final chunk.`);
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // PutBody
 
 export interface PutBodyOptions {
-  /** Algorithms to compute besides MD5 (e.g. parseChecksumHeaders(...).algorithms). */
+  /** Algorithms to compute besides MD5 (e.g. s3/auth/checksum-headers.ts parseChecksumHeaders(...).algorithms). */
   algorithms?: ChecksumAlgorithm[];
   /** The Content-MD5 header (base64). */
   expectedMd5?: string;

@@ -34,9 +34,9 @@ export const ERRORS = {
   AuthorizationHeaderMalformed: { s3: 400, admin: 400, message: 'The authorization header is malformed.' },
   AuthorizationQueryParametersError: { s3: 400, admin: 400, message: 'Error parsing the X-Amz-Credential parameter.' },
   BadDigest: { s3: 400, admin: 400, message: 'The Content-MD5 or checksum value that you specified did not match what the server received.' },
-  BucketAlreadyExists: { s3: 409, admin: 400, message: 'The requested bucket name is not available.' },
-  BucketAlreadyOwnedByYou: { s3: 409, admin: 400, message: 'The bucket you tried to create already exists, and you own it.' },
-  BucketNotEmpty: { s3: 409, admin: 400, message: 'The bucket you tried to delete is not empty.' },
+  BucketAlreadyExists: { s3: 409, admin: 409, message: 'The requested bucket name is not available.' },
+  BucketAlreadyOwnedByYou: { s3: 409, admin: 409, message: 'The bucket you tried to create already exists, and you own it.' },
+  BucketNotEmpty: { s3: 409, admin: 409, message: 'The bucket you tried to delete is not empty.' },
   EntityTooLarge: { s3: 400, admin: 413, message: 'Your proposed upload exceeds the maximum allowed object size.' },
   EntityTooSmall: { s3: 400, admin: 400, message: 'Your proposed upload is smaller than the minimum allowed object size.' },
   ExpiredToken: { s3: 400, admin: 403, message: 'The provided token has expired.' },
@@ -62,19 +62,19 @@ export const ERRORS = {
   MaxPostPreDataLengthExceededError: { s3: 400, admin: 400, message: 'Your POST request fields preceding the upload file were too large.' },
   MetadataTooLarge: { s3: 400, admin: 400, message: 'Your metadata headers exceed the maximum allowed metadata size.' },
   MethodNotAllowed: { s3: 405, admin: 405, message: 'The specified method is not allowed against this resource.' },
-  MissingContentLength: { s3: 411, admin: 400, message: 'You must provide the Content-Length HTTP header.' },
+  MissingContentLength: { s3: 411, admin: 411, message: 'You must provide the Content-Length HTTP header.' },
   MissingRequestBodyError: { s3: 400, admin: 400, message: 'Request Body is empty.' },
   MissingSecurityHeader: { s3: 400, admin: 403, message: 'Your request was missing a required header.' },
   NoSuchAccessKey: { s3: undefined, admin: 404 },
   NoSuchAccount: { s3: undefined, admin: 404 },
-  NoSuchBucket: { s3: 404, admin: 400, message: 'The specified bucket does not exist.' },
-  NoSuchKey: { s3: 404, admin: 400, message: 'The specified key does not exist.' },
-  NoSuchUpload: { s3: 404, admin: 400, message: 'The specified multipart upload does not exist.' },
-  NoSuchVersion: { s3: 404, admin: 400, message: 'The specified version does not exist.' },
+  NoSuchBucket: { s3: 404, admin: 404, message: 'The specified bucket does not exist.' },
+  NoSuchKey: { s3: 404, admin: 404, message: 'The specified key does not exist.' },
+  NoSuchUpload: { s3: 404, admin: 404, message: 'The specified multipart upload does not exist.' },
+  NoSuchVersion: { s3: 404, admin: 404, message: 'The specified version does not exist.' },
   NotFound: { s3: undefined, admin: 404 },
-  NotImplemented: { s3: 501, admin: 400, message: 'A header or query you provided implies functionality that is not implemented.' },
+  NotImplemented: { s3: 501, admin: 501, message: 'A header or query you provided implies functionality that is not implemented.' },
   NotModified: { s3: 304, admin: 400, message: 'Not Modified' },
-  PreconditionFailed: { s3: 412, admin: 400, message: 'At least one of the preconditions you specified did not hold.' },
+  PreconditionFailed: { s3: 412, admin: 412, message: 'At least one of the preconditions you specified did not hold.' },
   QuotaExceeded: { s3: 403, admin: 403, message: 'A quota of this account was exceeded.' },
   RequestHeaderSectionTooLarge: { s3: 400, admin: 400, message: 'Your request header section exceeds the maximum allowed size.' },
   RequestTimeTooSkewed: { s3: 403, admin: 403, message: 'The difference between the request time and the current time is too large.' },
@@ -212,6 +212,27 @@ export function diskFull(err: unknown, where: string): DiskFullError | undefined
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !DISK_FULL_CODES.has(code)) return undefined;
   return new DiskFullError(`insufficient storage: ${where} is full (${code}); nothing was stored. Free space there (or raise the quota); the service resumes as soon as space returns`);
+}
+
+/**
+ * libp2p peer ids, whole (12D3KooW…, Qm…, 16Uiu2…) or shortened as the logs write them
+ * ("12D3KooW…a1b2c3"), and absolute file-system paths: what a server fault's message may name.
+ */
+const PEER_ID = /\b(?:12D3Koo|Qm|16Uiu2)(?:[1-9A-HJ-NP-Za-km-z]*…[1-9A-HJ-NP-Za-km-z]+|[1-9A-HJ-NP-Za-km-z]{4,})/g;
+const ABSOLUTE_PATH = /(^|[\s('"=:])\/(?:[\w.@+-]+\/)*[\w.@+-]+\/?/g;
+
+/**
+ * The message of a server fault (a 5xx) as a client may see it: without the server's paths (data
+ * directory, shard files) or the mesh's peer ids, which only the log keeps. A path after a space
+ * is dropped ("the disk holding the catalog /srv/dm is full" -> "... catalog is full"); elsewhere
+ * it and a peer id become a placeholder. Undefined when there is nothing to hide.
+ */
+export function redactInternals(message: string): string | undefined {
+  const out = message
+    .replace(PEER_ID, '[peer]')
+    .replace(ABSOLUTE_PATH, (_m, before: string) => (before === ' ' || before === '' ? '' : `${before}[server path]`))
+    .replace(/^\s+/, '');
+  return out === message ? undefined : out;
 }
 
 // ---- versions, object lock, lifecycle (issue 16): errors with response headers and their codes

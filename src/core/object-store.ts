@@ -7,6 +7,9 @@
  */
 import type { Readable } from 'node:stream';
 import { Errors } from './errors.ts';
+import type { CustomerKey } from './customer-key.ts';
+
+export type { CustomerKey } from './customer-key.ts';
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
 export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'];
@@ -46,6 +49,8 @@ export interface ObjectInfo {
   lockMode?: LockMode;
   lockUntil?: Date;
   legalHold?: boolean;
+  /** SSE-C: the bytes can be read only with the customer's key (its data keys are wrapped by it). */
+  customerKeyed?: boolean;
 }
 
 /** A request body on its way into the store. */
@@ -74,6 +79,8 @@ export interface PutOptions {
   size?: number;
   conditions?: WriteConditions;
   signal?: AbortSignal;
+  /** SSE-C: wrap the object's data key with this key (never stored). */
+  customerKey?: CustomerKey;
 }
 
 /** A byte range as the client asked for it (Range: bytes=a-b | a- | -n). */
@@ -92,6 +99,8 @@ export interface ReadOptions {
   /** Runs with the object's info before any byte is read (conditional requests throw from here). */
   check?: (info: ObjectInfo) => void;
   signal?: AbortSignal;
+  /** SSE-C: the key the object was stored with (required for such objects, refused for others). */
+  customerKey?: CustomerKey;
 }
 
 /**
@@ -122,6 +131,10 @@ export interface CopyOptions {
   check?: (source: ObjectInfo) => void;
   conditions?: WriteConditions;
   signal?: AbortSignal;
+  /** SSE-C key of the source (x-amz-copy-source-server-side-encryption-customer-*). */
+  sourceCustomerKey?: CustomerKey;
+  /** SSE-C key of the copy; a copy whose encryption differs from its source's is re-written. */
+  customerKey?: CustomerKey;
 }
 
 export interface BucketInfo {
@@ -162,6 +175,10 @@ export interface MultipartCreateOptions {
   tags?: Tags;
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: ChecksumType;
+  /** SSE-C: every part must be sent with this key. */
+  customerKey?: CustomerKey;
+  /** The ACL (as ObjectStore.putObjectAcl takes it) the completed object gets. */
+  acl?: string;
 }
 
 export interface UploadInfo {
@@ -315,7 +332,7 @@ export interface ObjectStore {
   // objects
   putObject(bucket: string, key: string, body: PutBody, opts: PutOptions): Promise<ObjectInfo>;
   getObject(bucket: string, key: string, opts?: ReadOptions): Promise<ReadResult>;
-  headObject(bucket: string, key: string, opts?: { partNumber?: number }): ObjectInfo;
+  headObject(bucket: string, key: string, opts?: { partNumber?: number; customerKey?: CustomerKey }): ObjectInfo;
   deleteObject(bucket: string, key: string): Promise<void>;
   copyObject(
     src: { bucket: string; key: string; versionId?: string },
@@ -336,7 +353,7 @@ export interface ObjectStore {
     uploadId: string,
     partNumber: number,
     body: PutBody,
-    opts: { size?: number; signal?: AbortSignal },
+    opts: { size?: number; signal?: AbortSignal; customerKey?: CustomerKey },
   ): Promise<PartInfo>;
   completeMultipartUpload(
     bucket: string,
@@ -349,7 +366,13 @@ export interface ObjectStore {
   uploadPartCopy(
     src: { bucket: string; key: string; versionId?: string },
     dst: { bucket: string; key: string; uploadId: string; partNumber: number },
-    opts: { range?: ByteRange; check?: (source: ObjectInfo) => void; signal?: AbortSignal },
+    opts: {
+      range?: ByteRange;
+      check?: (source: ObjectInfo) => void;
+      signal?: AbortSignal;
+      sourceCustomerKey?: CustomerKey;
+      customerKey?: CustomerKey;
+    },
   ): Promise<PartInfo>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listParts(bucket: string, key: string, uploadId: string, opts: ListPartsOptions): ListPartsResult;
@@ -361,7 +384,11 @@ export interface ObjectStore {
   /** DeleteObject with its version and lock semantics (deleteObject is this without options). */
   removeObject(bucket: string, key: string, opts: RemoveOptions): Promise<DeleteResult>;
   listObjectVersions(bucket: string, opts: ListVersionsOptions): ListVersionsResult;
-  headVersion(bucket: string, key: string, opts: { versionId?: string; partNumber?: number }): ObjectInfo;
+  /**
+   * HeadObject of a version. `operator`: the operator's view (`datamesh admin inspect`), which
+   * reads no bytes, so an SSE-C object needs no key.
+   */
+  headVersion(bucket: string, key: string, opts: { versionId?: string; partNumber?: number; customerKey?: CustomerKey; operator?: true }): ObjectInfo;
   getVersionTagging(bucket: string, key: string, versionId?: string): { tags: Tags; versionId: string };
   putVersionTagging(bucket: string, key: string, tags: Tags, versionId?: string): string;
   /** CreateBucket with x-amz-bucket-object-lock-enabled (also enables versioning). */
@@ -382,9 +409,22 @@ export interface ObjectStore {
   /** The expiration a rule gives this version (x-amz-expiration), if any. */
   expirationOf(info: ObjectInfo): { date: Date; ruleId: string } | undefined;
 
+  /**
+   * GetObjectAttributes: the version's info and, for a multipart object, its parts in order
+   * (their numbers in the upload, sizes and checksums). SSE-C objects need their key.
+   */
+  getObjectAttributes(bucket: string, key: string, opts: { versionId?: string; customerKey?: CustomerKey }): { info: ObjectInfo; parts?: ObjectPart[] };
+
   /** True when the store can take and serve bytes (used by /_datamesh/health/ready). */
   ready(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** One part of a multipart object, as GetObjectAttributes lists it. */
+export interface ObjectPart {
+  partNumber: number;
+  size: number;
+  checksums: Checksums;
 }
 
 /** S3's part numbers: 1 to 10000. */

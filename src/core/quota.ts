@@ -8,6 +8,8 @@ export interface Limits {
   maxObjects?: number;
   maxBuckets?: number;
   maxObjectSize?: number;
+  /** Open multipart uploads at once (each one's key, metadata and tags count toward maxStorage). */
+  maxUploads?: number;
 }
 
 export type LimitsLookup = (account: string) => Limits;
@@ -15,7 +17,7 @@ export type LimitsLookup = (account: string) => Limits;
 export const noLimits: LimitsLookup = () => ({});
 
 export interface Usage {
-  /** Bytes of live objects plus parts of open multipart uploads. */
+  /** Bytes of live objects plus, for open multipart uploads, their parts and their key, metadata and tags. */
   bytes: number;
   objects: number;
   buckets: number;

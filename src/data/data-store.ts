@@ -23,6 +23,15 @@ export interface DataReadOptions {
   signal?: AbortSignal;
   /** Names the object in errors ("bucket/key"), e.g. when a segment cannot be reconstructed. */
   label: { bucket: string; key: string };
+  /** SSE-C: the customer's key that wraps the manifest's data key (needed for such manifests). */
+  customerKey?: Uint8Array;
+}
+
+export interface DataWriteOptions {
+  signal?: AbortSignal;
+  maxSize?: number;
+  /** SSE-C: wrap the data key with this customer key instead of the KEK (never stored). */
+  customerKey?: Uint8Array;
 }
 
 export interface DataStore {
@@ -31,7 +40,7 @@ export interface DataStore {
    * pending manifest. Throws (and leaves only collectable garbage) when the body throws, the
    * signal aborts, or storage fails. `maxSize` bounds the body (EntityTooLarge past it).
    */
-  write(body: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal; maxSize?: number }): Promise<WrittenData>;
+  write(body: AsyncIterable<Uint8Array>, opts: DataWriteOptions): Promise<WrittenData>;
   /** Streams bytes [start, end) of a committed manifest. */
   read(manifestId: string, opts: DataReadOptions): AsyncIterable<Uint8Array>;
   /** Marks a pending manifest live. Synchronous: call it inside the catalog's transaction. */

@@ -1,7 +1,7 @@
 import { SEGMENTS_IN_FLIGHT } from './writer.ts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { chunked, collectBytes, ecFixture, label, type EcFixture } from './testing/ec.ts';
 import { createEcDataStore } from './ec-data-store.ts';
 import type { ShardNetwork } from '../../mesh/shards.ts';
@@ -152,6 +152,34 @@ describe('EcDataStore write and read', () => {
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     expect(s.gets.length).toBe(8);
     await it.return?.();
+  });
+
+  it('authenticates a healthy read by the AEAD tag alone: no shard is hashed', async () => {
+    f = ecFixture({ segmentSize: SEG });
+    const data = randomBytes(3 * SEG + 10);
+    const id = await put(f.store, data);
+    const asked: (boolean | undefined)[] = [];
+    const s = spy(f.network);
+    const store = f.reopen({ network: { ...s.net, get: (p, sid, o) => (asked.push(o?.verify), s.net.get(p, sid, o)) } });
+    const hash = vi.spyOn(f.shards['codec'] as { hash: (...a: unknown[]) => unknown }, 'hash');
+    expect((await collectBytes(store.read(id, { start: 0, end: data.length, label }))).equals(data)).toBe(true);
+    expect(asked).toEqual(Array(4 * 4).fill(false));
+    expect(hash).not.toHaveBeenCalled();
+    hash.mockRestore();
+  });
+
+  it('finds a corrupt data shard after a tag failure, reports it and reads around it from parity', async () => {
+    f = ecFixture({ segmentSize: SEG });
+    const data = randomBytes(2 * SEG);
+    const id = await put(f.store, data);
+    const seg = f.store.describe(id).segments[1]!;
+    const bad = seg.shards[2]!;
+    const bytes = readFileSync(bad.path!);
+    bytes[100]! ^= 0x01;
+    writeFileSync(bad.path!, bytes);
+    const before = f.store.counters.badShards;
+    expect((await collectBytes(f.store.read(id, { start: 0, end: data.length, label }))).equals(data)).toBe(true);
+    expect(f.store.counters.badShards).toBe(before + 1);
   });
 
   it('asks for parity in place of a data shard that is slow, and cancels the slow fetch', async () => {

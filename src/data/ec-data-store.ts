@@ -14,6 +14,7 @@ import { SEGMENTS_IN_FLIGHT, writeBody } from './writer.ts';
 import { loadManifest, readManifest } from './reader.ts';
 import { collectGarbage, collectUnclaimed, LEASE_MS, sharedCatalog, sweepOrphans } from './gc.ts';
 import { repairPeers, scrubAll } from './scrub.ts';
+import { Auditor } from './audit.ts';
 import { checkEc } from '../codec/erasure.ts';
 import { deriveKek, makeKeyCheck, verifyKeyCheck } from '../codec/crypto.ts';
 import { codecPool } from '../codec/codec-pool.ts';
@@ -167,6 +168,16 @@ export function createEcDataStore(opts: EcDataStoreOptions): EcDataStore {
     repairPeers(dead, opts) {
       open();
       return repairPeers(ctx, dead, opts);
+    },
+    createAuditor(auditOpts) {
+      open();
+      const auditor = new Auditor(ctx, auditOpts);
+      const stop = () => {
+        void auditor.stop();
+        stoppers.delete(stop);
+      };
+      stoppers.add(stop);
+      return auditor;
     },
     redundancy: (upPeers) => repo.redundancy(upPeers),
     segmentsOnPeersCount: (peers) => repo.countSegmentsOnPeers(peers),

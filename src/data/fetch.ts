@@ -2,7 +2,9 @@
  * Fetches enough shards of one segment to read it: the k data shards first, in parallel; a parity
  * shard for each one that comes back missing, unreadable or corrupt (the network verifies every
  * shard against its id); and, when some are slow past `hedgeAfterMs`, a parity shard for each
- * slow one. Stops (aborting the stragglers) as soon as k shards are in hand.
+ * slow one. Stops (aborting the stragglers) as soon as k shards are in hand. With `verify: false`
+ * the network does not hash the shards (the caller authenticates them: src/data/reader.ts), so a
+ * corrupt shard is only caught by its size here.
  */
 import type { ShardNetwork } from '../../mesh/shards.ts';
 import type { SegmentPlan } from './schema.ts';
@@ -23,6 +25,8 @@ export interface FetchOptions {
    * writing into its `into` buffer: the caller waits for all of them before reusing the buffers.
    */
   started?: (fetch: Promise<unknown>) => void;
+  /** false: do not hash the shards against their ids (ShardGetOptions.verify); default true. */
+  verify?: boolean;
 }
 
 /** The shards of `plan` by index; at least k present unless the segment is lost. */
@@ -54,7 +58,7 @@ export async function fetchShards(
     inflight.add(i);
     const { id, peer } = plan.shards[i]!;
     const into = opts.into?.(i);
-    const fetch = network.get(peer, id, { signal: local.signal, ...(into ? { into } : {}) });
+    const fetch = network.get(peer, id, { signal: local.signal, ...(into ? { into } : {}), ...(opts.verify === false ? { verify: false } : {}) });
     opts.started?.(fetch.catch(() => undefined));
     fetch
       .then(

@@ -1,8 +1,13 @@
 /**
  * The read path: manifest -> the segments overlapping [start, end) -> the k data shards in
- * parallel (parity only when one is missing, unreadable, fails its id check or is slow:
- * ec-fetch.ts) -> decode only when needed -> decrypt (in a codec worker, straight from the
- * shards, no concatenation) -> slice. The next segment is fetched while the current one is
+ * parallel (parity only when one is missing, unreadable or slow: fetch.ts) -> decode only when
+ * needed -> decrypt (in a codec worker, straight from the shards, no concatenation) -> slice.
+ *
+ * Healthy reads are authenticated by the AEAD tag alone: AES-GCM over the segment covers every
+ * byte of the k data shards (and of anything decoded from parity), so the shards are not hashed
+ * against their ids on the way in. Only when the tag fails is the segment read again with every
+ * shard hashed: the corrupt ones fail their id check, are reported (and the peer marked) and
+ * read around from parity. Scrub and audits still hash every shard. The next segment is fetched while the current one is
  * consumed (a prefetch of one), so memory stays at about two segments per read.
  *
  * A full segment is read into recycled stripe buffers (ec-buffers.ts): shards land in `sealed`
@@ -17,7 +22,7 @@ import type { EcContext } from './types.ts';
 import type { ManifestRow, SegmentPlan } from './schema.ts';
 import { decode } from '../codec/erasure.ts';
 import { fetchShards } from './fetch.ts';
-import { decryptSegment, unwrapKey } from '../codec/crypto.ts';
+import { decryptSegment, unwrapManifestKey } from '../codec/crypto.ts';
 import { lend } from '../core/lent.ts';
 import type { StripeBuffers } from './buffers.ts';
 
@@ -38,7 +43,7 @@ export async function* readManifest(ctx: EcContext, manifestId: string, opts: Da
   const end = Math.min(opts.end, man.size);
   if (end <= start) return;
   opts.signal?.throwIfAborted();
-  const key = unwrapKey(ctx.kek, man.wrapped_key, man.id);
+  const key = unwrapManifestKey(ctx.kek, man.wrapped_key, man.id, opts.customerKey);
   if (man.inline) {
     let plain: Buffer;
     try {
@@ -99,15 +104,28 @@ export interface LoadedSegment {
   giveBack?: () => void;
 }
 
-/** Fetches, verifies, decodes (if needed) and decrypts one segment; returns its plaintext. */
-export async function loadSegment(
-  ctx: EcContext,
-  man: ManifestRow,
-  key: Buffer,
-  plan: SegmentPlan,
-  label: Label,
-  signal: AbortSignal,
-): Promise<LoadedSegment> {
+/**
+ * Fetches, decodes (if needed) and decrypts one segment, authenticated by its tag; returns its
+ * plaintext. On a tag failure, reads it again with every shard checked against its id, which
+ * finds the corrupt ones and reads around them.
+ */
+export async function loadSegment(...args: SegmentArgs): Promise<LoadedSegment> {
+  try {
+    return await fetchAndOpen(args, false);
+  } catch (err) {
+    if (!(err instanceof TagFailure)) throw err;
+    const [ctx, man, , plan] = args;
+    ctx.log.warn({ manifest: man.id, segment: plan.idx }, 'segment failed authentication: reading it again with every shard checked against its id');
+    return fetchAndOpen(args, true);
+  }
+}
+
+type SegmentArgs = [ctx: EcContext, man: ManifestRow, key: Buffer, plan: SegmentPlan, label: Label, signal: AbortSignal];
+
+/** The segment's shards decrypt to bytes that fail authentication (some shard is corrupt). */
+class TagFailure extends Error {}
+
+async function fetchAndOpen([ctx, man, key, plan, label, signal]: SegmentArgs, verify: boolean): Promise<LoadedSegment> {
   const { k, m } = man;
   const n = k + m;
   const S = plan.shard_size;
@@ -121,6 +139,7 @@ export async function loadSegment(
     into: stripe && ((i) => (i < k ? new Uint8Array(stripe.sealed, i * S, S) : new Uint8Array(stripe.parity, (i - k) * S, S))),
     started: (f) => fetches.push(f),
     signal,
+    verify,
     hedgeAfterMs: ctx.hedgeAfterMs,
     onBad: (i, err) => {
       ctx.counters.badShards++;
@@ -143,15 +162,22 @@ export async function loadSegment(
     pieces = [await decode(got, k, m, plan.shard_size * k)];
   }
   signal.throwIfAborted();
+  // abandoned stragglers may still be reading into the stripe: it is reused only after them
+  const giveBack = stripe && (() => void Promise.all(fetches).then(() => ctx.buffers.give(stripe)));
   try {
     const job = { key, manifestId: man.id, index: plan.idx, size: plan.size, sealedLength: S * k, pieces };
     if (!stripe) return { plain: await ctx.codec.open(job, { transfer: true }) };
-    const plain = await ctx.codec.open({ ...job, out: new Uint8Array(stripe.plain) });
-    // abandoned stragglers may still be reading into the stripe: it is reused only after them
-    const settled = Promise.all(fetches);
-    return { plain, giveBack: () => void settled.then(() => ctx.buffers.give(stripe)) };
+    // When the k data shards were read into the stripe's sealed buffer, decrypt them in place
+    // (each piece is read before its bytes are overwritten, the tag lies past the plaintext): the
+    // plain buffer is never touched, half the resident memory of a read. Decoded or foreign bytes
+    // (a mesh peer's) go to the plain buffer as before.
+    const inPlace = pieces.length === k && pieces.every((p, i) => p.buffer === stripe.sealed && p.byteOffset === i * S && p.byteLength === S);
+    const plain = await ctx.codec.open({ ...job, out: new Uint8Array(inPlace ? stripe.sealed : stripe.plain) });
+    return { plain, giveBack };
   } catch (err) {
+    giveBack?.();
     if ((err as Error).name !== 'AuthenticationError') throw err;
+    if (!verify) throw new TagFailure();
     throw damaged('its shards decode to bytes that fail authentication');
   }
 }

@@ -323,6 +323,20 @@ export class EcRepo {
     return { full: r.full ?? 0, degraded: r.degraded ?? 0, lost: r.lost ?? 0 };
   }
 
+  /**
+   * A random shard of a live manifest that `peer` is recorded as holding (an audit's challenge),
+   * or undefined when it holds none. Walks the peer index up to a random offset: one index scan
+   * of the peer's shards, once per audit.
+   */
+  randomShardOn(peer: string, random: () => number = Math.random): { manifest: string; segment: number; idx: number; id: string; shardSize: number } | undefined {
+    const live = `FROM ec_shards s JOIN ec_manifests m ON m.id = s.manifest WHERE s.peer = ? AND m.state = 'live'`;
+    const { n } = this.db.prepare(`SELECT count(*) AS n ${live}`).get(peer) as { n: number };
+    if (n === 0) return undefined;
+    return this.db
+      .prepare(`SELECT s.manifest, s.segment, s.idx, s.id, g.shard_size AS "shardSize" ${live.replace('WHERE', 'JOIN ec_segments g ON g.manifest = s.manifest AND g.idx = s.segment WHERE')} LIMIT 1 OFFSET ?`)
+      .get(peer, Math.floor(random() * n)) as { manifest: string; segment: number; idx: number; id: string; shardSize: number } | undefined;
+  }
+
   /** Shards of live manifests by the peer recorded as holding them. */
   shardsByPeer(): Map<string, number> {
     return new Map((this.s.shardsByPeer!.all() as { peer: string; n: number }[]).map((r) => [r.peer, r.n]));

@@ -102,6 +102,34 @@ describe('damage, degraded reads and scrub', () => {
     expect(existsSync(segs[2]!.shards[0]!.path!)).toBe(true);
   });
 
+  it('does not call a segment lost when the shards it lacks are on peers that do not answer (restarting): warns, defers, reads back later', async () => {
+    f = ecFixture({ segmentSize: SEG });
+    const [o] = await putObjects(f.store, [SEG]);
+    const shards = f.store.describe(o!.id).segments[0]!.shards;
+    rmSync(shards[0]!.path!); // gone for good
+    let restarting = new Set([shards[1]!.id, shards[2]!.id]); // their peer refuses connections for now
+    const base = f.network;
+    const network = Object.assign(Object.create(base) as typeof base, {
+      get: async (peer: string, id: string, opts?: Parameters<typeof base.get>[2]) => {
+        if (restarting.has(id)) throw new Error('connect ECONNREFUSED 127.0.0.1:4001');
+        return base.get(peer, id, opts);
+      },
+    });
+    const logged: { level: string; msg: string }[] = [];
+    const log = { info: () => {}, warn: (_o: unknown, msg: string) => logged.push({ level: 'warn', msg }), error: (_o: unknown, msg: string) => logged.push({ level: 'error', msg }) };
+    const store = f.reopen({ network, log: log as never });
+    const r = await store.scrub();
+    expect(r.unrecoverable).toEqual([]);
+    expect(r.deferred).toBe(1);
+    expect(logged.filter((l) => l.level === 'error')).toEqual([]);
+    expect(logged.some((l) => /not lost/.test(l.msg))).toBe(true);
+    restarting = new Set(); // the peer is back
+    const again = await store.scrub();
+    expect(again.unrecoverable).toEqual([]);
+    expect(again.shardsRebuilt).toBe(1);
+    expect((await readAll(store, o!.id, SEG)).equals(o!.data)).toBe(true);
+  });
+
   it('scrub skips inline, pending and released manifests', async () => {
     f = ecFixture({ segmentSize: SEG });
     await putObjects(f.store, [100]);

@@ -6,6 +6,7 @@
 import type { EcContext, ScrubOptions, ScrubResult } from './types.ts';
 import type { ManifestRow, SegmentPlan } from './schema.ts';
 import { reconstruct } from '../codec/erasure.ts';
+import { freePeers } from './writer.ts';
 
 const MANIFEST_PAGE = 100;
 const SEGMENT_PAGE = 64;
@@ -22,19 +23,23 @@ async function scrubSegment(
   result: ScrubResult & { bytesRebuilt?: number },
   signal?: AbortSignal,
   dead: ReadonlySet<string> = new Set(),
+  onRebuilt?: (bytes: number) => void,
 ): Promise<void> {
   const { k, m } = man;
   const n = k + m;
   const log = { manifest: man.id, segment: plan.idx };
   result.segmentsChecked++;
+  /** Shards whose peer did not answer (restarting, busy): not known to be gone. */
+  const unanswered = new Set<number>();
   const got = await Promise.all(
-    plan.shards.map(async ({ id, peer }) => {
+    plan.shards.map(async ({ id, peer }, i) => {
       if (dead.has(peer)) return undefined;
       try {
         const bytes = await ctx.network.get(peer, id, { signal });
         return bytes && bytes.length === plan.shard_size ? bytes : undefined;
       } catch (err) {
         signal?.throwIfAborted();
+        unanswered.add(i);
         ctx.log.warn({ ...log, id, peer, err }, 'scrub: shard fetch failed');
         return undefined;
       }
@@ -44,20 +49,30 @@ async function scrubSegment(
   if (missing.length === 0) return;
   ctx.counters.badShards += missing.length;
   if (plan.shards.length !== n || n - missing.length < k) {
+    // "lost" only when fewer than k shards exist on peers that answered or are gone for good; a
+    // peer that is restarting is neither, and its shards may well come back
+    const gone = missing.length - unanswered.size;
+    if (plan.shards.length === n && n - gone >= k) {
+      result.deferred = (result.deferred ?? 0) + 1;
+      ctx.log.warn(
+        { ...log, missing, unanswered: [...unanswered] },
+        `scrub: segment not readable now: ${missing.length} of ${n} shards unavailable, ${unanswered.size} of them on peers that do not answer (restarting?); not lost, retried later`,
+      );
+      return;
+    }
     result.unrecoverable.push({ manifestId: man.id, segment: plan.idx });
-    ctx.log.error({ ...log, missing }, `scrub: segment lost: ${missing.length} of ${n} shards missing or corrupt, ${k} needed`);
+    ctx.log.error({ ...log, missing }, `scrub: segment lost: ${gone} of ${n} shards missing or corrupt on peers that answered or are gone, ${k} needed`);
     return;
   }
   const rebuilt = await reconstruct(got, k, m);
   const ids = plan.shards.map((s) => s.id);
-  const survivors = new Set(plan.shards.filter((_, i) => !missing.includes(i)).map((s) => s.peer));
-  const ranked = [...new Set(ctx.network.place(ids))].filter((p) => !dead.has(p));
-  const free = ranked.filter((p) => !survivors.has(p));
   // With fewer live peers than shards the extra shards stay on this node: it serves the object
   // anyway, so doubling up here costs no availability, while doubling up on a storage peer would
   // let two more peer failures take three shards of the segment.
+  const where = plan.shards.map((s, i) => (missing.includes(i) ? undefined : s.peer));
+  const free = freePeers(ctx.network, ids, where, missing, dead);
   const targets = new Map(missing.map((idx, j) => [idx, free[j] ?? ctx.network.self]));
-  const rebuiltIds = (await ctx.codec.hash(rebuilt.map((r) => r.bytes))).ids;
+  const rebuiltIds = (await ctx.codec.hash(rebuilt.map((r) => r.bytes), { like: rebuilt.map((r) => ids[r.index]!) })).ids;
   for (const [j, { index, bytes }] of rebuilt.entries()) {
     const id = ids[index]!;
     if (rebuiltIds[j] !== id) {
@@ -76,6 +91,7 @@ async function scrubSegment(
     if (peer !== plan.shards[index]!.peer) ctx.repo.setPeer(man.id, plan.idx, index, peer);
     result.shardsRebuilt++;
     if (result.bytesRebuilt !== undefined) result.bytesRebuilt += bytes.length; // repairs count bytes
+    onRebuilt?.(bytes.length);
     ctx.counters.shardsRebuilt++;
   }
   ctx.log.info({ ...log, rebuilt: rebuilt.map((r) => r.index) }, 'scrub: shards rebuilt');
@@ -108,28 +124,54 @@ export async function scrubAll(ctx: EcContext, opts: ScrubOptions = {}): Promise
   return result;
 }
 
+/**
+ * Checks and rebuilds one segment now (an audit caught a peer without a shard of it): the shards
+ * recorded on `avoid` count as missing and none is rebuilt there.
+ */
+export async function repairSegment(ctx: EcContext, manifest: string, segment: number, avoid: readonly string[]): Promise<RepairResult> {
+  const result: RepairResult = { segmentsChecked: 0, shardsRebuilt: 0, unrecoverable: [], bytesRebuilt: 0 };
+  const man = ctx.repo.manifest(manifest);
+  const plan = ctx.repo.plans(manifest, segment, segment)[0];
+  if (man?.state === 'live' && plan) await scrubSegment(ctx, man, plan, result, undefined, new Set(avoid));
+  return result;
+}
+
 export interface RepairResult extends ScrubResult {
   bytesRebuilt: number;
 }
 
-/** Rebuilds every shard recorded on the `dead` peers from the survivors onto live peers. */
+/** Segments rebuilt at once by repair: enough to keep peers and the codec busy, bounded memory (n shards each). */
+export const REPAIR_CONCURRENCY = 4;
+
+/**
+ * Rebuilds every shard recorded on the `dead` peers from the survivors onto live peers, segment by
+ * segment, REPAIR_CONCURRENCY segments at a time.
+ */
 export async function repairPeers(ctx: EcContext, dead: readonly string[], opts: ScrubOptions = {}): Promise<RepairResult> {
   const result: RepairResult = { segmentsChecked: 0, shardsRebuilt: 0, unrecoverable: [], bytesRebuilt: 0 };
   const gone = new Set(dead);
   const given = new Set<string>();
+  const total = ctx.repo.countSegmentsOnPeers(dead);
+  let done = 0;
+  opts.onProgress?.(0, total);
   for (;;) {
     const batch = ctx.repo.segmentsOnPeers(dead, SEGMENT_PAGE + given.size).filter((s) => !given.has(`${s.manifest}/${s.segment}`));
     if (batch.length === 0) break;
-    for (const { manifest, segment } of batch) {
-      opts.signal?.throwIfAborted();
-      const man = ctx.repo.manifest(manifest);
-      const plan = ctx.repo.plans(manifest, segment, segment)[0];
-      if (man && plan) await scrubSegment(ctx, man, plan, result, opts.signal, gone);
-      // a segment that still has shards on the dead peers (nowhere to put them, or lost) is not retried this round
-      const after = ctx.repo.plans(manifest, segment, segment)[0];
-      if (!after || after.shards.some((sh) => gone.has(sh.peer))) given.add(`${manifest}/${segment}`);
-      opts.onProgress?.(result.segmentsChecked, result.segmentsChecked + batch.length);
-    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batch.length) {
+        const { manifest, segment } = batch[next++]!;
+        opts.signal?.throwIfAborted();
+        const man = ctx.repo.manifest(manifest);
+        const plan = ctx.repo.plans(manifest, segment, segment)[0];
+        if (man && plan) await scrubSegment(ctx, man, plan, result, opts.signal, gone, opts.onRebuilt);
+        // a segment that still has shards on the dead peers (nowhere to put them, or lost) is not retried this round
+        const after = ctx.repo.plans(manifest, segment, segment)[0];
+        if (!after || after.shards.some((sh) => gone.has(sh.peer))) given.add(`${manifest}/${segment}`);
+        opts.onProgress?.(++done, Math.max(total, done));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(REPAIR_CONCURRENCY, batch.length) }, worker));
   }
   return result;
 }

@@ -94,6 +94,8 @@ export interface ManifestDescription {
 
 export interface ScrubOptions {
   onProgress?: (done: number, total: number) => void;
+  /** Called with the size of every shard rebuilt and written (repair progress). */
+  onRebuilt?: (bytes: number) => void;
   signal?: AbortSignal;
 }
 
@@ -101,6 +103,8 @@ export interface ScrubResult {
   segmentsChecked: number;
   shardsRebuilt: number;
   unrecoverable: { manifestId: string; segment: number }[];
+  /** Segments with too few shards now, some of them on peers that did not answer (not lost: retried later). */
+  deferred?: number;
 }
 
 export interface EcDataStore extends DataStore {
@@ -112,6 +116,8 @@ export interface EcDataStore extends DataStore {
   startBackgroundScrub(intervalMs: number): () => void;
   /** Rebuilds the shards recorded on `dead` peers onto live ones (mesh self-healing). */
   repairPeers(dead: readonly string[], opts?: ScrubOptions): Promise<ScrubResult & { bytesRebuilt: number }>;
+  /** Audits of the peers (src/data/audit.ts); start() runs them every opts.intervalMs. */
+  createAuditor(opts: AuditorOptions): PeerAuditor;
   /** Live segments by how many of their shards sit on `upPeers`. */
   redundancy(upPeers: readonly string[]): { full: number; degraded: number; lost: number };
   /** Live segments with a shard on one of `peers`. */
@@ -128,4 +134,45 @@ export interface EcDataStore extends DataStore {
   /** Deletes local shard files that no manifest references (needs `localShards`). */
   sweepOrphans(): Promise<{ shards: number }>;
   readonly counters: Readonly<EcCounters>;
+}
+
+/** Audits of the mesh peers (src/data/audit.ts). */
+export type AuditResult = 'passed' | 'failed';
+
+export interface AuditCounts {
+  passed: number;
+  failed: number;
+}
+
+export interface AuditorOptions {
+  /** The peers to audit this round: admitted, live, not this node. */
+  peers: () => string[];
+  /** Time between two audits of one peer. */
+  intervalMs: number;
+  /** Failures among the last `window` audits that make a peer untrusted (default 3 of 10). */
+  failuresToDistrust?: number;
+  window?: number;
+  /** Peers audited at once (default 4). */
+  concurrency?: number;
+  /** Time a peer has to serve the challenged shard (default 30 s). */
+  timeoutMs?: number;
+  /** A peer crossed the threshold (called once per crossing). */
+  onUntrusted: (peer: string, counts: AuditCounts) => void;
+  /** Every audit's outcome (metrics). */
+  onAudit?: (peer: string, result: AuditResult) => void;
+  random?: () => number;
+}
+
+export interface PeerAuditor {
+  /** Passed and failed audits of `peer` since this process started. */
+  counts(peer: string): AuditCounts;
+  /** Forgets the recent failures of a peer an operator admitted again. */
+  forgive(peer: string): void;
+  /** Challenges `peer` once; undefined when it holds nothing to challenge. */
+  audit(peer: string): Promise<AuditResult | undefined>;
+  /** One audit of every peer. */
+  round(): Promise<void>;
+  /** Runs a round every intervalMs. */
+  start(): void;
+  stop(): Promise<void>;
 }

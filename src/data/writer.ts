@@ -8,11 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DiskFullError, Errors } from '../core/errors.ts';
-import type { WrittenData } from './data-store.ts';
+import type { DataWriteOptions, WrittenData } from './data-store.ts';
 import type { EcContext } from './types.ts';
 import type { StripeBufferPool, StripeBuffers } from './buffers.ts';
-import { encryptSegment, newDataKey, wrapKey } from '../codec/crypto.ts';
+import { encryptSegment, newDataKey, wrapKey, wrapKeyForCustomer } from '../codec/crypto.ts';
 import { consumed } from '../core/lent.ts';
+import { replaceShards } from '../../mesh/placement.ts';
 
 export { paddedLength } from '../codec/core.mjs';
 
@@ -109,7 +110,13 @@ export async function storeSegment(
   const results = await Promise.allSettled(shards.map((s, i) => ctx.network.put(peers[i]!, ids[i]!, s, { signal })));
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ shard: i, peer: peers[i], err: r.reason as unknown }] : []));
   // the shards still to write outlive the pooled stripe buffers: copy them before giving those back
-  const unwritten = failed.map((f) => ({ index: f.shard, bytes: Buffer.from(shards[f.shard]!) }));
+  // and so do the ones placed on a peer that already holds a shard of the segment (too few peers
+  // could take them, this node included): on a mesh, completion moves those to a free peer once there is one
+  const doubled = ctx.network.targets ? peers.flatMap((p, i) => (peers.indexOf(p) < i && !failed.some((f) => f.shard === i) ? [i] : [])) : [];
+  const unwritten = [
+    ...failed.map((f) => ({ index: f.shard, bytes: Buffer.from(shards[f.shard]!) })),
+    ...doubled.map((i) => ({ index: i, bytes: Buffer.from(shards[i]!), doubled: true })),
+  ];
   if (seg.buffers) ctx.buffers.give({ plain: sealedStripe.plain, sealed: sealedStripe.sealed, parity: sealedStripe.parity });
   signal.throwIfAborted();
   const stored = n - failed.length;
@@ -120,42 +127,64 @@ export async function storeSegment(
     const message = `could not store segment ${index}: ${stored} of ${n} shards written, ${quorum} needed (${first instanceof Error ? first.message : String(first)}); retry when the peers or disks are back`;
     throw first instanceof DiskFullError ? new DiskFullError(message) : Errors.serviceUnavailable(message);
   }
-  if (failed.length > 0) {
-    ctx.log.warn({ manifest, segment: index, failed }, 'segment stored with a write quorum; the missing shards are completed in the background');
-    void completeSegment(ctx, manifest, index, ids, peers, unwritten);
-  }
+  if (failed.length > 0) ctx.log.warn({ manifest, segment: index, failed }, 'segment stored with a write quorum; the missing shards are completed in the background');
+  if (unwritten.length > 0) void completeSegment(ctx, manifest, index, ids, peers, unwritten);
 }
 
 /** Pauses between the background attempts to write a segment's missing shards. */
 const COMPLETE_DELAYS_MS = [250, 1_000, 4_000, 15_000];
 
 /**
- * Writes the shards a PUT stored without (it succeeded on a write quorum): each to a live peer
- * that holds no other shard of the segment (this node when there is none), recording the new
- * location. What still fails after the last attempt is left to scrub and repair.
+ * Where shards `moving` of a segment can go now: each to a live peer that holds no other shard of
+ * it (healthy peers first), never to a peer in `avoid`; undefined where there is none.
  */
-async function completeSegment(
+export function freePeers(
+  network: EcContext['network'],
+  ids: readonly string[],
+  where: readonly (string | undefined)[],
+  moving: readonly number[],
+  avoid: ReadonlySet<string> = new Set(),
+): (string | undefined)[] {
+  const tiers = (network.targets?.() ?? [[...new Set(network.place(ids))]]).map((t) => t.filter((p) => !avoid.has(p)));
+  return replaceShards(ids, where, moving, tiers);
+}
+
+/**
+ * Writes the shards a PUT stored without (it succeeded on a write quorum), and moves the ones it
+ * had to double up on one peer: each to a live peer that holds no other shard of the segment
+ * (this node when a missing one has none; a doubled one stays put), recording the new location.
+ * What still fails after the last attempt is left to scrub and repair.
+ */
+export async function completeSegment(
   ctx: EcContext,
   manifest: string,
   segment: number,
   ids: readonly string[],
   peers: readonly string[],
-  unwritten: { index: number; bytes: Buffer }[],
+  unwritten: { index: number; bytes: Buffer; doubled?: boolean }[],
+  delaysMs: readonly number[] = COMPLETE_DELAYS_MS,
 ): Promise<void> {
-  const where = [...peers];
+  const where: (string | undefined)[] = [...peers];
+  for (const u of unwritten) if (!u.doubled) where[u.index] = undefined;
   let left = unwritten;
-  for (const delay of COMPLETE_DELAYS_MS) {
+  for (const delay of delaysMs) {
     if (left.length === 0) return;
     await new Promise((r) => setTimeout(r, delay).unref());
     const still: typeof left = [];
-    for (const shard of left) {
-      const holders = new Set(where.filter((_, i) => i !== shard.index && !left.some((l) => l.index === i)));
-      const target = [...new Set(ctx.network.place(ids))].find((p) => !holders.has(p)) ?? ctx.network.self;
+    const targets = freePeers(ctx.network, ids, where, left.map((l) => l.index));
+    for (const [j, shard] of left.entries()) {
+      const target = targets[j] ?? (shard.doubled ? undefined : ctx.network.self);
+      if (target === undefined) {
+        still.push(shard); // no free peer yet for a doubled shard: it stays where it is
+        continue;
+      }
       try {
         await ctx.network.put(target, ids[shard.index]!, shard.bytes);
         if (ctx.repo.manifest(manifest) === undefined) return; // collected meanwhile: nothing to complete
         ctx.repo.setPeer(manifest, segment, shard.index, target);
+        const was = where[shard.index];
         where[shard.index] = target;
+        if (shard.doubled && was !== undefined && was !== target) await ctx.network.delete(was, ids[shard.index]!).catch(() => undefined); // unclaimed-shard collection gets it otherwise
       } catch (err) {
         still.push(shard);
         ctx.log.warn({ manifest, segment, shard: shard.index, peer: target, err }, 'completing a segment: shard write failed; will retry');
@@ -163,8 +192,9 @@ async function completeSegment(
     }
     left = still;
   }
-  if (left.length > 0) {
-    ctx.log.warn({ manifest, segment, shards: left.map((l) => l.index) }, 'completing a segment gave up; scrub and repair will restore the missing shards');
+  const missing = left.filter((l) => !l.doubled);
+  if (missing.length > 0) {
+    ctx.log.warn({ manifest, segment, shards: missing.map((l) => l.index) }, 'completing a segment gave up; scrub and repair will restore the missing shards');
   }
 }
 
@@ -172,7 +202,7 @@ async function completeSegment(
 export async function writeBody(
   ctx: EcContext,
   body: AsyncIterable<Uint8Array>,
-  opts: { signal?: AbortSignal; maxSize?: number },
+  opts: DataWriteOptions,
 ): Promise<WrittenData> {
   opts.signal?.throwIfAborted();
   const { k, m } = ctx.ec;
@@ -183,7 +213,8 @@ export async function writeBody(
     k,
     m,
     segment_size: ctx.segmentSize,
-    wrapped_key: wrapKey(ctx.kek, dataKey, manifestId),
+    // SSE-C: only the customer's key opens the data key, not the KEK (so not the master key either)
+    wrapped_key: opts.customerKey ? wrapKeyForCustomer(opts.customerKey, dataKey, manifestId) : wrapKey(ctx.kek, dataKey, manifestId),
     created: Date.now(),
     writer: ctx.writer,
   });

@@ -4,6 +4,9 @@ import { AdminApiError, createAdminClient, NodeSha256, sha256Hex, type AdminClie
 import type { AccountInfo, KeyInfo, NewKey, UsageReport } from '../../accounts/accounts.ts';
 import type { QuotaView } from '../../accounts/limits.ts';
 import { fixture, setBytes, startAdminServer, type Fixture } from '../../accounts/testing/helpers.ts';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { ERRORS } from '../core/errors.ts';
+import { ROOT, startTestServer } from './testing/server.ts';
 
 let f: Fixture;
 let server: { url: string; close(): Promise<void> };
@@ -81,9 +84,9 @@ describe('admin API', () => {
     });
     expect(r.quota.maxBuckets).toEqual({ limit: 3, source: 'account' });
     expect(r.quota.maxObjects).toEqual({ limit: null, source: 'lifted' });
-    expect(f.accounts.limits('carol')).toEqual({ maxBuckets: 3 });
+    expect(f.accounts.limits('carol')).toEqual({ maxBuckets: 3, maxUploads: 1000 });
     await root.request('PATCH', '/users/carol/quota', { body: { maxObjects: 'default' } });
-    expect(f.accounts.limits('carol')).toEqual({ maxBuckets: 3, maxObjects: 10_000 });
+    expect(f.accounts.limits('carol')).toEqual({ maxBuckets: 3, maxObjects: 10_000, maxUploads: 1000 });
     const bad = await failure(root.request('PATCH', '/users/carol/quota', { body: { maxStorag: 1 } }));
     expect([bad.status, bad.code]).toEqual([400, 'InvalidArgument']);
     expect(bad.message).toMatch(/unknown quota field 'maxStorag'/);
@@ -177,5 +180,30 @@ describe('admin API', () => {
     });
     const bad = await failure(raw.request('POST', '/users', { body: 'not an object' }));
     expect([bad.status, bad.code]).toEqual([400, 'MalformedJSON']);
+  });
+});
+
+describe('admin API statuses come from the one error table (issue 11)', () => {
+  it('an S3 error code keeps its S3 status on the admin API, but for the few that mean nothing there', () => {
+    // A 304 or a 416 answers a conditional or ranged read, which the admin API never serves.
+    const adminOnly = new Set(['NotModified', 'InvalidRange', 'InvalidPartNumber', 'EntityTooLarge', 'ExpiredToken', 'MissingSecurityHeader']);
+    for (const [code, kind] of Object.entries(ERRORS) as [string, { s3: number | undefined; admin: number }][]) {
+      if (kind.s3 === undefined || adminOnly.has(code) || kind.s3 >= 500) continue;
+      expect([code, kind.admin]).toEqual([code, kind.s3]);
+    }
+  });
+
+  it('a real server answers NoSuchBucket and NoSuchKey with 404', async () => {
+    const s = await startTestServer();
+    try {
+      const admin = createAdminClient({ endpoint: s.url, accessKeyId: ROOT.accessKeyId, secretAccessKey: ROOT.secretAccessKey });
+      const bucket = await failure(admin.request('GET', '/objects/no-such-bucket/k'));
+      expect([bucket.status, bucket.code]).toEqual([404, 'NoSuchBucket']);
+      await s.client().send(new CreateBucketCommand({ Bucket: 'there' }));
+      const key = await failure(admin.request('GET', '/objects/there/no-such-key'));
+      expect([key.status, key.code]).toEqual([404, 'NoSuchKey']);
+    } finally {
+      await s.stop();
+    }
   });
 });

@@ -18,6 +18,14 @@ export function createApp(deps: AppDeps): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
   const s3 = createS3Service(deps);
 
+  // The S3 service answers Expect: 100-continue itself, after authorization; the server's own
+  // endpoints and the console read their bodies at once.
+  app.use('*', async function expectContinue(c, next) {
+    const { incoming, outgoing } = c.env ?? {};
+    if (incoming?.headers.expect?.toLowerCase() === '100-continue' && /^\/(_datamesh\/.|console(\/|$))/.test(c.req.path)) outgoing.writeContinue();
+    await next();
+  });
+
   app.get('/_datamesh/health/live', (c) => c.json({ status: 'live' }));
   app.get('/_datamesh/health/ready', async (c) => {
     const ready = await deps.store.ready().catch(() => false);

@@ -62,6 +62,9 @@ export const SETTINGS: Setting[] = [
   { key: 'segmentsInFlight', flag: 'segments-in-flight', kind: 'int', default: 4, help: 'segments of one upload sealed and written at once (memory per upload: this many segments)',
     check: (v) => ((v as number) >= 1 ? undefined : 'use a whole number of at least 1') },
   { key: 'scrubInterval', flag: 'scrub-interval', kind: 'duration', default: 24 * 3_600_000, help: 'background scrub interval (0 disables)' },
+  { key: 'auditInterval', flag: 'audit-interval', kind: 'duration', default: 600_000,
+    help: 'on a mesh, time between two audits of each storage peer (one random shard fetched and checked against its id; 0 disables)',
+    check: (v) => ((v as number) === 0 || (v as number) >= 50 ? undefined : 'use 0 or at least 50ms, e.g. 10m') },
   { key: 'fsync', flag: 'fsync', kind: 'bool', default: true, help: 'fsync every shard before it counts as stored (false: faster, relies on the mesh for power-loss safety)' },
   { key: 'collectInterval', flag: 'collect-interval', kind: 'duration', default: 60_000, help: 'how often the data of deleted objects is collected (it waits one interval first)',
     check: (v) => ((v as number) >= 10 ? undefined : 'use at least 10ms, e.g. 60s') },
@@ -82,6 +85,9 @@ export const SETTINGS: Setting[] = [
     help: 'the catalog database: postgres://USER@HOST:PORT/DB for several gateways over one catalog (default: SQLite in the data directory)',
     check: (v) => (/^postgres(ql)?:\/\/[^/\s]+\/[^/\s]+$/i.test(String(v)) ? undefined : 'use postgres://USER[:PASSWORD]@HOST:PORT/DATABASE, or leave it out for SQLite in the data directory') },
   { key: 'repairAfter', flag: 'repair-after', kind: 'duration', default: 600_000, help: 'rebuild the shards of a peer unreachable this long' },
+  { key: 'sigv2', flag: 'sigv2', kind: 'bool', default: true, help: 'accept AWS Signature Version 2 (Authorization: AWS, ?AWSAccessKeyId=&Signature=&Expires=, SigV2 POST forms) besides SigV4; false answers them 400 InvalidRequest' },
+  { key: 'tlsCert', flag: 'tls-cert', kind: 'string', help: 'FILE: PEM certificate chain; with --tls-key the S3 endpoint, admin API and console serve HTTPS (SIGHUP reloads both files)' },
+  { key: 'tlsKey', flag: 'tls-key', kind: 'string', help: 'FILE: PEM private key of --tls-cert' },
   { key: 'metricsToken', flag: 'metrics-token', kind: 'string', secret: true, help: 'bearer token required to read /_datamesh/metrics' },
   { key: 'maxConcurrentRequests', flag: 'max-concurrent-requests', kind: 'int', default: 256, help: 'S3 requests served at once; more get 503 SlowDown',
     check: (v) => ((v as number) >= 1 ? undefined : 'use a whole number of at least 1, e.g. 256') },
@@ -97,6 +103,8 @@ export const SETTINGS: Setting[] = [
   { key: 'lifecycleInterval', flag: 'lifecycle-interval', kind: 'duration', default: 3_600_000, help: 'how often bucket lifecycle rules are applied (0 disables)' },
   { key: 'lifecycleDay', flag: 'lifecycle-day', kind: 'duration', default: 24 * 3_600_000, help: 'the length of a lifecycle "day" (shorten it only for tests)',
     check: (v) => ((v as number) >= 1 ? undefined : 'use at least 1ms, e.g. 24h') },
+  { key: 'allowInsecureSseC', flag: 'allow-insecure-sse-c', kind: 'bool', default: false,
+    help: 'accept SSE-C keys (x-amz-server-side-encryption-customer-key) over plain HTTP from non-loopback clients; without TLS the key crosses the network in clear' },
   { key: 'shutdownGrace', flag: 'shutdown-grace', kind: 'duration', default: 30_000, help: 'on SIGTERM/SIGINT, how long requests in flight get to finish' },
 ];
 
@@ -115,6 +123,7 @@ export interface Config {
   inlineThreshold: number;
   segmentsInFlight: number;
   scrubInterval: number;
+  auditInterval: number;
   collectInterval: number;
   fsync: boolean;
   listenMesh: string[];
@@ -125,7 +134,10 @@ export interface Config {
   admitPeers: string[];
   orphanGrace: number;
   catalogSyncInterval: number;
+  tlsCert?: string;
+  tlsKey?: string;
   metricsToken?: string;
+  sigv2: boolean;
   maxConcurrentRequests: number;
   maxUnauthenticatedRequests: number;
   maxHeaderSize: number;
@@ -135,6 +147,7 @@ export interface Config {
   shutdownGrace: number;
   lifecycleInterval: number;
   lifecycleDay: number;
+  allowInsecureSseC: boolean;
   /** [quota.defaults] of the configuration file: limits for new user accounts (accounts/limits.ts parses them). */
   quotaDefaults?: Record<string, unknown>;
 }

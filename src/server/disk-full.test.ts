@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from './config.ts';
 import { startServer, type RunningServer } from './main.ts';
-import { createLogger } from '../core/log.ts';
+import { pino } from 'pino';
 import { ROOT, signedFetch } from './testing/server.ts';
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'datamesh-full-'));
@@ -29,6 +29,8 @@ try {
 if (!mounted) process.stderr.write('disk-full.test.ts: skipped: mounting a 16 MiB tmpfs needs root (CI runs as root)\n');
 
 let server: RunningServer | undefined;
+const lines: string[] = [];
+const logged = () => lines.join('');
 afterAll(async () => {
   await server?.close(500);
   if (mounted) execFileSync('umount', ['-l', mountPoint]);
@@ -69,7 +71,7 @@ describe.skipIf(!mounted)('a full disk on the gateway', () => {
     mkdirSync(data);
     server = await startServer(loadConfig(['--listen', '127.0.0.1:0', '--data', data, '--log-level', 'silent'], {}), {
       env: { DATAMESH_ROOT_ACCESS_KEY: ROOT.accessKeyId, DATAMESH_ROOT_SECRET_KEY: ROOT.secretAccessKey },
-      log: createLogger('silent'),
+      log: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }),
     });
     const s = server;
     expect((await signedFetch(s, { method: 'PUT', path: '/full' })).status).toBe(200);
@@ -82,7 +84,10 @@ describe.skipIf(!mounted)('a full disk on the gateway', () => {
       const xml = await r.text();
       expect(r.status, xml).toBe(503);
       expect(xml).toContain('<Code>SlowDown</Code>');
-      expect(xml).toMatch(/insufficient storage: the disk holding the (shard store|catalog) .* is full \(ENOSPC|SQLITE_FULL\)/);
+      expect(xml).toMatch(/insufficient storage: the disk holding the (shard store|catalog) is full \((ENOSPC|SQLITE_FULL)\)/);
+      // The client is not told where the server keeps its data (issue 12); the log is.
+      expect(xml).not.toContain(mountPoint);
+      expect(logged()).toMatch(new RegExp(`server fault \\(SlowDown\\): insufficient storage: the disk holding the (shard store|catalog) ${mountPoint}/data`));
       expect((await signedFetch(s, { method: 'HEAD', path: `/full/during-${size}` })).status).toBe(404);
     }
     expect(tempFiles(join(data, 'shards'))).toEqual([]);

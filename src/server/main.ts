@@ -7,12 +7,14 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createApp } from './app.ts';
 import { ConfigError, type Config } from './config.ts';
 import { openCatalog } from '../core/db.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { loadMasterKey } from '../core/master-key.ts';
 import { Store } from '../store/store.ts';
+import { Catalog } from '../store/catalog.ts';
 import { mapDiskFull } from '../store/disk-full.ts';
 import { LifecycleWorker } from '../store/lifecycle.ts';
 import { openDataStore } from './open-data.ts';
@@ -28,6 +30,7 @@ import { createMetrics, metricsResponse, type Metrics } from './metrics.ts';
 import { applyServerLimits, createRequestLimits, serverOptions } from './limits.ts';
 import { countOpenUploads, trackServer } from './shutdown.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import { isLoopback, loadTls, tlsFilesOf } from './tls.ts';
 
 export interface RunningServer {
   /** http://host:port */
@@ -41,6 +44,11 @@ export interface RunningServer {
   metrics: Metrics;
   /** Bucket lifecycle rules, applied every --lifecycle-interval (tests call runOnce()). */
   lifecycle: LifecycleWorker;
+  /**
+   * Re-reads --tls-cert and --tls-key (SIGHUP): new connections get the new pair, open ones keep
+   * theirs. A bad pair is logged and the old one stays; answers what happened. Without TLS: no-op.
+   */
+  reloadTls(): { reloaded: boolean; error?: string };
   /** Graceful stop: in-flight requests get `graceMs` (default: --shutdown-grace) to finish. */
   close(graceMs?: number): Promise<void>;
 }
@@ -62,30 +70,26 @@ export async function startServer(config: Config, opts: { env?: NodeJS.ProcessEn
 
 async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, dataDir: string, lock: DataDirLock): Promise<RunningServer> {
   const startedAt = Date.now();
+  // A bad certificate stops the start before anything is opened.
+  const tlsFiles = tlsFilesOf(config);
+  const tls = tlsFiles && loadTls(tlsFiles);
   const { key: masterKey, generated: masterKeyGenerated } = loadMasterKey(dataDir, env);
   const db = openCatalog(config.catalog ?? join(dataDir, 'datamesh.db'));
 
-  // Metrics come first (the data path reports into them); their sources are read at scrape time.
-  let store!: Store;
-  let accounts!: ReturnType<typeof createAccounts>;
-  let limits!: ReturnType<typeof createRequestLimits>;
-  let data!: Awaited<ReturnType<typeof openDataStore>>;
-  const metrics = createMetrics({
-    accounts: () => accounts.listAccounts().map((a) => a.name),
-    usage: (account) => store.usage(account),
-    ec: () => data.store.counters,
-    inFlight: () => limits.inFlight,
-    accountSeries: config.metricsToken !== undefined,
-  });
-  data = await openDataStore({ config, db, masterKey, dataDir, log, metrics });
-  const accountsRef: { usage?: Store['usage'] } = {};
+  // In dependency order: metrics (the data path reports into them; each source is attached once it
+  // exists), data, the catalog, accounts (which report usage from the catalog), then the store
+  // (which enforces the accounts' limits).
+  const metrics = createMetrics({ accountSeries: config.metricsToken !== undefined });
+  const data = await openDataStore({ config, db, masterKey, dataDir, log, metrics });
+  metrics.attach({ ec: () => data.store.counters });
+  const catalog = new Catalog(db);
   let defaults;
   try {
     defaults = quotaSettingsFromConfig(config.quotaDefaults ?? {});
   } catch (e) {
     throw new ConfigError(`[quota.defaults]: ${(e as Error).message}`);
   }
-  accounts = createAccounts({
+  const accounts = createAccounts({
     db,
     defaults,
     masterKey,
@@ -94,12 +98,15 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
       env.DATAMESH_ROOT_ACCESS_KEY && env.DATAMESH_ROOT_SECRET_KEY
         ? { accessKey: env.DATAMESH_ROOT_ACCESS_KEY, secretKey: env.DATAMESH_ROOT_SECRET_KEY }
         : undefined,
-    usage: (account) => accountsRef.usage!(account),
+    usage: (account) => catalog.usage.get(account),
     log,
   });
   // a full disk under the catalog is a clean 503 SlowDown, not an InternalError
-  store = mapDiskFull(new Store({ db, data: data.store, limits: accounts.limits, log, mayBypassGovernance: (a) => accounts.mayBypassGovernance(a) }), `the disk holding the catalog ${dataDir}`);
-  accountsRef.usage = (account) => store.usage(account);
+  const store = mapDiskFull(
+    new Store({ db, catalog, data: data.store, limits: accounts.limits, log, mayBypassGovernance: (a) => accounts.mayBypassGovernance(a) }),
+    `the disk holding the catalog ${dataDir}`,
+  );
+  metrics.attach({ accounts: () => accounts.listAccounts().map((a) => a.name), usage: (account) => store.usage(account) });
   store.lifecycleDayMs = config.lifecycleDay;
   const lifecycle = new LifecycleWorker(store, { intervalMs: config.lifecycleInterval, log, onRun: (c) => metrics.lifecycle(c) });
   lifecycle.start();
@@ -110,15 +117,18 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
     `start-up collection (normal): freed ${recovered.manifests} manifests of deleted or overwritten objects and ${recovered.shards} shards no object refers to; ${interruptedUploads} multipart uploads are open (clients complete or abort them)`,
   );
   const rootCredentials = accounts.bootstrap();
-  limits = createRequestLimits(config, { onReject: (l) => metrics.rejected(l) });
+  const limits = createRequestLimits(config, { onReject: (l) => metrics.rejected(l) });
+  metrics.attach({ inFlight: () => limits.inFlight });
 
-  const auth = (req: Parameters<typeof authenticate>[0]) => authenticate(req, accounts.lookup, { region: config.region });
+  const auth = (req: Parameters<typeof authenticate>[0]) => authenticate(req, accounts.lookup, { region: config.region, sigv2: config.sigv2, ...(config.domain ? { domain: config.domain } : {}) });
   const app = createApp({
     store,
     region: config.region,
     domain: config.domain,
+    allowInsecureSseC: config.allowInsecureSseC,
     authenticate: auth,
     lookup: accounts.lookup,
+    sigv2: config.sigv2,
     admit: (account, a) => accounts.admit(account, a.requestClass, { transfersData: a.transfersData }),
     chargeTransfer: (account, op, t) => {
       const r = dispatch[op as OperationName] as Route<OperationName> | undefined;
@@ -145,6 +155,8 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
       );
     },
     onInternalError: (err, r) => log.error({ err, reqId: r.requestId, op: r.operation }, 'internal error'),
+    // The client got the message without this host's paths or peer ids; the log keeps them.
+    onServerFault: (detail, r) => log.warn({ reqId: r.requestId, op: r.operation, code: r.code, detail }, `server fault (${r.code}): ${detail}`),
     mount: (app) => {
       app.get('/_datamesh/metrics', (c) => metricsResponse(metrics, c.req.header('authorization'), config.metricsToken));
       const admin = createAdminApi(accounts, {
@@ -167,20 +179,44 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
           }),
       });
       app.route('/_datamesh/admin/v1', admin);
-      mountConsole(app, { accounts, region: config.region, self: () => url, log });
+      mountConsole(app, { accounts, region: config.region, self: () => innerUrl ?? url, log });
     },
   });
 
   const [host, portText] = splitHostPort(config.listen);
-  const server = await new Promise<Server>((ok, fail) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port: Number(portText), serverOptions: serverOptions(config) }, () => ok(s as Server)) as Server;
-    s.once('error', fail);
-  });
+  const listen = (hostname: string, port: number, secure: boolean) =>
+    new Promise<Server>((ok, fail) => {
+      const s = serve(
+        {
+          fetch: app.fetch,
+          hostname,
+          port,
+          serverOptions: { ...serverOptions(config), ...(secure ? tls : {}) },
+          ...(secure ? { createServer: createHttpsServer } : {}),
+        },
+        () => ok(s as Server),
+      ) as Server;
+      s.once('error', fail);
+    });
+  const server = await listen(host, Number(portText), tls !== undefined);
+  // Over HTTPS the console reaches its own S3 API through a loopback listener, so that it needs
+  // neither to trust the certificate nor to match its name (the host name a certificate names
+  // is rarely the listen address).
+  const inner = tls ? await listen('127.0.0.1', 0, false) : undefined;
   applyServerLimits(server, config, { onReject: (l) => metrics.rejected(l) });
+  // Expect: 100-continue goes to the app, which answers it once the request is authorized (s3/service.ts).
+  server.on('checkContinue', (req, res) => server.emit('request', req, res));
   const http = trackServer(server);
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const innerUrl = inner && `http://127.0.0.1:${(inner.address() as AddressInfo).port}`;
   log.info({ url, data: dataDir, region: config.region }, `datamesh serving S3 at ${url}`);
+  if (!tls && !isLoopback(host)) {
+    log.warn(
+      { listen: config.listen },
+      `the admin API (/_datamesh/admin) and the console are reachable over plain HTTP on ${host}: credentials and session cookies cross the network in clear; serve HTTPS with --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS proxy`,
+    );
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -192,11 +228,25 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
     store,
     metrics,
     lifecycle,
+    reloadTls() {
+      if (!tlsFiles) return { reloaded: false };
+      try {
+        (server as unknown as HttpsServer).setSecureContext(loadTls(tlsFiles));
+      } catch (e) {
+        const error = (e as Error).message;
+        log.error({ cert: tlsFiles.cert, key: tlsFiles.key }, `TLS reload failed; still serving the previous certificate: ${error}`);
+        return { reloaded: false, error };
+      }
+      log.info({ cert: tlsFiles.cert, key: tlsFiles.key }, 'TLS certificate and key reloaded: new connections use them');
+      return { reloaded: true };
+    },
     close(graceMs = config.shutdownGrace) {
       closing ??= (async () => {
         // Stop accepting; let in-flight requests finish within the grace period, then cut the rest.
         log.info({ inFlight: http.inFlight, graceMs }, `stopping: no new connections; ${http.inFlight} requests in flight get up to ${graceMs} ms`);
         const { cut } = await http.close(graceMs);
+        inner?.closeAllConnections();
+        inner?.close();
         // Requests cut at the deadline unwind (their uploads abort) before the database closes.
         const drained = await limits.drained(5_000);
         if (cut > 0 || !drained) log.warn({ cut, drained }, `stopped after the grace period: ${cut} requests were cut`);

@@ -62,6 +62,8 @@ export interface RepairMetrics {
   setQueue(segments: number): void;
   /** Segments repaired and the shard bytes written for them. */
   repaired(segments: number, bytes: number): void;
+  /** One audit of a mesh peer (src/data/audit.ts). */
+  audited(result: 'passed' | 'failed'): void;
 }
 
 export interface Metrics {
@@ -73,6 +75,8 @@ export interface Metrics {
   readonly shards: ShardMetrics;
   readonly repair: RepairMetrics;
   setPeerSource(fn: () => PeerCounts): void;
+  /** Adds sources built after the metrics (the data store, accounts, the store, the request limits). */
+  attach(more: Omit<MetricsSources, 'accountSeries' | 'peers'>): void;
   /** Segments by redundancy, read at scrape time (one aggregate query over the manifests). */
   setSegmentSource(fn: () => SegmentCounts): void;
   /** The catalog's copy in the mesh: lag and last durable copy (a gateway on a mesh). */
@@ -86,7 +90,9 @@ export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 const PEER_STATES = ['up', 'suspect', 'down'];
 const QUOTA_CODES = new Set(['QuotaExceeded', 'SlowDown']);
 
-export function createMetrics(sources: MetricsSources = {}): Metrics {
+export function createMetrics(initial: MetricsSources = {}): Metrics {
+  // Sources are read at scrape time; the ones built after the metrics are attached when they exist.
+  const sources: MetricsSources = { ...initial };
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -159,6 +165,8 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
   const repairQueue = new Gauge({ name: 'datamesh_repair_queue_segments', help: 'Segments waiting for repair', registers });
   const repairSegments = new Counter({ name: 'datamesh_repair_segments_total', help: 'Segments repaired', registers });
   const repairBytes = new Counter({ name: 'datamesh_repair_bytes_total', help: 'Shard bytes written by repair', registers });
+  const audits = new Counter({ name: 'datamesh_audits_total', help: 'Audits of mesh peers by result (passed, failed: the challenged shard was missing, corrupt or not served)', labelNames: ['result'] as const, registers });
+  for (const result of ['passed', 'failed'] as const) audits.inc({ result }, 0);
   new Gauge({
     name: 'datamesh_mesh_peers',
     help: 'Mesh peers by state (this node included)',
@@ -242,9 +250,15 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
         if (segments > 0) repairSegments.inc(segments);
         if (bytes > 0) repairBytes.inc(bytes);
       },
+      audited(result) {
+        audits.inc({ result });
+      },
     },
     setPeerSource(fn) {
       peers = fn;
+    },
+    attach(more) {
+      Object.assign(sources, more);
     },
     setSegmentSource(fn) {
       segments = fn;
@@ -335,6 +349,7 @@ export function instrumentNetwork(network: ShardNetwork, shards: ShardMetrics): 
       return network.self;
     },
     place: (ids) => network.place(ids),
+    ...(network.targets ? { targets: () => network.targets!() } : {}),
     async put(peer, id, bytes, opts) {
       try {
         await network.put(peer, id, bytes, opts);

@@ -9,7 +9,7 @@ import { ConfigError, type Config } from './config.ts';
 import { isSqlite, type DB } from '../core/db.ts';
 import type { Logger } from '../core/log.ts';
 import { createEcDataStore } from '../data/ec-data-store.ts';
-import type { EcDataStore } from '../data/types.ts';
+import type { AuditCounts, EcDataStore, PeerAuditor } from '../data/types.ts';
 import { LocalShardStore } from '../../mesh/local-shards.ts';
 import { LocalNetwork } from '../../mesh/local-network.ts';
 import { parseEc } from '../codec/erasure.ts';
@@ -32,14 +32,19 @@ export interface RepairState {
   rounds: number;
   shardsRebuilt: number;
   bytesRebuilt: number;
+  /** The round running now: segments done of those it has to repair, and shard bytes rebuilt so far. */
+  progress?: { segmentsDone: number; segmentsToRepair: number; bytesRebuilt: number };
   /** MB of shards rebuilt per second, over the last round that rebuilt something. */
   lastThroughputMBs?: number;
   lastRound?: string;
 }
 
+/** A peer as `datamesh admin mesh` shows it: its status and, for storage peers, its audits. */
+export type MeshPeerView = PeerStatus & { audits?: AuditCounts };
+
 export interface MeshView {
   self: string;
-  peers: PeerStatus[];
+  peers: MeshPeerView[];
   redundancy: { full: number; degraded: number; lost: number };
   repair: RepairState;
   /** The catalog's copy in the mesh (a gateway on a mesh with --catalog-sync-interval > 0). */
@@ -171,8 +176,10 @@ export async function openDataStore(opts: {
 
   const repair: RepairState = { running: false, queue: 0, rounds: 0, shardsRebuilt: 0, bytesRebuilt: 0 };
   const downPeers = (): PeerStatus[] => (mesh ? mesh.peers().filter((p) => p.state === 'down') : []);
-  // An evicted peer is drained at once: its shards are rebuilt elsewhere, as for a dead peer.
-  const evictedHolding = (): string[] => (mesh ? mesh.admission.inState('evicted').filter((p) => store.segmentsOnPeersCount([p]) > 0) : []);
+  // An evicted or untrusted peer is drained at once: its shards are rebuilt elsewhere, as for a dead peer.
+  const drained = (): string[] => (mesh ? [...mesh.admission.inState('evicted'), ...mesh.admission.inState('untrusted')] : []);
+  const evictedHolding = (): string[] => drained().filter((p) => store.segmentsOnPeersCount([p]) > 0);
+  let auditor: PeerAuditor | undefined;
   let repairTimer: NodeJS.Timeout | undefined;
   let collectTimer: NodeJS.Timeout | undefined;
   let collectingUnclaimed: Promise<unknown> | undefined;
@@ -192,7 +199,12 @@ export async function openDataStore(opts: {
         repair.running = true;
         const started = performance.now();
         try {
-          const r = await store.repairPeers(dead);
+          const progress = { segmentsDone: 0, segmentsToRepair: 0, bytesRebuilt: 0 };
+          repair.progress = progress;
+          const r = await store.repairPeers(dead, {
+            onProgress: (done, total) => Object.assign(progress, { segmentsDone: done, segmentsToRepair: total }),
+            onRebuilt: (bytes) => (progress.bytesRebuilt += bytes),
+          });
           metrics?.repair.repaired(r.segmentsChecked, r.bytesRebuilt);
           repair.rounds++;
           repair.shardsRebuilt += r.shardsRebuilt;
@@ -210,15 +222,31 @@ export async function openDataStore(opts: {
           log.error({ err }, 'repair round failed; the next round retries');
         } finally {
           repair.running = false;
+          delete repair.progress;
           repairing = undefined;
         }
       })();
     };
     repairTimer = setInterval(tick, Math.max(100, Math.min(10_000, Math.floor(config.repairAfter / 4))));
     repairTimer.unref();
-    mesh.admission.onChange((_peer, state) => {
-      if (state === 'evicted') setImmediate(tick);
+    mesh.admission.onChange((peer, state) => {
+      if (state === 'evicted' || state === 'untrusted') setImmediate(tick);
+      if (state === 'admitted') auditor?.forgive(peer);
     });
+    if (config.auditInterval > 0) {
+      const m = mesh;
+      auditor = store.createAuditor({
+        intervalMs: config.auditInterval,
+        // only peers that answer probes now: a restarting (suspect) peer is not challenged
+        peers: () => m.peers().filter((p) => !p.self && p.admission === 'admitted' && p.state === 'up').map((p) => p.id),
+        onAudit: (_peer, result) => metrics?.repair.audited(result),
+        onUntrusted: (peer, counts) => {
+          log.error({ peer, audits: counts }, `mesh peer ${peer} is now untrusted: it failed ${counts.failed} audits (missing or corrupt shards); its shards are rebuilt on other peers. Check its disk, then datamesh admin mesh admit ${peer} to trust it again`);
+          m.admission.distrust(peer);
+        },
+      });
+      auditor.start();
+    }
     // Shards this gateway stored that no manifest records (cut writes, junk) go after --orphan-grace.
     const m = mesh;
     collectTimer = setInterval(() => {
@@ -255,11 +283,13 @@ export async function openDataStore(opts: {
               admission: 'admitted' as const,
             },
           ];
-      const up = peers.filter((p) => p.state !== 'down' && p.admission !== 'evicted').map((p) => p.id);
-      const down = peers.filter((p) => p.state === 'down' || p.admission === 'evicted').map((p) => p.id);
+      const out = drained();
+      const up = peers.filter((p) => p.state !== 'down' && !out.includes(p.id)).map((p) => p.id);
+      const down = peers.filter((p) => p.state === 'down' || out.includes(p.id)).map((p) => p.id);
       repair.queue = down.length > 0 ? store.segmentsOnPeersCount(down) : 0;
       metrics?.repair.setQueue(repair.queue);
-      return { self: nodeId, peers, redundancy: store.redundancy(up), repair: { ...repair }, ...(catalog ? { catalog: catalogView(catalog.state()) } : {}) };
+      const viewed: MeshPeerView[] = peers.map((p) => (p.self || !auditor ? p : { ...p, audits: auditor.counts(p.id) }));
+      return { self: nodeId, peers: viewed, redundancy: store.redundancy(up), repair: { ...repair, ...(repair.progress ? { progress: { ...repair.progress } } : {}) }, ...(catalog ? { catalog: catalogView(catalog.state()) } : {}) };
     },
     setAdmission(peer, action) {
       if (!mesh) throw Errors.invalidArgument('this server is not on a mesh (start it with --listen-mesh or --bootstrap): there are no peers to admit or evict');
@@ -271,6 +301,7 @@ export async function openDataStore(opts: {
     },
     async close() {
       stopScrub();
+      await auditor?.stop();
       stopCollector();
       if (repairTimer) clearInterval(repairTimer);
       if (collectTimer) clearInterval(collectTimer);

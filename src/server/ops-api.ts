@@ -42,7 +42,7 @@ export interface InspectResult {
 }
 
 export function inspectObject(store: Store, data: EcDataStore, bucket: string, key: string, versionId?: string): InspectResult {
-  const info = store.headVersion(bucket, key, versionId === undefined ? {} : { versionId });
+  const info = store.headVersion(bucket, key, { operator: true, ...(versionId === undefined ? {} : { versionId }) }); // no bytes: no SSE-C key needed
   const pieces = store.objectPieces(bucket, key, versionId);
   const segments: InspectResult['segments'] = [];
   let ec = { k: 0, m: 0 };

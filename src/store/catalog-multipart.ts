@@ -5,7 +5,8 @@
  */
 import type { DB as Database, SqlStatement as Statement } from '../core/db.ts';
 import type { Checksums, ChecksumAlgorithm, ChecksumType, LockSettings, ObjectMeta, Tags } from '../core/object-store.ts';
-import type { UsageLedger } from './catalog-usage.ts';
+import { UPLOAD_META_BYTES, type UsageLedger } from './catalog-usage.ts';
+import type { Limits } from '../core/quota.ts';
 import { rollupList, type Cursor } from './catalog-list.ts';
 
 export interface UploadRecord {
@@ -20,6 +21,10 @@ export interface UploadRecord {
   owner: string;
   /** Object lock the completed version gets (x-amz-object-lock-* of CreateMultipartUpload). */
   lock?: LockSettings;
+  /** SSE-C: the check value of the customer key every part must be sent with. */
+  customerKeyCheck?: string;
+  /** The ACL (encoded, s3/access/acl.ts) the completed object gets. */
+  acl?: string;
 }
 
 export interface PartRecord {
@@ -43,6 +48,8 @@ interface UploadRow {
   checksum_type: string | null;
   owner: string;
   lock: string | null;
+  sse_c: string | null;
+  acl: string | null;
 }
 
 interface PartRow {
@@ -70,7 +77,7 @@ export interface UploadListResult {
   nextUploadIdMarker?: string;
 }
 
-const UPLOAD_COLUMNS = 'upload_id, bucket, key, initiated, meta, tags, checksum_algorithm, checksum_type, owner, lock';
+const UPLOAD_COLUMNS = 'upload_id, bucket, key, initiated, meta, tags, checksum_algorithm, checksum_type, owner, lock, sse_c, acl';
 const PART_COLUMNS = 'part_number, manifest_id, size, etag, checksums, last_modified';
 
 function toUpload(r: UploadRow): UploadRecord {
@@ -85,6 +92,8 @@ function toUpload(r: UploadRow): UploadRecord {
     ...(r.checksum_type === null ? {} : { checksumType: r.checksum_type as ChecksumType }),
     owner: r.owner,
     ...(r.lock === null ? {} : { lock: reviveLock(JSON.parse(r.lock) as LockSettings) }),
+    ...(r.sse_c === null ? {} : { customerKeyCheck: r.sse_c }),
+    ...(r.acl === null ? {} : { acl: r.acl }),
   };
 }
 
@@ -112,19 +121,31 @@ export class UploadCatalog {
     this.s = prepare(db);
   }
 
-  create(u: UploadRecord): void {
-    this.s.insertUpload.run(
-      u.uploadId,
-      u.bucket,
-      u.key,
-      u.initiated,
-      JSON.stringify(u.meta),
-      JSON.stringify(u.tags),
-      u.checksumAlgorithm ?? null,
-      u.checksumType ?? null,
-      u.owner,
-      u.lock ? JSON.stringify(u.lock) : null,
-    );
+  /**
+   * Opens an upload within the owner's limits: at most maxUploads open at once, and its key,
+   * metadata and tags count toward maxStorage until it is completed or aborted.
+   */
+  create(u: UploadRecord, limits: Limits): void {
+    const meta = JSON.stringify(u.meta);
+    const tags = JSON.stringify(u.tags);
+    this.db.transaction(() => {
+      this.usage.checkUploads(u.owner, limits, (this.s.countOpen.get(u.owner) as { n: number }).n);
+      this.usage.charge(u.owner, Buffer.byteLength(u.key) + Buffer.byteLength(meta) + Buffer.byteLength(tags), limits);
+      this.s.insertUpload.run(
+        u.uploadId,
+        u.bucket,
+        u.key,
+        u.initiated,
+        meta,
+        tags,
+        u.checksumAlgorithm ?? null,
+        u.checksumType ?? null,
+        u.owner,
+        u.lock ? JSON.stringify(u.lock) : null,
+        u.customerKeyCheck ?? null,
+        u.acl ?? null,
+      );
+    }).immediate();
   }
 
   get(uploadId: string): UploadRecord | undefined {
@@ -158,9 +179,10 @@ export class UploadCatalog {
   remove(upload: UploadRecord): { dropped: string[]; bytes: number } {
     const parts = this.s.partManifests.all(upload.uploadId) as { manifest_id: string; size: number }[];
     const bytes = parts.reduce((n, p) => n + p.size, 0);
+    const own = (this.s.metaBytes.get(upload.uploadId) as { n: number } | undefined)?.n ?? 0;
     this.s.deleteParts.run(upload.uploadId);
     this.s.deleteUpload.run(upload.uploadId);
-    this.usage.apply(upload.owner, { bytes: -bytes });
+    this.usage.apply(upload.owner, { bytes: -bytes - own });
     return { dropped: parts.map((p) => p.manifest_id), bytes };
   }
 
@@ -212,9 +234,11 @@ export class UploadCatalog {
 
 function prepare(db: Database) {
   return {
-    insertUpload: db.prepare(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertUpload: db.prepare(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     getUpload: db.prepare(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?`),
     anyUpload: db.prepare('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
+    countOpen: db.prepare('SELECT count(*) AS n FROM uploads WHERE owner = ?'),
+    metaBytes: db.prepare(`SELECT ${UPLOAD_META_BYTES} AS n FROM uploads WHERE upload_id = ?`),
     deleteUpload: db.prepare('DELETE FROM uploads WHERE upload_id = ?'),
     getPart: db.prepare(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? AND part_number = ?`),
     parts: db.prepare(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?`),

@@ -165,6 +165,14 @@ export const CATALOG_MIGRATIONS: readonly string[] = [
   -- The x-amz-object-lock-* headers of CreateMultipartUpload (JSON), applied at Complete.
   ALTER TABLE uploads ADD COLUMN lock TEXT;
   `,
+  // SSE-C: a salted HMAC of the customer's key ("v1.salt.mac", src/core/customer-key.ts), never
+  // the key, on the objects and uploads whose data keys that key wraps.
+  `
+  ALTER TABLE objects ADD COLUMN sse_c TEXT;
+  ALTER TABLE uploads ADD COLUMN sse_c TEXT;
+  -- The ACL CreateMultipartUpload asked for (x-amz-acl / x-amz-grant-*), set on the object at Complete.
+  ALTER TABLE uploads ADD COLUMN acl TEXT;
+  `,
 ];
 
 /**
@@ -265,6 +273,12 @@ export const CATALOG_PG_MIGRATIONS: readonly string[] = [
     acl TEXT NOT NULL
   );
   `,
+  // SSE-C (the key's check value) on objects and uploads; the ACL CreateMultipartUpload asked for.
+  `
+  ALTER TABLE objects ADD COLUMN sse_c TEXT;
+  ALTER TABLE uploads ADD COLUMN sse_c TEXT;
+  ALTER TABLE uploads ADD COLUMN acl TEXT;
+  `,
 ];
 
 /** The columns of an object row that the store writes and the catalog reads back alike. */
@@ -285,6 +299,8 @@ interface ObjectFields {
   lockMode?: LockMode;
   lockUntil?: number;
   legalHold?: boolean;
+  /** SSE-C: the check value of the customer key that wraps the object's data keys. */
+  customerKeyCheck?: string;
 }
 
 
@@ -337,6 +353,7 @@ export interface ObjectRow {
   lock_mode: string | null;
   lock_until: number | null;
   legal_hold: number;
+  sse_c: string | null;
 }
 
 export interface PieceRow {
@@ -349,7 +366,7 @@ export interface PieceRow {
 
 export const OBJECT_COLUMNS =
   'id, bucket, key, size, etag, last_modified, meta, checksums, checksum_type, parts_count, tag_count, owner, upload_id, ' +
-  'version_id, is_latest, delete_marker, lock_mode, lock_until, legal_hold';
+  'version_id, is_latest, delete_marker, lock_mode, lock_until, legal_hold, sse_c';
 
 export function toObjectRecord(r: ObjectRow): ObjectRecord {
   return {
@@ -372,6 +389,7 @@ export function toObjectRecord(r: ObjectRow): ObjectRecord {
     ...(r.lock_mode === null ? {} : { lockMode: r.lock_mode as LockMode }),
     ...(r.lock_until === null ? {} : { lockUntil: r.lock_until }),
     legalHold: r.legal_hold === 1,
+    ...(r.sse_c === null ? {} : { customerKeyCheck: r.sse_c }),
   };
 }
 
@@ -401,6 +419,7 @@ export function toObjectInfo(o: ObjectRecord): ObjectInfo {
     ...(o.lockMode ? { lockMode: o.lockMode } : {}),
     ...(o.lockUntil !== undefined ? { lockUntil: new Date(o.lockUntil) } : {}),
     legalHold: o.legalHold === true,
+    ...(o.customerKeyCheck !== undefined ? { customerKeyed: true } : {}),
   };
 }
 

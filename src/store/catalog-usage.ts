@@ -23,6 +23,9 @@ interface UsageRow {
 
 const EMPTY: UsageRow = { bytes: 0, objects: 0, buckets: 0, reserved: 0 };
 
+/** What an open upload's own row costs: the bytes of its key, metadata and tags (SQL, over uploads). */
+export const UPLOAD_META_BYTES = 'octet_length(key) + octet_length(meta) + octet_length(tags)';
+
 export class UsageLedger {
   private readonly getStmt: Statement<[string], UsageRow>;
   private readonly applyStmt: Statement<[{ account: string; bytes: number; objects: number; buckets: number; reserved: number }]>;
@@ -74,6 +77,25 @@ export class UsageLedger {
     }
   }
 
+  /**
+   * Adds `bytes` that are stored at once (an open upload's key, metadata and tags), checked against
+   * maxStorage in the caller's transaction; throws QuotaExceeded when they do not fit.
+   */
+  charge(account: string, bytes: number, limits: Limits): void {
+    const u = this.getStmt.get(account) ?? EMPTY;
+    if (limits.maxStorage !== undefined && u.bytes + u.reserved + bytes > limits.maxStorage) throw storageExceeded(account, limits.maxStorage, u, bytes);
+    this.apply(account, { bytes });
+  }
+
+  /** Throws QuotaExceeded when the account, which has `open` multipart uploads, may not start another. */
+  checkUploads(account: string, limits: Limits, open: number): void {
+    if (limits.maxUploads === undefined || open < limits.maxUploads) return;
+    throw Errors.quotaExceeded(
+      `open multipart upload quota exceeded for account '${account}': limit ${limits.maxUploads} open uploads, it has ${open}. ` +
+        'Complete or abort uploads (ListMultipartUploads lists them) or ask the operator to raise the quota.',
+    );
+  }
+
   /** Throws QuotaExceeded when the account may not create another bucket. */
   checkBuckets(account: string, limits: Limits): void {
     if (limits.maxBuckets === undefined) return;
@@ -106,6 +128,7 @@ export class UsageLedger {
           SELECT owner AS account, 0 AS bytes, 0 AS objects, 1 AS buckets FROM buckets
           UNION ALL SELECT owner, size, 1 - delete_marker, 0 FROM objects
           UNION ALL SELECT u.owner, p.size, 0, 0 FROM parts p JOIN uploads u ON u.upload_id = p.upload_id
+          UNION ALL SELECT owner, ${UPLOAD_META_BYTES}, 0, 0 FROM uploads
         ) AS usage GROUP BY account`);
       for (const r of reserved) this.apply(r.account, { reserved: r.reserved });
     }).immediate();

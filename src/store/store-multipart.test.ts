@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { checksumOf, compositeChecksum } from '../core/digest.ts';
 import { DomainError } from '../core/errors.ts';
 import type { PutBody } from '../core/object-store.ts';
-import { META, MiB, bodyOf, bytes, openTestStore, readAll, type TestStore } from './testing/fixtures.ts';
+import { META, MiB, bodyOf, bytes, openTestStore, readAll, uploadRowBytes, type TestStore } from './testing/fixtures.ts';
 
 let t: TestStore;
 beforeEach(() => {
@@ -32,7 +32,8 @@ describe('multipart uploads', () => {
     await t.store.uploadPart('b', 'big', u.uploadId, 3, bodyOf('stray'), {}); // not listed at complete
     const e4 = await t.store.uploadPart('b', 'big', u.uploadId, 4, bodyOf(P3), {});
     expect(e1.etag).toBe(md5(P1).toString('hex'));
-    expect(t.store.usage('alice').bytes).toBe(P1.length + P2.length + 5 + P3.length); // open parts count
+    // open parts count, and the upload's own key, metadata and tags
+    expect(t.store.usage('alice').bytes).toBe(P1.length + P2.length + 5 + P3.length + uploadRowBytes('big', { contentType: 'x/y', user: { a: '1' } }, { t: 'v' }));
     expect(t.store.listMultipartUploads('b', { maxUploads: 10 }).uploads.map((x) => x.uploadId)).toEqual([u.uploadId]);
 
     const info = await t.store.completeMultipartUpload(
@@ -122,7 +123,7 @@ describe('multipart uploads', () => {
     const u = t.store.createMultipartUpload('b', 'k', { meta: META });
     await t.store.uploadPart('b', 'k', u.uploadId, 1, bodyOf('one'), {});
     await t.store.uploadPart('b', 'k', u.uploadId, 2, bodyOf('two'), {});
-    expect(t.store.usage('alice').bytes).toBe(6);
+    expect(t.store.usage('alice').bytes).toBe(6 + uploadRowBytes('k', META));
     expect(await code(t.store.abortMultipartUpload('b', 'other', u.uploadId))).toBe('NoSuchUpload');
     await t.store.abortMultipartUpload('b', 'k', u.uploadId);
     expect(t.store.usage('alice')).toMatchObject({ bytes: 0, reservedBytes: 0 });

@@ -16,6 +16,7 @@ import type {
   PartInfo,
   PutBody,
   UploadInfo,
+  CustomerKey,
   WriteConditions,
 } from '../core/object-store.ts';
 import { Errors } from '../core/errors.ts';
@@ -24,6 +25,7 @@ import type { PartRecord, UploadRecord } from './catalog-multipart.ts';
 import { toObjectInfo, type Piece } from './catalog-schema.ts';
 import { checkPartNumber } from './store-read.ts';
 import { checksumTypeFor, multipartChecksums } from './store-checksums.ts';
+import { checkUploadKey, keyCheckFields } from './store-sse.ts';
 import { checkRemovable, live, lockOfNewVersion, versionIdFor } from './store-versions.ts';
 import {
   checkWriteConditions,
@@ -102,8 +104,10 @@ export function createMultipartUpload(ctx: StoreContext, bucket: string, key: st
     ...(checksumType ? { checksumType } : {}),
     owner: b.owner,
     ...(opts.lock ? { lock: opts.lock } : {}),
+    ...keyCheckFields(opts.customerKey),
+    ...(opts.acl !== undefined ? { acl: opts.acl } : {}),
   };
-  ctx.catalog.uploads.create(u);
+  ctx.catalog.uploads.create(u, ctx.limits(b.owner));
   return toUploadInfo(u);
 }
 
@@ -111,14 +115,16 @@ export async function uploadPart(
   ctx: StoreContext,
   dst: { bucket: string; key: string; uploadId: string; partNumber: number },
   body: PutBody,
-  opts: { size?: number | undefined; signal?: AbortSignal | undefined },
+  opts: { size?: number | undefined; signal?: AbortSignal | undefined; customerKey?: CustomerKey | undefined },
 ): Promise<PartInfo> {
   checkPartNumber(dst.partNumber);
   bucketOrThrow(ctx, dst.bucket);
   const u = uploadOrThrow(ctx, dst.bucket, dst.key, dst.uploadId);
+  checkUploadKey(u, opts.customerKey); // every part under the upload's SSE-C key (or none)
   const limits = ctx.limits(u.owner);
   const maxSize = Math.min(MAX_PART_SIZE, maxObjectSizeFor(ctx, limits));
-  return writeAndCommit(ctx, { owner: u.owner, limits, body, size: opts.size, maxSize, signal: opts.signal }, (w) => {
+  const customerKey = opts.customerKey?.key;
+  return writeAndCommit(ctx, { owner: u.owner, limits, body, size: opts.size, maxSize, signal: opts.signal, customerKey }, (w) => {
     const current = uploadOrThrow(ctx, dst.bucket, dst.key, dst.uploadId); // not aborted meanwhile
     const part: PartRecord = {
       partNumber: dst.partNumber,
@@ -138,14 +144,19 @@ export async function uploadPart(
 /** Reads a range of an object through the store's own GET and stores it as a part. */
 export async function uploadPartCopy(
   ctx: StoreContext,
-  read: (bucket: string, key: string, opts: { versionId?: string; range?: { start: number; end: number }; check: (i: ObjectInfo) => void; signal?: AbortSignal }) => Promise<{ body: AsyncIterable<Uint8Array> & { destroy(): void } }>,
+  read: (
+    bucket: string,
+    key: string,
+    opts: { versionId?: string; range?: { start: number; end: number }; check: (i: ObjectInfo) => void; signal?: AbortSignal; customerKey?: CustomerKey },
+  ) => Promise<{ body: AsyncIterable<Uint8Array> & { destroy(): void } }>,
   src: { bucket: string; key: string; versionId?: string },
   dst: { bucket: string; key: string; uploadId: string; partNumber: number },
-  opts: { range?: ByteRange; check?: (source: ObjectInfo) => void; signal?: AbortSignal },
+  opts: { range?: ByteRange; check?: (source: ObjectInfo) => void; signal?: AbortSignal; sourceCustomerKey?: CustomerKey; customerKey?: CustomerKey },
 ): Promise<PartInfo> {
   checkPartNumber(dst.partNumber);
   bucketOrThrow(ctx, dst.bucket);
   const u = uploadOrThrow(ctx, dst.bucket, dst.key, dst.uploadId);
+  checkUploadKey(u, opts.customerKey);
   let size = 0;
   const check = (info: ObjectInfo): void => {
     opts.check?.(info);
@@ -157,10 +168,11 @@ export async function uploadPartCopy(
     ...(opts.range ? { range: { start: opts.range.start, end: opts.range.end } } : {}),
     check,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.sourceCustomerKey ? { customerKey: opts.sourceCustomerKey } : {}),
   });
   try {
     const put = createPutBody(body, { algorithms: u.checksumAlgorithm ? [u.checksumAlgorithm] : [], expectedSize: size });
-    return await uploadPart(ctx, dst, put, { size, signal: opts.signal });
+    return await uploadPart(ctx, dst, put, { size, signal: opts.signal, customerKey: opts.customerKey });
   } finally {
     body.destroy();
   }
@@ -213,11 +225,14 @@ export function completeMultipartUpload(
       uploadId,
       versionId,
       ...lock,
+      ...(u.customerKeyCheck !== undefined ? { customerKeyCheck: u.customerKeyCheck } : {}),
     };
     const put = ctx.catalog.putObject(obj, pieces);
     const removed = ctx.catalog.uploads.remove(u);
     releaseOrphans(ctx, [...put.dropped, ...removed.dropped]);
-    return toObjectInfo(ctx.catalog.getObject(bucket, key)!);
+    const made = ctx.catalog.getObject(bucket, key)!;
+    if (u.acl !== undefined) ctx.catalog.setObjectAcl(made.id, u.acl); // the ACL CreateMultipartUpload asked for
+    return toObjectInfo(made);
   });
 }
 

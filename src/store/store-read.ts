@@ -54,6 +54,7 @@ export function bodyStream(
   start: number,
   end: number,
   signal?: AbortSignal,
+  customerKey?: Uint8Array,
 ): Readable {
   async function* generate(): AsyncGenerator<Uint8Array> {
     let offset = 0;
@@ -64,7 +65,7 @@ export function bodyStream(
       const from = Math.max(start, pStart) - pStart;
       const to = Math.min(end, offset) - pStart;
       let got = 0;
-      for await (const chunk of data.read(p.manifestId, { start: from, end: to, label, ...(signal ? { signal } : {}) })) {
+      for await (const chunk of data.read(p.manifestId, { start: from, end: to, label, ...(signal ? { signal } : {}), ...(customerKey ? { customerKey } : {}) })) {
         got += chunk.byteLength;
         if (got > to - from) throw Errors.internal(`the data store returned more than the ${to - from} bytes asked for from ${label.bucket}/${label.key}`);
         yield chunk;

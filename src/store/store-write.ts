@@ -69,6 +69,8 @@ export interface WriteArgs {
   size?: number | undefined;
   maxSize: number;
   signal?: AbortSignal | undefined;
+  /** SSE-C: the customer key that wraps the data key. */
+  customerKey?: Uint8Array | undefined;
 }
 
 /**
@@ -90,6 +92,7 @@ export async function writeAndCommit<T>(ctx: StoreContext, args: WriteArgs, comm
     const written = await ctx.data.write(metered(args, r, flowed), {
       maxSize: args.maxSize,
       ...(args.signal ? { signal: args.signal } : {}),
+      ...(args.customerKey ? { customerKey: args.customerKey } : {}),
     });
     manifestId = written.manifestId;
     if (written.size !== flowed.bytes) {

@@ -39,7 +39,12 @@ import type {
   LockMode,
   RemoveOptions,
   VersioningStatus,
+  ChecksumAlgorithm,
+  CustomerKey,
+  ObjectPart,
 } from '../core/object-store.ts';
+import { createPutBody } from '../core/digest.ts';
+import { checkObjectKey, keyCheckFields, sameEncryption } from './store-sse.ts';
 import { DomainError, Errors, VersionErrors } from '../core/errors.ts';
 import { noLimits, type LimitsLookup, type Usage } from '../core/quota.ts';
 import type { DataStore } from '../data/data-store.ts';
@@ -67,6 +72,8 @@ export const DEFAULT_MAX_OBJECT_SIZE = 5 * 1024 ** 4;
 
 export interface StoreOptions {
   db: Database;
+  /** The catalog over `db`, when the caller needed it first (the server reports usage from it); else made here. */
+  catalog?: Catalog;
   data: DataStore;
   limits?: LimitsLookup;
   /** The largest object the store accepts (default 5 TiB); accounts may have a lower limit. */
@@ -82,7 +89,7 @@ export class Store implements ObjectStore {
   private readonly versions: VersionLister;
 
   constructor(opts: StoreOptions) {
-    this.catalog = new Catalog(opts.db);
+    this.catalog = opts.catalog ?? new Catalog(opts.db);
     this.ctx = {
       catalog: this.catalog,
       data: opts.data,
@@ -168,7 +175,8 @@ export class Store implements ObjectStore {
     const lock = lockOfNewVersion(settings, bucket, opts.lock);
     const limits = this.ctx.limits(b.owner);
     const maxSize = maxObjectSizeFor(this.ctx, limits);
-    return writeAndCommit(this.ctx, { owner: b.owner, limits, body, size: opts.size, maxSize, signal: opts.signal }, (w) => {
+    const customerKey = opts.customerKey?.key;
+    return writeAndCommit(this.ctx, { owner: b.owner, limits, body, size: opts.size, maxSize, signal: opts.signal, customerKey }, (w) => {
       checkSameBucket(this.ctx, b); // not deleted (and re-created) meanwhile
       racedConditions(live(this.catalog.getObject(bucket, key)), conditions, key); // a racing writer may have changed it
       const now = Date.now();
@@ -188,6 +196,7 @@ export class Store implements ObjectStore {
           tags: opts.tags ?? {},
           owner: b.owner,
           ...lock,
+          ...keyCheckFields(opts.customerKey),
         },
         [{ manifestId: w.manifestId, size: w.size, etag: w.md5.toString('hex'), checksums: w.checksums }],
       );
@@ -212,6 +221,7 @@ export class Store implements ObjectStore {
   async getObject(bucket: string, key: string, opts: ReadOptions = {}): Promise<ReadResult> {
     opts.signal?.throwIfAborted();
     const { o, pieces } = this.objectWithPieces(bucket, key, opts.versionId, 'GET');
+    checkObjectKey(o, opts.customerKey);
     let info = toObjectInfo(o);
     opts.check?.(info);
     const range = servedRange(o, pieces, opts);
@@ -219,16 +229,17 @@ export class Store implements ObjectStore {
     if (part) info = { ...info, checksums: part.checksums }; // a part is served with its own checksum
     const start = range?.start ?? 0;
     const end = range ? range.end + 1 : o.size;
-    const body = bodyStream(this.ctx.data, { bucket, key }, pieces, start, end, opts.signal);
+    const body = bodyStream(this.ctx.data, { bucket, key }, pieces, start, end, opts.signal, opts.customerKey?.key);
     return { info, ...(range ? { range } : {}), body };
   }
 
-  headObject(bucket: string, key: string, opts: { partNumber?: number } = {}): ObjectInfo {
+  headObject(bucket: string, key: string, opts: { partNumber?: number; customerKey?: CustomerKey } = {}): ObjectInfo {
     return this.headVersion(bucket, key, opts);
   }
 
-  headVersion(bucket: string, key: string, opts: { versionId?: string; partNumber?: number } = {}): ObjectInfo {
+  headVersion(bucket: string, key: string, opts: { versionId?: string; partNumber?: number; customerKey?: CustomerKey; operator?: true } = {}): ObjectInfo {
     const { o, pieces } = this.objectWithPieces(bucket, key, opts.versionId, 'HEAD');
+    if (!opts.operator) checkObjectKey(o, opts.customerKey);
     if (opts.partNumber === undefined) return toObjectInfo(o);
     const part = partRange(o, pieces, opts.partNumber);
     const info = toObjectInfo(o);
@@ -274,9 +285,15 @@ export class Store implements ObjectStore {
     opts: CopyOptions,
   ): Promise<ObjectInfo> {
     opts.signal?.throwIfAborted();
+    // SSE-C: a copy that changes the encryption (a key added, removed or changed) re-writes the bytes
+    const first = this.copySource(src).o;
+    checkObjectKey(first, opts.sourceCustomerKey, true);
+    if (!sameEncryption(first, opts.customerKey)) return this.rewriteCopy(src, dst, opts);
     // No bytes move (the copy shares the source's manifests): the whole copy is one transaction.
     return this.catalog.tx(() => {
       const { o: source, pieces } = this.copySource(src);
+      checkObjectKey(source, opts.sourceCustomerKey, true);
+      if (!sameEncryption(source, opts.customerKey)) throw VersionErrors.conditionalConflict(); // replaced meanwhile by an object under another key
       opts.check?.(toObjectInfo(source));
       const d = this.getBucket(dst.bucket);
       if (src.bucket === dst.bucket && src.key === dst.key && opts.metadataDirective === 'COPY' && src.versionId === undefined) {
@@ -307,6 +324,7 @@ export class Store implements ObjectStore {
           checksums: source.checksums,
           ...(source.checksumType ? { checksumType: source.checksumType } : {}),
           ...(source.partsCount !== undefined ? { partsCount: source.partsCount } : {}),
+          ...(source.customerKeyCheck !== undefined ? { customerKeyCheck: source.customerKeyCheck } : {}),
           tags,
           owner: d.owner,
         },
@@ -315,6 +333,39 @@ export class Store implements ObjectStore {
       releaseOrphans(this.ctx, dropped);
       return toObjectInfo(this.catalog.getObject(dst.bucket, dst.key)!);
     });
+  }
+
+  /**
+   * A copy into another encryption (SSE-C key added, removed or changed): the source is read with
+   * its key and written as a new object with the destination's, through the ordinary GET and PUT.
+   */
+  private async rewriteCopy(
+    src: { bucket: string; key: string; versionId?: string },
+    dst: { bucket: string; key: string },
+    opts: CopyOptions,
+  ): Promise<ObjectInfo> {
+    const res = await this.getObject(src.bucket, src.key, {
+      ...(src.versionId !== undefined ? { versionId: src.versionId } : {}),
+      ...(opts.sourceCustomerKey ? { customerKey: opts.sourceCustomerKey } : {}),
+      ...(opts.check ? { check: opts.check } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    try {
+      const source = res.info;
+      const algorithms = Object.keys(source.checksums) as ChecksumAlgorithm[];
+      const tags = opts.taggingDirective === 'COPY' ? this.getVersionTagging(src.bucket, src.key, source.versionId).tags : (opts.tags ?? {});
+      return await this.putObject(dst.bucket, dst.key, createPutBody(res.body, { algorithms, expectedSize: source.size }), {
+        meta: opts.metadataDirective === 'COPY' ? source.meta : (opts.meta ?? { user: {} }),
+        tags,
+        size: source.size,
+        ...(opts.conditions ? { conditions: opts.conditions } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.lock ? { lock: opts.lock } : {}),
+        ...(opts.customerKey ? { customerKey: opts.customerKey } : {}),
+      });
+    } finally {
+      res.body.destroy();
+    }
   }
 
   listObjects(bucket: string, opts: ListOptions): ListResult {
@@ -441,7 +492,7 @@ export class Store implements ObjectStore {
     uploadId: string,
     partNumber: number,
     body: PutBody,
-    opts: { size?: number; signal?: AbortSignal },
+    opts: { size?: number; signal?: AbortSignal; customerKey?: CustomerKey },
   ): Promise<PartInfo> {
     return mp.uploadPart(this.ctx, { bucket, key, uploadId, partNumber }, body, opts);
   }
@@ -459,7 +510,7 @@ export class Store implements ObjectStore {
   uploadPartCopy(
     src: { bucket: string; key: string; versionId?: string },
     dst: { bucket: string; key: string; uploadId: string; partNumber: number },
-    opts: { range?: ByteRange; check?: (source: ObjectInfo) => void; signal?: AbortSignal },
+    opts: { range?: ByteRange; check?: (source: ObjectInfo) => void; signal?: AbortSignal; sourceCustomerKey?: CustomerKey; customerKey?: CustomerKey },
   ): Promise<PartInfo> {
     return mp.uploadPartCopy(this.ctx, (b, k, o) => this.getObject(b, k, o), src, dst, opts);
   }
@@ -479,6 +530,14 @@ export class Store implements ObjectStore {
   /** The object's pieces in order (manifest id, size, part number...), for `datamesh admin inspect`. */
   objectPieces(bucket: string, key: string, versionId?: string): Piece[] {
     return this.objectWithPieces(bucket, key, versionId).pieces;
+  }
+
+  getObjectAttributes(bucket: string, key: string, opts: { versionId?: string; customerKey?: CustomerKey }): { info: ObjectInfo; parts?: ObjectPart[] } {
+    const { o, pieces } = this.objectWithPieces(bucket, key, opts.versionId, 'GET');
+    checkObjectKey(o, opts.customerKey);
+    const info = toObjectInfo(o);
+    if (o.partsCount === undefined) return { info };
+    return { info, parts: pieces.map((p, i) => ({ partNumber: p.partNumber ?? i + 1, size: p.size, checksums: p.checksums })) };
   }
 
   // ---- usage and lifecycle

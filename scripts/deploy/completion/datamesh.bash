@@ -11,7 +11,7 @@ _datamesh() {
     "admin mesh admit"|"admin mesh admit "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin mesh evict"|"admin mesh evict "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin catalog sync"|"admin catalog sync "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
-    "admin user create"|"admin user create "*) words="--endpoint --region --json --data --config --max-storage --max-objects --max-buckets --max-object-size --max-requests-per-minute --max-monthly-transfer --admin --help"; leaf=1 ;;
+    "admin user create"|"admin user create "*) words="--endpoint --region --json --data --config --max-storage --max-objects --max-buckets --max-object-size --max-requests-per-minute --max-monthly-transfer --max-uploads --admin --help"; leaf=1 ;;
     "admin user list"|"admin user list "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin user info"|"admin user info "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin user suspend"|"admin user suspend "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
@@ -21,9 +21,9 @@ _datamesh() {
     "admin key create"|"admin key create "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin key list"|"admin key list "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin key delete"|"admin key delete "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
-    "admin quota set"|"admin quota set "*) words="--endpoint --region --json --data --config --max-storage --max-objects --max-buckets --max-object-size --max-requests-per-minute --max-monthly-transfer --help"; leaf=1 ;;
+    "admin quota set"|"admin quota set "*) words="--endpoint --region --json --data --config --max-storage --max-objects --max-buckets --max-object-size --max-requests-per-minute --max-monthly-transfer --max-uploads --help"; leaf=1 ;;
     "admin quota show"|"admin quota show "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
-    "config print"|"config print "*) words="--listen --data --region --domain --log-level --log-format --ec --segment-size --inline-threshold --segments-in-flight --scrub-interval --fsync --collect-interval --listen-mesh --bootstrap --capacity --swarm-key --admit-peers --orphan-grace --catalog-sync-interval --repair-after --metrics-token --max-concurrent-requests --max-unauthenticated-requests --max-header-size --header-timeout --body-idle-timeout --idle-timeout --lifecycle-interval --lifecycle-day --shutdown-grace --config --help"; leaf=1 ;;
+    "config print"|"config print "*) words="--listen --data --region --domain --log-level --log-format --ec --segment-size --inline-threshold --segments-in-flight --scrub-interval --audit-interval --fsync --collect-interval --listen-mesh --bootstrap --capacity --swarm-key --admit-peers --orphan-grace --catalog-sync-interval --repair-after --sigv2 --tls-cert --tls-key --metrics-token --max-concurrent-requests --max-unauthenticated-requests --max-header-size --header-timeout --body-idle-timeout --idle-timeout --lifecycle-interval --lifecycle-day --allow-insecure-sse-c --shutdown-grace --config --help"; leaf=1 ;;
     "admin info"|"admin info "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
     "admin scrub"|"admin scrub "*) words="--endpoint --region --json --data --config --detach --help"; leaf=1 ;;
     "admin jobs"|"admin jobs "*) words="--endpoint --region --json --data --config --help"; leaf=1 ;;
@@ -36,7 +36,7 @@ _datamesh() {
     "admin user"|"admin user "*) words="create list info suspend resume delete set"; leaf=0 ;;
     "admin key"|"admin key "*) words="create list delete"; leaf=0 ;;
     "admin quota"|"admin quota "*) words="set show"; leaf=0 ;;
-    "serve"|"serve "*) words="--listen --data --region --domain --log-level --log-format --ec --segment-size --inline-threshold --segments-in-flight --scrub-interval --fsync --collect-interval --listen-mesh --bootstrap --capacity --swarm-key --admit-peers --orphan-grace --catalog-sync-interval --repair-after --metrics-token --max-concurrent-requests --max-unauthenticated-requests --max-header-size --header-timeout --body-idle-timeout --idle-timeout --lifecycle-interval --lifecycle-day --shutdown-grace --config --help"; leaf=1 ;;
+    "serve"|"serve "*) words="--listen --data --region --domain --log-level --log-format --ec --segment-size --inline-threshold --segments-in-flight --scrub-interval --audit-interval --fsync --collect-interval --listen-mesh --bootstrap --capacity --swarm-key --admit-peers --orphan-grace --catalog-sync-interval --repair-after --sigv2 --tls-cert --tls-key --metrics-token --max-concurrent-requests --max-unauthenticated-requests --max-header-size --header-timeout --body-idle-timeout --idle-timeout --lifecycle-interval --lifecycle-day --allow-insecure-sse-c --shutdown-grace --config --help"; leaf=1 ;;
     "node"|"node "*) words="--data --log-level --log-format --fsync --listen-mesh --bootstrap --capacity --swarm-key --admit-peers --orphan-grace --config --help"; leaf=1 ;;
     "completion"|"completion "*) words="--help"; leaf=1 ;;
     "health"|"health "*) words="--endpoint --wait --help"; leaf=1 ;;

@@ -187,6 +187,7 @@ class PostgresDb implements SqlDb {
 
 class PostgresStatement implements SqlStatement {
   private plucked = false;
+  private rawRows = false;
   constructor(
     private readonly db: PostgresDb,
     private readonly sql: string,
@@ -194,12 +195,20 @@ class PostgresStatement implements SqlStatement {
 
   pluck(toggle = true): this {
     this.plucked = toggle;
+    if (toggle) this.rawRows = false;
+    return this;
+  }
+
+  raw(toggle = true): this {
+    this.rawRows = toggle;
+    if (toggle) this.plucked = false;
     return this;
   }
 
   private rows(params: unknown[]): unknown[] {
     const rows = (this.db.query(this.sql, params).rows ?? []).map(fromWorker);
-    return this.plucked ? rows.map((r) => Object.values(r)[0]) : rows;
+    if (this.plucked) return rows.map((r) => Object.values(r)[0]);
+    return this.rawRows ? rows.map((r) => Object.values(r)) : rows;
   }
 
   get(...params: unknown[]): unknown {

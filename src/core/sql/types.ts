@@ -21,6 +21,8 @@ export interface SqlStatement<P extends unknown[] = unknown[], R = unknown> {
   iterate(...params: P): IterableIterator<R>;
   /** Rows become their first column's value. */
   pluck(toggle?: boolean): this;
+  /** Rows become arrays of their columns' values, in the SELECT's order. */
+  raw(toggle?: boolean): this;
 }
 
 /** db.transaction(fn) as better-sqlite3 has it: call it (or .immediate()/.deferred()) to run fn in a transaction. */

@@ -136,13 +136,16 @@ const mesh: ExtraCommand = async (args, client, { json }) => {
     p.shardsHeld === null ? '-' : String(p.shardsHeld),
     p.bytes === null ? '-' : formatBytes(p.bytes),
     `${Math.round(p.health.successRate * 100)}% ${Math.round(p.health.latencyMs ?? 0)}ms score ${p.health.score.toFixed(2)}`,
+    p.audits ? `${p.audits.passed} passed, ${p.audits.failed} failed` : '-',
   ]);
   const r = v.redundancy;
   const q = v.repair;
   return (
-    renderTable(['peer', 'state', 'admission', 'address', 'shards', 'bytes', 'health'], rows) +
+    renderTable(['peer', 'state', 'admission', 'address', 'shards', 'bytes', 'health', 'audits'], rows) +
     `\nsegments: ${r.full} with all shards, ${r.degraded} with fewer (readable), ${r.lost} unrecoverable\n` +
-    `repair: ${q.queue} segments waiting${q.running ? ', a round is running' : ''}; ${q.shardsRebuilt} shards rebuilt so far` +
+    `repair: ${q.queue} segments waiting${q.running ? ', a round is running' : ''}` +
+    (q.progress ? ` (${q.progress.segmentsDone} of ${q.progress.segmentsToRepair} segments, ${formatBytes(q.progress.bytesRebuilt)} rebuilt)` : '') +
+    `; ${q.shardsRebuilt} shards rebuilt so far` +
     (q.lastThroughputMBs !== undefined ? ` (last round ${q.lastThroughputMBs.toFixed(1)} MB/s)` : '') +
     '\n' +
     (v.catalog

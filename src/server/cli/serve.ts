@@ -58,6 +58,8 @@ export async function serveCommand({ values, io }: CommandContext): Promise<numb
       },
     );
   };
+  // SIGHUP re-reads the TLS certificate and key (a renewal); without TLS it keeps Node's default (exit).
+  if (config.tlsCert !== undefined) process.on('SIGHUP', () => void server.reloadTls());
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   return 0;

@@ -1,8 +1,8 @@
 /**
  * The console in headless Chromium (Debian's chromium, driven by playwright-core): a user's walk
  * through buckets and objects, an admin managing a user's quota, a non-admin kept out of the
- * admin pages, and a cross-site form post refused. Screenshots of each page go to ./screenshots
- * (shown in the README).
+ * admin pages, and a cross-site form post refused. With UPDATE_SCREENSHOTS=1 the same walk retakes
+ * the screenshots of each page in ./screenshots (shown in the README); otherwise it writes nothing.
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,9 +11,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { chromium, type Browser, type Page, type Route } from 'playwright-core';
 import { ROOT, outcome, startTestServer, type TestServer } from '../testing/server.ts';
+import { meshView } from '../testing/mesh.ts';
+import { TestMesh, waitFor } from '../../../mesh/testing/cluster.ts';
+import type { MeshNode } from '../../../mesh/node.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -22,6 +25,9 @@ if (!hasChromium) console.warn(`console browser tests skipped: ${CHROMIUM} is ab
 
 let server: TestServer;
 let browser: Browser;
+/** A storage peer that holds the network secret: the server (a mesh gateway) lists it as pending. */
+const mesh = new TestMesh();
+let peer: MeshNode;
 let files: string;
 
 /** A fresh browser profile; waits are generous (the machine is shared), assertions never timed. */
@@ -31,7 +37,11 @@ async function newContext() {
   return context;
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+/** Screenshots are committed: only an explicit UPDATE_SCREENSHOTS=1 run rewrites them. */
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+const shot = async (page: Page, name: string): Promise<void> => {
+  if (UPDATE_SCREENSHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+};
 
 async function signIn(page: Page, creds: { accessKeyId: string; secretAccessKey: string }) {
   await page.goto(`${server.url}/console`);
@@ -45,14 +55,18 @@ const progressOf = (page: Page, name: string) => page.getByRole('progressbar', {
 
 describe.skipIf(!hasChromium)('console in a browser', () => {
   beforeAll(async () => {
-    server = await startTestServer();
+    peer = await mesh.start({ listen: ['/ip4/127.0.0.1/tcp/0'] });
+    const swarmKey = join(mesh.root, 'swarm.key');
+    writeFileSync(swarmKey, mesh.swarmKey, { mode: 0o600 });
+    server = await startTestServer(['--listen-mesh', '/ip4/127.0.0.1/tcp/0', '--bootstrap', peer.multiaddrs[0]!, '--swarm-key', swarmKey]);
     browser = await chromium.launch({ executablePath: CHROMIUM });
     files = mkdtempSync(join(tmpdir(), 'console-files-'));
-    mkdirSync(SHOTS, { recursive: true });
+    if (UPDATE_SCREENSHOTS) mkdirSync(SHOTS, { recursive: true });
   });
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await mesh.close();
     if (files) rmSync(files, { recursive: true, force: true });
   });
 
@@ -152,9 +166,20 @@ describe.skipIf(!hasChromium)('console in a browser', () => {
     expect(settings).toMatch(/CORS\s*None \(NoSuchCORSConfiguration\)/);
     await shot(page, 'settings');
 
+    // Versions: with versioning on, a new upload keeps the old bytes as a version of the key.
+    await server.client().send(new PutBucketVersioningCommand({ Bucket: 'holiday', VersioningConfiguration: { Status: 'Enabled' } }));
+    const newer = (await server.client().send(new PutObjectCommand({ Bucket: 'holiday', Key: 'notes.txt', Body: 'revised notes\n' }))).VersionId!;
+    await page.goto(`${server.url}/console/buckets/holiday/object?key=notes.txt`);
+    const versions = page.locator('table.versions tbody tr');
+    expect(await versions.count()).toBe(2);
+    expect(await versions.first().textContent()).toContain(newer);
+    const [older] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download version null' }).click()]);
+    expect(readFileSync((await older.path())!).equals(small)).toBe(true);
+    await shot(page, 'versions');
+
     // Delete one object from its page, two from the list.
     await page.goto(`${server.url}/console/buckets/holiday/object?key=notes.txt`);
-    await page.getByRole('button', { name: 'Delete object' }).click();
+    await page.getByRole('button', { name: 'Delete object' }).click(); // a delete marker now
     await page.waitForURL(/done=deleted/);
     expect(await keys()).toEqual(['trip/', 'big.bin']);
     await page.getByRole('link', { name: 'trip/' }).click();
@@ -199,11 +224,34 @@ describe.skipIf(!hasChromium)('console in a browser', () => {
     await admin.waitForURL(/done=1/);
     expect(await admin.locator('form.quota').textContent()).toMatch(/1 GiB \(account\)/);
     await shot(admin, 'admin-user');
+    admin.on('dialog', (d) => void d.accept());
+    await waitFor('the server to list the storage peer', async () => (await meshView(server)).peers.some((p) => p.id === peer.peerId), 60_000);
     await admin.getByRole('link', { name: 'Mesh', exact: true }).click();
     expect(await admin.locator('table').textContent()).toMatch(/this node/);
+    const row = admin.locator(`tr[data-peer="${peer.peerId}"]`);
+    const admission = () => row.locator('td').nth(3).textContent();
+    expect(await admission()).toBe('pending');
+    // Audits: "—" until the mesh view reports them for the peer.
+    expect(await row.locator('td').nth(8).textContent()).toMatch(/^(—|\d+ passed, \d+ failed)$/);
+    await admin.getByRole('button', { name: `Admit ${peer.peerId}` }).click();
+    await admin.waitForURL(/done=admitted/);
+    expect(await admission()).toBe('admitted');
+    expect((await meshView(server)).peers.find((p) => p.id === peer.peerId)!.admission).toBe('admitted');
     await admin.getByRole('button', { name: 'Start scrub' }).click();
-    await admin.waitForURL('**/console/admin/mesh');
+    await admin.waitForURL(/done=scrub/);
+    expect(await admin.getByText(/Scrubbing: \d+ of \d+ segments|Last scrub/).count()).toBe(1);
     await shot(admin, 'mesh');
+    await admin.getByRole('button', { name: `Evict ${peer.peerId}` }).click();
+    await admin.waitForURL(/done=evicted/);
+    expect(await admission()).toBe('evicted');
+    expect((await meshView(server)).peers.find((p) => p.id === peer.peerId)!.admission).toBe('evicted');
+    // A peer id the mesh does not know: the admin API's error, on the page.
+    const bogus = await admin.evaluate(async (csrf) => {
+      const r = await fetch('/console/admin/mesh/peers/not-a-peer/admit', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${encodeURIComponent(csrf)}` });
+      return { status: r.status, text: await r.text() };
+    }, (await admin.locator('meta[name="csrf-token"]').getAttribute('content'))!);
+    expect(bogus.status).toBe(400);
+    expect(bogus.text).toMatch(/role="alert"/);
 
     const context = await newContext();
     const user = await context.newPage();
@@ -222,19 +270,20 @@ describe.skipIf(!hasChromium)('console in a browser', () => {
     }
     await shot(user, 'denied');
     const token = (await user.locator('meta[name="csrf-token"]').getAttribute('content'))!;
-    const posted = await user.evaluate(async (csrf) => {
+    const posted = await user.evaluate(async ({ csrf, peerId }) => {
       const out: number[] = [];
       for (const [path, body] of [
         ['/console/admin/users', 'name=mallory&role=admin'],
         ['/console/admin/users/alice/quota', 'maxStorage=none'],
         ['/console/admin/scrub', ''],
+        [`/console/admin/mesh/peers/${peerId}/evict`, ''],
       ]) {
         const r = await fetch(path!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${encodeURIComponent(csrf)}&${body}` });
         out.push(r.status);
       }
       return out;
-    }, token);
-    expect(posted).toEqual([403, 403, 403]);
+    }, { csrf: token, peerId: peer.peerId });
+    expect(posted).toEqual([403, 403, 403, 403]);
     await admin.goto(`${server.url}/console/admin/users/alice`);
     expect(await admin.locator('form.quota').textContent()).toMatch(/1 GiB \(account\)/);
     expect(await admin.goto(`${server.url}/console/admin/users/mallory`).then((r) => r!.status())).toBe(404);

@@ -26,6 +26,8 @@ export type ConsoleEnv = {
     admin: AdminClient;
     /** The origin the browser uses: presigned URLs are signed for it. */
     origin: string;
+    /** The request body, read within the console's size limit (pages/forms.ts boundedBody). */
+    body?: Buffer;
   };
 };
 export type ConsoleContext = Context<ConsoleEnv>;

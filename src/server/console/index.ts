@@ -20,9 +20,11 @@ import { COOKIE, createSessions, readCookie, sameToken, sessionCookie, } from '.
 import { signInPage } from './pages/sign-in.ts';
 import { mountBuckets } from './pages/buckets.ts';
 import { mountObjects } from './pages/objects.ts';
+import { mountVersions } from './pages/versions.ts';
 import { mountUploads } from './pages/uploads.ts';
 import { mountUsage } from './pages/usage.ts';
 import { mountAdmin } from './pages/admin.ts';
+import { boundedBody, formValue, readForm } from './pages/forms.ts';
 
 export type { ConsoleContext, ConsoleDeps, ConsoleEnv } from './context.ts';
 
@@ -56,6 +58,9 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     c.res.headers.set('Referrer-Policy', 'same-origin');
     if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
   });
+
+  // Every body is read here, within its limit, before sign-in, CSRF checks or pages parse it.
+  app.use('*', boundedBody());
 
   app.onError((err, c) => {
     if (err instanceof S3CallError || err instanceof AdminApiError) {
@@ -100,9 +105,9 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.get('/sign-in', (c) => signIn(c));
   app.post('/sign-in', async (c) => {
     if (!sameOrigin(c)) return refused(c, 'Cross-site request refused: sign in from the console page itself.');
-    const form = await c.req.parseBody();
-    const accessKey = String(form.accessKeyId ?? '').trim();
-    const secret = String(form.secretAccessKey ?? '');
+    const form = await readForm(c);
+    const accessKey = formValue(form, 'accessKeyId').trim();
+    const secret = formValue(form, 'secretAccessKey');
     if (!accessKey || !secret) return signIn(c, 'Enter both the access key ID and the secret access key.', 401);
     // The key signs one ListBuckets to this server: sign-in succeeds exactly when S3 accepts the key.
     try {
@@ -141,7 +146,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     if (changes) {
       let token = c.req.header('x-csrf-token');
       if (token === undefined && (c.req.header('content-type') ?? '').match(/^(application\/x-www-form-urlencoded|multipart\/form-data)/)) {
-        token = String((await c.req.parseBody({ all: true })).csrf ?? '');
+        token = formValue(await readForm(c), 'csrf');
       }
       if (!sameToken(token, s.csrf)) return refused(c, 'The form is out of date or was not sent by the console (CSRF token missing or wrong); reload the page and try again.');
     }
@@ -164,6 +169,7 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
 
   mountBuckets(app);
   mountObjects(app);
+  mountVersions(app);
   mountUploads(app);
   mountUsage(app, deps.accounts);
   mountAdmin(app, deps.log);

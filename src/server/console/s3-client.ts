@@ -32,7 +32,7 @@ const parser = new XMLParser({
   processEntities: true,
   htmlEntities: true,
   removeNSPrefix: true,
-  isArray: (name) => ['Bucket', 'Contents', 'CommonPrefixes', 'Tag', 'Deleted', 'Error', 'Part', 'Upload'].includes(name),
+  isArray: (name) => ['Bucket', 'Contents', 'CommonPrefixes', 'Tag', 'Deleted', 'Error', 'Part', 'Upload', 'Version', 'DeleteMarker'].includes(name),
 });
 
 const sha256Hex = (b: string | Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -63,6 +63,22 @@ export interface Listing {
   prefixes: string[];
   next?: string;
 }
+/** One version of a key, or a delete marker, as ListObjectVersions answers it. */
+export interface VersionEntry {
+  key: string;
+  versionId: string;
+  latest: boolean;
+  deleteMarker: boolean;
+  lastModified: string;
+  size: number;
+  etag: string;
+}
+export interface VersionListing {
+  versions: VersionEntry[];
+  /** Where the next page starts (key-marker and version-id-marker), when there is one. */
+  next?: { key: string; versionId: string };
+}
+
 export interface ObjectHead {
   size: number;
   etag: string;
@@ -146,8 +162,41 @@ export function s3As(endpoint: string, creds: Credentials, region: string) {
       return { objects, prefixes, ...(str(r.IsTruncated) === 'true' && last ? { next: last } : {}) };
     },
 
-    async head(bucket: string, key: string): Promise<ObjectHead> {
-      const r = await call({ method: 'HEAD', path: objectPath(bucket, key) });
+    /** The bucket's versioning status: 'Enabled', 'Suspended', or '' for a bucket where it was never enabled. */
+    async versioning(bucket: string): Promise<string> {
+      const doc = await xml({ method: 'GET', path: objectPath(bucket), query: { versioning: '' } });
+      return str(doc.VersioningConfiguration?.Status);
+    },
+
+    /** ListObjectVersions: versions and delete markers, newest first within a key. */
+    async listVersions(bucket: string, o: { prefix: string; maxKeys: number; keyMarker?: string; versionIdMarker?: string }): Promise<VersionListing> {
+      const query: Record<string, string> = { versions: '', prefix: o.prefix, 'max-keys': String(o.maxKeys) };
+      if (o.keyMarker) query['key-marker'] = o.keyMarker;
+      if (o.versionIdMarker) query['version-id-marker'] = o.versionIdMarker;
+      const r = (await xml({ method: 'GET', path: objectPath(bucket), query })).ListVersionsResult ?? {};
+      const entry = (deleteMarker: boolean) => (e: Record<string, unknown>): VersionEntry => ({
+        key: str(e.Key),
+        versionId: str(e.VersionId),
+        latest: str(e.IsLatest) === 'true',
+        deleteMarker,
+        lastModified: str(e.LastModified),
+        size: Number(e.Size ?? 0),
+        etag: str(e.ETag).replace(/"/g, ''),
+      });
+      // The XML groups versions apart from delete markers: put them back in S3's order (by key, newest first).
+      const versions = [
+        ...((r.Version ?? []) as Record<string, unknown>[]).map(entry(false)),
+        ...((r.DeleteMarker ?? []) as Record<string, unknown>[]).map(entry(true)),
+      ].sort((a, b) => (a.key !== b.key ? (a.key < b.key ? -1 : 1) : Number(b.latest) - Number(a.latest) || b.lastModified.localeCompare(a.lastModified)));
+      const truncated = str(r.IsTruncated) === 'true';
+      return { versions, ...(truncated ? { next: { key: str(r.NextKeyMarker), versionId: str(r.NextVersionIdMarker) } } : {}) };
+    },
+
+    deleteVersion: async (bucket: string, key: string, versionId: string): Promise<void> =>
+      void (await call({ method: 'DELETE', path: objectPath(bucket, key), query: { versionId } })),
+
+    async head(bucket: string, key: string, versionId?: string): Promise<ObjectHead> {
+      const r = await call({ method: 'HEAD', path: objectPath(bucket, key), ...(versionId ? { query: { versionId } } : {}) });
       const headers: Record<string, string> = {};
       const meta: Record<string, string> = {};
       r.headers.forEach((v, k) => {

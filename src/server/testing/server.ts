@@ -156,7 +156,7 @@ export function whenServing(proc: ChildProcess): Promise<SpawnedServer> {
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer) => {
       out += d.toString();
-      const m = /serving S3 at (http:\/\/[0-9.:]+)/.exec(out);
+      const m = /serving S3 at (https?:\/\/[0-9.:]+)/.exec(out);
       if (m) resolve({ url: m[1]!, proc, output: () => out, exited });
     };
     proc.stdout?.on('data', onData);

@@ -96,11 +96,16 @@ export function usageFromRows(db: DB): Map<string, { bytes: number; objects: num
       `SELECT account, SUM(bytes) AS bytes, SUM(objects) AS objects FROM (
          SELECT owner AS account, size AS bytes, 1 - delete_marker AS objects FROM objects
          UNION ALL SELECT u.owner, p.size, 0 FROM parts p JOIN uploads u ON u.upload_id = p.upload_id
+         UNION ALL SELECT owner, octet_length(key) + octet_length(meta) + octet_length(tags), 0 FROM uploads
        ) AS usage GROUP BY account`,
     )
     .all() as { account: string; bytes: number; objects: number }[];
   return new Map(rows.map((r) => [r.account, { bytes: r.bytes, objects: r.objects }]));
 }
+
+/** What an open upload's own row counts toward its owner's bytes: its key, metadata and tags. */
+export const uploadRowBytes = (key: string, meta: object, tags: object = {}): number =>
+  Buffer.byteLength(key) + Buffer.byteLength(JSON.stringify(meta)) + Buffer.byteLength(JSON.stringify(tags));
 
 // ---- listing model
 

@@ -10,10 +10,10 @@ import { AdminApiError } from '../../../../accounts/client.ts';
 import { parseQuotaValue, QUOTA_FIELDS, SIZE_FIELDS, type QuotaField, type QuotaPatch } from '../../../../accounts/limits.ts';
 import { formatCount } from '../../../core/sizes.ts';
 import type { ConsoleContext, ConsoleEnv } from '../context.ts';
-import { bar, bytes, csrfField, plural, notice, page, when, type Html } from '../layout.ts';
+import { bar, bytes, csrfField, plural, notice, page, when, type Html, type Viewer } from '../layout.ts';
 import type { MeshView } from '../../open-data.ts';
 import type { ScrubState } from '../../ops-api.ts';
-import { formValue } from './forms.ts';
+import { formValue, readForm } from './forms.ts';
 
 export const QUOTA_LABELS: Record<QuotaField, string> = {
   maxStorage: 'Max storage',
@@ -22,6 +22,7 @@ export const QUOTA_LABELS: Record<QuotaField, string> = {
   maxObjectSize: 'Max object size',
   maxRequestsPerMinute: 'Max requests per minute',
   maxMonthlyTransfer: 'Max monthly transfer',
+  maxUploads: 'Max open multipart uploads',
 };
 
 const userHref = (name: string): string => `/console/admin/users/${encodeURIComponent(name)}`;
@@ -139,7 +140,36 @@ ${created ? newKeyBox(created) : ''}
   );
 }
 
-async function meshPage(c: ConsoleContext, msg?: Msg) {
+/** Per-peer audit counts: rendered when the mesh view carries them (older servers do not). */
+export type MeshPeer = MeshView['peers'][number] & { audits?: { passed: number; failed: number } };
+
+const MESH_DONE: Record<string, string> = {
+  admitted: 'Peer admitted: it takes shards from now on.',
+  evicted: 'Peer evicted: it takes no new shards, and its shards are rebuilt on the other peers.',
+  scrub: 'Scrub started.',
+};
+
+function peerActions(v: Viewer, p: MeshPeer): Html {
+  if (p.self) return html``;
+  const action = (what: 'admit' | 'evict', label: string, confirm?: string) =>
+    html`<form method="post" action="/console/admin/mesh/peers/${encodeURIComponent(p.id)}/${what}" class="inline"${confirm ? html` data-confirm="${confirm}"` : ''}>${csrfField(v)}<button type="submit" class="${what === 'evict' ? 'danger secondary small' : 'small'}" aria-label="${label} ${p.id}">${label}</button></form>`;
+  return html`${p.admission !== 'admitted' ? action('admit', 'Admit') : ''}
+    ${p.admission !== 'evicted' ? action('evict', 'Evict', `Evict peer ${p.id}? It takes no more shards and its shards are rebuilt elsewhere.`) : ''}`;
+}
+
+const audits = (p: MeshPeer): Html =>
+  p.audits ? html`${formatCount(p.audits.passed)} passed, <span class="${p.audits.failed ? 'bad' : ''}">${formatCount(p.audits.failed)} failed</span>` : html`—`;
+
+/** One peer of the mesh table: state, admission, usage, health, audits and the admission actions. */
+export const peerRow = (v: Viewer, p: MeshPeer): Html =>
+  html`<tr data-peer="${p.id}"><td><code title="${p.id}">${p.id.slice(0, 16)}…</code>${p.self ? ' (this node)' : ''}</td><td><span class="pill ${p.state}">${p.state}</span></td><td>${p.since ? when(new Date(p.since).toISOString()) : ''}</td>
+      <td><span class="pill admission-${p.admission}">${p.admission}</span></td>
+      <td class="num">${p.shardsHeld === null ? '–' : formatCount(p.shardsHeld)}</td>
+      <td>${p.bytes === null ? '–' : bytes(p.bytes)}${p.capacity === null ? ' (no limit)' : ` of ${bytes(p.capacity)}`}</td>
+      <td class="num">${Math.round(p.health.score * 100)}% (${Math.round(p.health.successRate * 100)}% ok)</td><td class="num">${p.health.latencyMs === null ? '–' : `${Math.round(p.health.latencyMs)} ms`}</td>
+      <td>${audits(p)}</td><td class="actions">${peerActions(v, p)}</td></tr>`;
+
+async function meshPage(c: ConsoleContext, msg?: Msg, status: 200 | 400 = 200) {
   const admin = c.get('admin');
   const [mesh, scrub] = await Promise.all([admin.request<MeshView>('GET', '/mesh'), admin.request<ScrubState>('GET', '/scrub')]);
   const total = mesh.redundancy.full + mesh.redundancy.degraded + mesh.redundancy.lost;
@@ -151,7 +181,7 @@ async function meshPage(c: ConsoleContext, msg?: Msg) {
       'mesh',
       html`${scrub.running ? html`<meta http-equiv="refresh" content="2">` : ''}
 <h1>Mesh</h1>
-${notice(msg?.text, msg?.kind)}
+${msg ? notice(msg.text, msg.kind) : notice(MESH_DONE[c.req.query('done') ?? ''])}
 <div class="grid3">
   <section class="card stat"><h2>Redundancy</h2>
     <p><strong>${formatCount(mesh.redundancy.full)}</strong> healthy, <strong class="${mesh.redundancy.degraded ? 'warn' : ''}">${formatCount(mesh.redundancy.degraded)}</strong> degraded, <strong class="${mesh.redundancy.lost ? 'bad' : ''}">${formatCount(mesh.redundancy.lost)}</strong> lost segments</p>
@@ -170,15 +200,11 @@ ${notice(msg?.text, msg?.kind)}
 </div>
 <table class="list">
   <caption>${plural(mesh.peers.length, 'peer')}</caption>
-  <thead><tr><th scope="col">Peer</th><th scope="col">State</th><th scope="col">Since</th><th scope="col" class="num">Shards</th><th scope="col">Capacity</th><th scope="col" class="num">Health</th><th scope="col" class="num">Latency</th></tr></thead>
-  <tbody>${mesh.peers.map(
-    (p) => html`<tr><td><code title="${p.id}">${p.id.slice(0, 16)}…</code>${p.self ? ' (this node)' : ''}</td><td><span class="pill ${p.state}">${p.state}</span></td><td>${p.since ? when(new Date(p.since).toISOString()) : ''}</td>
-      <td class="num">${p.shardsHeld === null ? '–' : formatCount(p.shardsHeld)}</td>
-      <td>${p.bytes === null ? '–' : bytes(p.bytes)}${p.capacity === null ? ' (no limit)' : ` of ${bytes(p.capacity)}`}</td>
-      <td class="num">${Math.round(p.health.score * 100)}% (${Math.round(p.health.successRate * 100)}% ok)</td><td class="num">${p.health.latencyMs === null ? '–' : `${Math.round(p.health.latencyMs)} ms`}</td></tr>`,
-  )}</tbody>
+  <thead><tr><th scope="col">Peer</th><th scope="col">State</th><th scope="col">Since</th><th scope="col">Admission</th><th scope="col" class="num">Shards</th><th scope="col">Capacity</th><th scope="col" class="num">Health</th><th scope="col" class="num">Latency</th><th scope="col">Audits</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+  <tbody>${mesh.peers.map((p) => peerRow(c.get('viewer'), p))}</tbody>
 </table>`,
     ),
+    status,
   );
 }
 
@@ -198,7 +224,7 @@ export function mountAdmin(app: Hono<ConsoleEnv>, log?: { warn(obj: object, msg?
 
   app.get('/admin/users', (c) => usersPage(c));
   app.post('/admin/users', async (c) => {
-    const form = await c.req.parseBody({ all: true });
+    const form = await readForm(c);
     try {
       const key = await c.get('admin').request<NewKey>('POST', '/users', { body: { name: formValue(form, 'name').trim(), role: formValue(form, 'role') || 'user' } });
       return usersPage(c, { text: `User ${key.name} created.`, kind: 'ok' }, key, 201);
@@ -213,7 +239,7 @@ export function mountAdmin(app: Hono<ConsoleEnv>, log?: { warn(obj: object, msg?
     app.post(`/admin/users/:name/${path}`, async (c) => {
       const name = c.req.param('name');
       try {
-        const r = await run(c, name, await c.req.parseBody({ all: true }));
+        const r = await run(c, name, await readForm(c));
         if (r === 'gone') return c.redirect('/console/admin/users?done=deleted', 303);
         if (r) return userPage(c, name, { text: 'Access key created.', kind: 'ok' }, r, 201);
         return c.redirect(`${userHref(name)}?done=1`, 303);
@@ -255,14 +281,24 @@ export function mountAdmin(app: Hono<ConsoleEnv>, log?: { warn(obj: object, msg?
 
   app.get('/admin/mesh', (c) => meshPage(c));
   app.post('/admin/scrub', async (c) => {
-    const admin = c.get('admin');
-    // The admin API answers POST /scrub when the scrub is over: start it, then show its progress.
-    const run = admin.request('POST', '/scrub').catch((err) => log?.warn({ err: String(err) }, 'console scrub failed'));
-    for (let i = 0; i < 40; i++) {
-      const s = await Promise.race([run.then(() => 'over' as const), admin.request<ScrubState>('GET', '/scrub')]);
-      if (s === 'over' || s.running) break;
-      await new Promise((r) => setTimeout(r, 25));
+    // The admin API starts the scrub as a job of the server (202) and answers at once; the mesh page
+    // shows its progress and reloads itself while it runs.
+    try {
+      await c.get('admin').request('POST', '/scrub');
+    } catch (e) {
+      log?.warn({ err: String(e) }, 'console scrub failed');
+      return meshPage(c, failed(e), 400);
     }
-    return c.redirect('/console/admin/mesh', 303);
+    return c.redirect('/console/admin/mesh?done=scrub', 303);
   });
+  for (const action of ['admit', 'evict'] as const) {
+    app.post(`/admin/mesh/peers/:peer/${action}`, async (c) => {
+      try {
+        await c.get('admin').request('POST', `/mesh/peers/${enc(c.req.param('peer'))}/${action}`);
+      } catch (e) {
+        return meshPage(c, failed(e), 400);
+      }
+      return c.redirect(`/console/admin/mesh?done=${action === 'admit' ? 'admitted' : 'evicted'}`, 303);
+    });
+  }
 }

@@ -4,7 +4,7 @@ import type { Hono } from 'hono';
 import type { ConsoleContext, ConsoleEnv } from '../context.ts';
 import { csrfField, notice, plural, page, when, type Html } from '../layout.ts';
 import { objectPath, S3CallError } from '../s3-client.ts';
-import { formValue } from './forms.ts';
+import { formValue, readForm } from './forms.ts';
 
 const DONE: Record<string, string> = {
   created: 'Bucket created.',
@@ -89,7 +89,7 @@ export function mountBuckets(app: Hono<ConsoleEnv>): void {
   app.get('/buckets', (c) => bucketsPage(c));
 
   app.post('/buckets', async (c) => {
-    const name = formValue(await c.req.parseBody({ all: true }), 'name').trim();
+    const name = formValue(await readForm(c), 'name').trim();
     try {
       await c.get('s3').createBucket(name);
     } catch (e) {
@@ -107,7 +107,7 @@ export function mountBuckets(app: Hono<ConsoleEnv>): void {
 
   app.post('/buckets/:bucket/delete', async (c) => {
     const bucket = c.req.param('bucket');
-    const typed = formValue(await c.req.parseBody({ all: true }), 'confirm').trim();
+    const typed = formValue(await readForm(c), 'confirm').trim();
     if (typed !== bucket) return c.html(confirmDeletePage(c, bucket, `Type "${bucket}" exactly to delete it; nothing was deleted.`), 400);
     try {
       await c.get('s3').deleteBucket(bucket);

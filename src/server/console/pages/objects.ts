@@ -6,9 +6,10 @@ import { html } from 'hono/html';
 import type { Hono } from 'hono';
 import type { ConsoleContext, ConsoleEnv } from '../context.ts';
 import { bytes, csrfField, plural, notice, page, when, type Html } from '../layout.ts';
-import { S3CallError, type Listing } from '../s3-client.ts';
+import { S3CallError, type Listing, type ObjectHead } from '../s3-client.ts';
 import { bucketHref } from './buckets.ts';
-import { formValue, formValues } from './forms.ts';
+import { formValue, formValues, readForm } from './forms.ts';
+import { keyVersions, objectHref, versionsSection } from './versions.ts';
 
 /** Rows per page of the object browser. */
 export const PAGE_SIZE = 200;
@@ -19,8 +20,6 @@ export const SHARE_EXPIRIES: { seconds: number; label: string }[] = [
   { seconds: 604800, label: '7 days' },
 ];
 
-const objectHref = (bucket: string, key: string): string =>
-  `/console/buckets/${encodeURIComponent(bucket)}/object?key=${encodeURIComponent(key)}`;
 const baseName = (key: string): string => key.replace(/\/$/, '').split('/').at(-1) ?? key;
 
 function crumbs(bucket: string, prefix: string): Html {
@@ -103,11 +102,41 @@ ${objectTable(v, bucket, prefix, listing, after)}`,
   );
 }
 
+/** HEAD of the current version; undefined when there is none (its newest version is a delete marker). */
+const currentVersion = (c: ConsoleContext, bucket: string, key: string): Promise<ObjectHead | undefined> =>
+  c
+    .get('s3')
+    .head(bucket, key)
+    .catch((e: unknown) => {
+      if (e instanceof S3CallError && e.status === 404) return undefined;
+      throw e;
+    });
+
+const VERSION_DONE: Record<string, string> = { 'version-deleted': 'Version deleted.' };
+
 async function objectPage(c: ConsoleContext, bucket: string, key: string, share?: { url: string; label: string }) {
   const s3 = c.get('s3');
-  const [head, tags] = await Promise.all([s3.head(bucket, key), s3.tags(bucket, key)]);
+  const after = c.req.query('versionsAfter') ?? '';
+  const [head, versions] = await Promise.all([currentVersion(c, bucket, key), keyVersions(s3, bucket, key, after)]);
   const v = c.get('viewer');
   const parent = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
+  const done = notice(VERSION_DONE[c.req.query('done') ?? '']);
+  if (!head) {
+    if (versions.versions.length === 0 && !after) throw new S3CallError(404, 'NoSuchKey', `There is no object ${key} in ${bucket}.`);
+    return c.html(
+      page(
+        key,
+        v,
+        'buckets',
+        html`${crumbs(bucket, parent)}
+<div class="titlebar"><h1>${baseName(key)}</h1></div>
+${done}
+${notice(`${key} is deleted: its newest version is a delete marker. Its older versions are below; delete the delete marker to bring the newest one back.`)}
+${versionsSection(c, bucket, key, versions, after)}`,
+      ),
+    );
+  }
+  const tags = await s3.tags(bucket, key);
   const props: [string, string][] = [
     ['Key', key],
     ['Size', `${bytes(head.size)} (${head.size} bytes)`],
@@ -128,6 +157,7 @@ async function objectPage(c: ConsoleContext, bucket: string, key: string, share?
 <div class="titlebar"><h1>${baseName(key)}</h1>
   <a class="button" href="/console/buckets/${encodeURIComponent(bucket)}/download?key=${encodeURIComponent(key)}" download>Download</a>
 </div>
+${done}
 <div class="grid2">
 <section class="card">
   <table class="props"><caption>Properties</caption><tbody>${props.map(([k, val]) => html`<tr><th scope="row">${k}</th><td>${val}</td></tr>`)}</tbody></table>
@@ -141,7 +171,6 @@ async function objectPage(c: ConsoleContext, bucket: string, key: string, share?
     ${Object.entries(tags).map(([k, val]) => html`<tr><th scope="row">${k}</th><td>${val}</td></tr>`)}
     ${Object.keys(tags).length === 0 ? html`<tr><td class="muted">None</td></tr>` : ''}
   </tbody></table>
-  <p class="muted small">Versions: this page shows the current version; the console does not list older versions yet (use ListObjectVersions, e.g. <code>aws s3api list-object-versions</code>).</p>
 </section>
 </div>
 <section class="card">
@@ -162,13 +191,14 @@ async function objectPage(c: ConsoleContext, bucket: string, key: string, share?
 </section>
 <section class="card">
   <h2>Delete</h2>
-  <form method="post" action="/console/buckets/${encodeURIComponent(bucket)}/delete-objects" data-confirm="Delete ${key}? This cannot be undone.">
+  <form method="post" action="/console/buckets/${encodeURIComponent(bucket)}/delete-objects" data-confirm="${versions.status === 'Enabled' ? `Delete ${key}? Versioning keeps its versions: this adds a delete marker.` : `Delete ${key}? This cannot be undone.`}">
     ${csrfField(v)}
     <input type="hidden" name="key" value="${key}">
     <input type="hidden" name="prefix" value="${parent}">
     <button type="submit" class="danger">Delete object</button>
   </form>
-</section>`,
+</section>
+${versionsSection(c, bucket, key, versions, after)}`,
     ),
   );
 }
@@ -181,20 +211,25 @@ export function mountObjects(app: Hono<ConsoleEnv>): void {
   app.get('/buckets/:bucket/download', async (c) => {
     const bucket = c.req.param('bucket');
     const key = c.req.query('key') ?? '';
-    await c.get('s3').head(bucket, key); // fail here (NoSuchKey, AccessDenied) rather than on S3's page
+    // One version (from the versions list) or the current one.
+    const versionId = c.req.query('versionId') || undefined;
+    await c.get('s3').head(bucket, key, versionId); // fail here (NoSuchKey, AccessDenied) rather than on S3's page
     const url = await c.get('s3').presign(c.get('origin'), {
       method: 'GET',
       bucket,
       key,
       expiresIn: 300,
-      query: { 'response-content-disposition': `attachment; filename="${baseName(key).replace(/["\\\r\n]/g, '_')}"` },
+      query: {
+        'response-content-disposition': `attachment; filename="${baseName(key).replace(/["\\\r\n]/g, '_')}"`,
+        ...(versionId ? { versionId } : {}),
+      },
     });
     return c.redirect(url, 303);
   });
 
   app.post('/buckets/:bucket/share', async (c) => {
     const bucket = c.req.param('bucket');
-    const form = await c.req.parseBody({ all: true });
+    const form = await readForm(c);
     const key = formValue(form, 'key');
     const choice = SHARE_EXPIRIES.find((e) => String(e.seconds) === formValue(form, 'expires')) ?? SHARE_EXPIRIES[0]!;
     await c.get('s3').head(bucket, key);
@@ -204,7 +239,7 @@ export function mountObjects(app: Hono<ConsoleEnv>): void {
 
   app.post('/buckets/:bucket/delete-objects', async (c) => {
     const bucket = c.req.param('bucket');
-    const form = await c.req.parseBody({ all: true });
+    const form = await readForm(c);
     const keys = formValues(form, 'key');
     const prefix = formValue(form, 'prefix');
     if (keys.length === 0) return browsePageAt(c, bucket, prefix, { text: 'Select the objects to delete first.', kind: 'error' });

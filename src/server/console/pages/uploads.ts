@@ -6,6 +6,7 @@
 import type { Hono } from 'hono';
 import type { ConsoleContext, ConsoleEnv } from '../context.ts';
 import { S3CallError } from '../s3-client.ts';
+import { readJson } from './forms.ts';
 
 /** Files above this go multipart; also the part size (grown for files of more than 10,000 parts). */
 export const PART_SIZE = 16 * 1024 * 1024;
@@ -19,7 +20,7 @@ class BadRequest extends Error {}
 
 async function jsonBody(c: ConsoleContext): Promise<Record<string, unknown>> {
   try {
-    const v = (await c.req.json()) as unknown;
+    const v = readJson(c);
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
   } catch {
     // falls through
