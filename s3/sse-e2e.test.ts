@@ -8,7 +8,6 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -28,6 +27,7 @@ import { verifyShard } from '../src/codec/cid.ts';
 import { deriveKek, unwrapKey, unwrapManifestKey } from '../src/codec/crypto.ts';
 import { parseMasterKey } from '../src/core/master-key.ts';
 import { customerKeyOf } from './sse.ts';
+import { openTestCatalog } from '../src/core/sql/testing/catalog.ts';
 
 let server: TestServer;
 let s3: S3Client;
@@ -112,7 +112,7 @@ describe('SSE-C PUT, GET, HEAD', () => {
   it('the master key alone cannot unwrap an SSE-C data key; the customer key can', () => {
     const master = parseMasterKey(readFileSync(join(server.dataDir, 'master.key'), 'utf8'));
     const kek = deriveKek(master);
-    const db = new Database(join(server.dataDir, 'datamesh.db'), { readonly: true });
+    const db = openTestCatalog(join(server.dataDir, 'datamesh.db')); // the server's catalog, SQLite or PostgreSQL
     try {
       const pieceOf = (key: string) =>
         db.prepare(`SELECT p.manifest_id AS id FROM pieces p JOIN objects o ON o.id = p.object_id WHERE o.bucket = ? AND o.key = ?`).get(B, key) as { id: string };
