@@ -27,7 +27,7 @@ import {
 } from './limits.ts';
 import { createMeter, isMonth, monthOf, nextMonthStart, type MeteringRow } from './metering.ts';
 import type { RequestClass, SecretLookup } from '../src/core/access.ts';
-import { createRateLimiter } from './rate-limit.ts';
+import { createRateLimiter, createSharedRateLimiter } from './rate-limit.ts';
 import { createRepo, type AccountRow, type AccountStatus } from './repo.ts';
 import { migrateAccounts } from './schema.ts';
 import { generateAccessKey, generateSecret, openSecret, sealSecret, secretsKey } from './secrets.ts';
@@ -153,8 +153,11 @@ export function createAccounts(opts: AccountsOptions): Accounts {
   migrateAccounts(db);
   const repo = createRepo(db);
   const sealKey = secretsKey(opts.masterKey);
-  const meter = createMeter(db, (name, err) => log?.warn({ account: name, err: String(err) }, 'storage sample failed'));
-  const limiter = createRateLimiter(nowMs);
+  // A PostgreSQL catalog may be shared by several gateways: rate limits and transfer quotas are then
+  // counted in it (one process on SQLite: in memory, exact).
+  const shared = db.dialect === 'postgres';
+  const meter = createMeter(db, (name, err) => log?.warn({ account: name, err: String(err) }, 'storage sample failed'), shared);
+  const limiter = shared ? createSharedRateLimiter(db, nowMs) : createRateLimiter(nowMs);
   const iso = (): string => now().toISOString();
 
   const rootCreds = bootstrapRoot({ repo, sealKey, dataDir: opts.dataDir, root: opts.root, created: iso() });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { accrueByteHours, isMonth, monthOf, nextMonthStart } from './metering.ts';
+import { openDatabase } from '../src/core/db.ts';
+import { accrueByteHours, createMeter, isMonth, monthOf, nextMonthStart } from './metering.ts';
+import { migrateAccounts } from './schema.ts';
 
 const H = 3_600_000;
 
@@ -27,5 +29,32 @@ describe('metering math', () => {
       { month: '2025-05', byteHours: 3000 },
       { month: '2025-06', byteHours: 1000 },
     ]);
+  });
+});
+
+describe('monthly transfer over a shared catalog', () => {
+  it('a shared meter sees the other gateway\'s flushed traffic plus its own unflushed bytes', () => {
+    const db = openDatabase(':memory:');
+    migrateAccounts(db);
+    const t = Date.UTC(2026, 10, 30);
+    const a = createMeter(db, undefined, true);
+    const b = createMeter(db, undefined, true);
+    const solo = createMeter(db); // one gateway: its running total is the whole truth
+    expect(b.monthTransfer(1, t)).toBe(0);
+    expect(solo.monthTransfer(1, t)).toBe(0);
+    a.addTransfer(1, 'alice', { ingress: 600 }, t);
+    expect(b.monthTransfer(1, t)).toBe(0); // not flushed yet: the bounded overshoot
+    expect(a.monthTransfer(1, t)).toBe(600);
+    a.flush();
+    expect(a.monthTransfer(1, t)).toBe(600);
+    b.addTransfer(1, 'alice', { egress: 50 }, t);
+    expect(b.monthTransfer(1, t)).toBe(50); // b read the catalog before a's flush
+    b.flush(); // each flush reads the catalog again
+    expect(b.monthTransfer(1, t)).toBe(650);
+    expect(a.monthTransfer(1, t)).toBe(600); // until a's next flush
+    a.flush(); // nothing of a's own to write, still a fresh read
+    expect(a.monthTransfer(1, t)).toBe(650);
+    expect(solo.monthTransfer(1, t)).toBe(0); // the per-gateway cache never sees the others
+    db.close();
   });
 });

@@ -89,8 +89,16 @@ export interface Meter {
   hasPending(): boolean;
 }
 
-export function createMeter(db: DB, onSampleError: (name: string, err: unknown) => void = () => {}): Meter {
+/**
+ * `shared`: the catalog is shared by several gateways (PostgreSQL). monthTransfer is then the
+ * catalog's committed figure (every gateway's flushed traffic), read again after each flush, plus this
+ * gateway's unflushed bytes, instead of a running total of this gateway's own traffic. Transfer is
+ * checked as each chunk flows, so the figure is cached between flushes rather than read per chunk:
+ * another gateway's bytes count here at most two flush intervals after they moved.
+ */
+export function createMeter(db: DB, onSampleError: (name: string, err: unknown) => void = () => {}, shared = false): Meter {
   const pending = new Map<string, { accountId: number; name: string; month: string; c: MonthCounters }>();
+  /** Shared: the committed figure as last read. Otherwise: the running total, pending bytes included. */
   const transfer = new Map<number, { month: string; bytes: number }>();
   const samples = new Map<number, Sample>();
 
@@ -152,17 +160,17 @@ export function createMeter(db: DB, onSampleError: (name: string, err: unknown) 
       c.ingressBytes += ingress;
       c.egressBytes += egress;
       const cached = transfer.get(accountId);
-      if (cached && cached.month === month) cached.bytes += ingress + egress;
+      if (!shared && cached && cached.month === month) cached.bytes += ingress + egress;
     },
     monthTransfer(accountId, now) {
       const month = monthOf(now);
-      const cached = transfer.get(accountId);
-      if (cached && cached.month === month) return cached.bytes;
-      const row = transferOf.get(accountId, month) as { t: number } | undefined;
       const p = pending.get(`${accountId}/${month}`);
-      const bytes = (row?.t ?? 0) + (p ? p.c.ingressBytes + p.c.egressBytes : 0);
-      transfer.set(accountId, { month, bytes });
-      return bytes;
+      const unflushed = p ? p.c.ingressBytes + p.c.egressBytes : 0;
+      const cached = transfer.get(accountId);
+      if (cached && cached.month === month) return cached.bytes + (shared ? unflushed : 0);
+      const committed = Number((transferOf.get(accountId, month) as { t: number } | undefined)?.t ?? 0);
+      transfer.set(accountId, { month, bytes: shared ? committed : committed + unflushed });
+      return committed + unflushed;
     },
     track(accountId, name, at, bytes) {
       samples.set(accountId, { name, at, bytes, dirty: false });
@@ -190,6 +198,7 @@ export function createMeter(db: DB, onSampleError: (name: string, err: unknown) 
       }
     },
     flush() {
+      if (shared) transfer.clear(); // read the other gateways' traffic again
       if (pending.size === 0 && ![...samples.values()].some((s) => s.dirty)) return;
       writeAll();
       pending.clear();

@@ -100,6 +100,14 @@ export const ACCOUNT_PG_MIGRATIONS: readonly string[] = [
   `,
   // Open multipart uploads per account (issue 12).
   `ALTER TABLE quotas ADD COLUMN max_uploads BIGINT;`,
+  // Requests-per-minute buckets shared by the gateways (issue 20; accounts/rate-limit.ts). No foreign
+  // key: a bucket is only a rate, and deleting an account forgets it.
+  `CREATE TABLE rate_buckets (
+    key TEXT COLLATE "C" PRIMARY KEY,
+    tokens DOUBLE PRECISION NOT NULL,
+    at BIGINT NOT NULL,
+    granted BOOLEAN NOT NULL
+  );`,
 ];
 
 export const migrateAccounts = (db: DB): void => migrate(db, 'accounts', { sqlite: ACCOUNT_MIGRATIONS, postgres: ACCOUNT_PG_MIGRATIONS });

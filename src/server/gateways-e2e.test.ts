@@ -2,7 +2,7 @@
  * Issue 20 end to end: 2 gateways, 6 storage peers and 1 PostgreSQL as real processes on loopback
  * (npm run cluster's code with --gateways 2 --catalog postgres://...). A PUT through A reads back
  * through B at once; racing writers over both leave exactly one body; a 10 MiB quota holds across
- * both; a multipart upload started on A completes on B; SIGKILL of A mid-PUT leaves no partial
+ * both, and so does a requests-per-minute limit; a multipart upload started on A completes on B; SIGKILL of A mid-PUT leaves no partial
  * object while B keeps serving.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListBucketsCommand,
   ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
@@ -113,6 +114,19 @@ describe('two gateways over one PostgreSQL catalog', () => {
     for (const x of results) if (x.status === 'rejected') expect((x.reason as { name?: string }).name).toMatch(/QuotaExceeded|EntityTooLarge|AccessDenied|SlowDown/);
     expect((await ua.send(new ListObjectsV2Command({ Bucket: 'quota' }))).KeyCount).toBe(5);
     expect((await ub.send(new ListObjectsV2Command({ Bucket: 'quota' }))).KeyCount).toBe(5);
+  });
+
+  it('--max-requests-per-minute 10 allows about 10 requests spread over both gateways, not 20', async () => {
+    const r = await runAdminCli({ url: cluster.endpoints[0]! }, 'user', 'create', 'rate-user', '--max-requests-per-minute', '10', '--json');
+    expect(r.code, r.err).toBe(0);
+    const creds = JSON.parse(r.out) as Creds;
+    const clients = [client(cluster.endpoints[0]!, creds), client(cluster.endpoints[1]!, creds)];
+    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => clients[i % 2]!.send(new ListBucketsCommand({}))));
+    const ok = results.filter((x) => x.status === 'fulfilled').length;
+    // A full bucket holds 10; it refills one token every 6 s, so a slow run may earn one or two more.
+    expect(ok).toBeGreaterThanOrEqual(10);
+    expect(ok).toBeLessThanOrEqual(12);
+    for (const x of results) if (x.status === 'rejected') expect((x.reason as { name?: string }).name).toBe('SlowDown');
   });
 
   it('a multipart upload started on A is completed on B', async () => {
