@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../src/core/errors.ts';
 import { checksumOf } from '../../src/core/digest.ts';
 import { checksumsFromTrailers, parseChecksumHeaders } from './checksum-headers.ts';
-
-function thrown(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    return e as DomainError;
-  }
-  throw new Error('expected a DomainError');
-}
+import { thrown } from '../../src/core/testing/thrown.ts';
 
 describe('parseChecksumHeaders', () => {
   it('reads values, the trailer, the SDK algorithm and the type', () => {

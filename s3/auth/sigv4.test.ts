@@ -5,6 +5,7 @@ import { verifyPayloadHash } from './payload-hash.ts';
 import { authenticate } from './sigv4.ts';
 import { parseAmzDate } from './signing.ts';
 import type { AuthRequest } from './types.ts';
+import { thrown } from '../../src/core/testing/thrown.ts';
 
 const AK = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -16,16 +17,6 @@ const HOST = 'examplebucket.s3.amazonaws.com';
 
 const authz = (signed: string, signature: string, scope = '20130524/us-east-1/s3/aws4_request', ak = AK) =>
   `AWS4-HMAC-SHA256 Credential=${ak}/${scope},SignedHeaders=${signed},Signature=${signature}`;
-
-function thrown(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    return e as DomainError;
-  }
-  throw new Error('expected a DomainError');
-}
 
 // The examples of "Signature Calculations for the Authorization Header: Transferring Payload in a
 // Single Chunk" and "Query String Authentication" in the Amazon S3 API reference.

@@ -10,6 +10,7 @@ import {
 } from './digest.ts';
 import { DomainError } from './errors.ts';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from './object-store.ts';
+import { thrown } from './testing/thrown.ts';
 
 const hex = (a: ChecksumAlgorithm, d: string | Uint8Array): string => Buffer.from(checksumOf(a, d), 'base64').toString('hex');
 const b64 = (h: string): string => Buffer.from(h, 'hex').toString('base64');
@@ -36,16 +37,6 @@ async function rejection(p: Promise<unknown>): Promise<DomainError> {
 /** x-amz-checksum-* trailers as checksums (reading them for real is s3/auth/checksum-headers.ts). */
 const checksumsFromTrailers = (t: Record<string, string>) =>
   Object.fromEntries(Object.entries(t).map(([name, v]) => [name.replace('x-amz-checksum-', '').toUpperCase(), v]));
-
-function thrown(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DomainError);
-    return e as DomainError;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('checksum vectors', () => {
   it('matches the check values for "123456789"', () => {
