@@ -184,6 +184,8 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
   });
 
   const [host, portText] = splitHostPort(config.listen);
+  // Every listener, the console's loopback one included, gets the same header size, timeouts and
+  // parser-error answers.
   const listen = (hostname: string, port: number, secure: boolean) =>
     new Promise<Server>((ok, fail) => {
       const s = serve(
@@ -197,13 +199,13 @@ async function startLocked(config: Config, env: NodeJS.ProcessEnv, log: Logger, 
         () => ok(s as Server),
       ) as Server;
       s.once('error', fail);
+      applyServerLimits(s, config, { onReject: (l) => metrics.rejected(l) });
     });
   const server = await listen(host, Number(portText), tls !== undefined);
   // Over HTTPS the console reaches its own S3 API through a loopback listener, so that it needs
   // neither to trust the certificate nor to match its name (the host name a certificate names
   // is rarely the listen address).
   const inner = tls ? await listen('127.0.0.1', 0, false) : undefined;
-  applyServerLimits(server, config, { onReject: (l) => metrics.rejected(l) });
   // Expect: 100-continue goes to the app, which answers it once the request is authorized (s3/service.ts).
   server.on('checkContinue', (req, res) => server.emit('request', req, res));
   const http = trackServer(server);
