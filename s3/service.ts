@@ -25,7 +25,7 @@ import { authorizeRequest, isAnonymous } from './access/authorize.ts';
 import { canonicalIdOf, encodeAcl } from './access/acl.ts';
 import type { RequestFacts } from './access/request-context.ts';
 import { actualCorsHeaders, requestedAcl } from './handlers/access.ts';
-import { isLoopback } from './sse.ts';
+import { isLoopback } from '../src/core/loopback.ts';
 
 type Facts = Omit<RequestFacts, 'account' | 'existingTags'>;
 /** Writes that may carry x-amz-acl / x-amz-grant-* for the object they make. */

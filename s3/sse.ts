@@ -17,10 +17,6 @@ export interface KeyTransport {
   keysAllowed?: boolean | undefined;
 }
 
-/** True for 127.0.0.0/8 and ::1 (also IPv4-mapped). */
-export const isLoopback = (address: string | undefined): boolean =>
-  address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
-
 /**
  * The customer key of a request (`copySource`: the copy source's), undefined when it sends none.
  * Throws InvalidArgument for a partial set, a bad algorithm, a key that is not 256 bits or an

@@ -30,7 +30,8 @@ import { createMetrics, metricsResponse, type Metrics } from './metrics.ts';
 import { applyServerLimits, createRequestLimits, serverOptions } from './limits.ts';
 import { countOpenUploads, trackServer } from './shutdown.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
-import { isLoopback, loadTls, tlsFilesOf } from './tls.ts';
+import { loadTls, tlsFilesOf } from './tls.ts';
+import { isLoopback } from '../core/loopback.ts';
 
 export interface RunningServer {
   /** http://host:port */

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { isIP } from 'node:net';
 import { ConfigError } from './config.ts';
 
 export interface TlsFiles {
@@ -46,10 +45,4 @@ export function tlsFilesOf(config: { tlsCert?: string; tlsKey?: string }): TlsFi
   if (config.tlsCert === undefined) throw new ConfigError('--tls-key is set without --tls-cert: give both to serve HTTPS, or neither for plain HTTP');
   if (config.tlsKey === undefined) throw new ConfigError('--tls-cert is set without --tls-key: give both to serve HTTPS, or neither for plain HTTP');
   return { cert: config.tlsCert, key: config.tlsKey };
-}
-
-/** True for addresses only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost' || host === '::1') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
 }
