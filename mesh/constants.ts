@@ -17,6 +17,12 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 /** The largest length-prefixed message (header + shard bytes). */
 export const MAX_MESSAGE_BYTES = MAX_SHARD_BYTES + MAX_HEADER_BYTES + 16;
 
+/**
+ * Yamux's first receive window of a stream (its default is 256 KiB): a shard of a 4 MiB segment
+ * (1 MiB at 4+2) and its header go out as one frame, without waiting for a window update.
+ */
+export const STREAM_WINDOW_BYTES = 2 * 1024 * 1024;
+
 /** Signed by the gateway's peer key, with the shard id appended, to delete a shard it stored. */
 export const DELETE_SIGNATURE_DOMAIN = 'datamesh-delete:';
 

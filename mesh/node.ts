@@ -28,6 +28,7 @@ import {
   KAD_PROTOCOL,
   MAX_MESSAGE_BYTES,
   SHARD_PROTOCOL,
+  STREAM_WINDOW_BYTES,
 } from './constants.ts';
 import { catalogHeads } from './catalog-heads.ts';
 import { Dialer } from './dialer.ts';
@@ -146,7 +147,7 @@ function startLibp2p(opts: {
     connectionProtector: preSharedKey({ psk: opts.swarmKey, timeout: PNET_HANDSHAKE_MS }),
     connectionEncrypters: [noise()],
     // A request frame (up to MAX_MESSAGE_BYTES) may arrive before the protocol handler listens.
-    streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: MAX_MESSAGE_BYTES + 1024 * 1024 } })],
+    streamMuxers: [yamux({ streamOptions: { maxReadBufferLength: MAX_MESSAGE_BYTES + 1024 * 1024, initialStreamWindowSize: STREAM_WINDOW_BYTES } })],
     // Remember peers (and their addresses) across restarts, well past a long outage.
     peerStore: { maxAddressAge: THIRTY_DAYS, maxPeerAge: THIRTY_DAYS },
     // Our own liveness probes judge peers; a ping that is late on a busy machine must not tear
