@@ -7,7 +7,7 @@
 import type { ContentRouting, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { existsSync } from 'node:fs';
-import { verifyShardAsync } from '../src/codec/cid.ts';
+import { codecPool } from '../src/codec/codec-pool.ts';
 import { DiskFullError, Errors } from '../src/core/errors.ts';
 import { findProviders } from './announce.ts';
 import type { PeerTable } from './health.ts';
@@ -124,12 +124,17 @@ export class MeshNetwork implements ShardNetwork {
       if (header.code !== 'NotFound') this.init.table.recordFailure(peer);
       return undefined;
     }
-    const bytes = body.subarray();
+    let bytes = body.subarray();
     // the storing peer checked its disk; here the read path may rely on the segment's AEAD tag instead
-    if (opts.verify !== false && !(await verifyShardAsync(id, bytes))) {
-      this.init.table.recordFailure(peer, { severe: true });
-      this.init.log?.(`peer ${peer} served ${bytes.byteLength} bytes for shard ${id} that do not match the id; rejected, and the peer's health score lowered`);
-      return undefined;
+    if (opts.verify !== false) {
+      // the body is a buffer of its own (service.request): it travels to the codec worker and back, uncopied
+      const { ids, buffers } = await codecPool().hash([bytes], { transfer: true, like: [id] });
+      bytes = buffers[0]!;
+      if (ids[0] !== id) {
+        this.init.table.recordFailure(peer, { severe: true });
+        this.init.log?.(`peer ${peer} served ${bytes.byteLength} bytes for shard ${id} that do not match the id; rejected, and the peer's health score lowered`);
+        return undefined;
+      }
     }
     return bytes;
   }

@@ -12,7 +12,8 @@
  *   npm run bench -- --endpoint URL     measure a running server (root credentials from env)
  *   npm run bench -- --old DIR          also a datamesh started from the checkout in DIR (e.g. the previous
  *                                       commit: git archive REV | tar -x -C DIR), old and new in one run
- *   npm run bench -- --cluster 6       also a gateway + 6 storage peers, and the repair rate after a peer dies
+ *   npm run bench -- --cluster 6       also a gateway + 6 storage peers (the CPU of the gateway and of every peer,
+ *                                      their ratios to the single node), and the repair rate after a peer dies
  *   npm run bench -- --gateways 2      also 2 gateways over one PostgreSQL catalog and 6 peers (--cluster N):
  *                                      the same load through 1 gateway, then spread over both
  *   options: --size 64MiB --count 8 --small 2000 --concurrency 4 --small-concurrency 16
@@ -31,7 +32,7 @@ import { runAdminCli, signRequest, ROOT } from '../src/server/testing/server.ts'
 import { freePortRange, startCluster } from './cluster.ts';
 import type { MeshView } from '../src/server/open-data.ts';
 import { formatSteps, measureFloor, type Floor } from './bench-floor.ts';
-import { cpuDelta, formatCpu, snapshot, ThreadRoles, type CpuDelta } from './proc-cpu.ts';
+import { cpuDelta, formatCpu, processCpu, snapshot, ThreadRoles, type CpuDelta } from './proc-cpu.ts';
 
 const { flags } = parseArgs(process.argv.slice(2));
 const QUICK = flags.has('quick');
@@ -118,16 +119,24 @@ interface Result {
   list?: Phase;
   listDelim?: Phase;
   cpu: { put: CpuDelta; get: CpuDelta; sput: CpuDelta; sget: CpuDelta };
+  /** CPU seconds of each other process measured alongside (a cluster's storage peers), by phase. */
+  others?: { put: number[]; get: number[]; sput: number[]; sget: number[] };
 }
 
-/** The phases against one endpoint (requests spread round-robin over `spread`, default just `ep`); with its `pid`, the server's CPU by thread role as well. */
-async function measure(ep: Endpoint, bucket: string, spread: Endpoint[] = [ep]): Promise<Result> {
+/**
+ * The phases against one endpoint (requests spread round-robin over `spread`, default just `ep`); with its `pid`, the server's CPU by thread role as well,
+ * and with `others` (a cluster's storage peers) the CPU of each of those processes.
+ */
+async function measure(ep: Endpoint, bucket: string, spread: Endpoint[] = [ep], others: number[] = []): Promise<Result> {
   const at = (i: number) => spread[i % spread.length]!;
   const roles = ep.pid ? new ThreadRoles(ep.pid) : undefined;
   roles?.observe(); // the threads of a server that is ready and has served nothing yet
+  const otherCpu: number[][] = [];
   const phase = async (n: number, conc: number, fn: (i: number) => Promise<unknown>): Promise<Phase> => {
     const before = snapshot(roles);
+    const othersBefore = others.map(processCpu);
     const s = await timed(n, conc, fn);
+    otherCpu.push(others.map((pid, i) => processCpu(pid) - othersBefore[i]!));
     return [s, cpuDelta(before, snapshot(roles), roles)];
   };
   const big = randomBytes(SIZE);
@@ -140,6 +149,7 @@ async function measure(ep: Endpoint, bucket: string, spread: Endpoint[] = [ep]):
   const [sget, sgetCpu] = await phase(SMALL, SMALL_CONC, (i) => send(at(i + 1), 'GET', `/${bucket}/small-${i}`, undefined, { size: '4096' }));
   const mb = (SIZE * COUNT) / 1e6;
   const r: Result = { putMBs: mb / put, getMBs: mb / get, smallPutOps: SMALL / sput, smallGetOps: SMALL / sget, cpu: { put: putCpu, get: getCpu, sput: sputCpu, sget: sgetCpu } };
+  if (others.length > 0) r.others = { put: otherCpu[0]!, get: otherCpu[1]!, sput: otherCpu[2]!, sget: otherCpu[3]! };
   if (LIST > 0 && ep.lists) {
     const empty = Buffer.alloc(0);
     const t0 = performance.now();
@@ -208,7 +218,14 @@ function cpuLines(runs: [string, Result][]): string[] {
     ['CPU ms/req 4KiB GET', 'sget', SMALL / 1000, 3],
   ] as const;
   return phases.flatMap(([label, key, per, digits]) =>
-    runs.map(([name, v]) => `${label.padEnd(19)} ${formatCpu(name, v.cpu[key], per, digits)}`),
+    runs.flatMap(([name, v]) => {
+      const line = `${label.padEnd(19)} ${formatCpu(name, v.cpu[key], per, digits)}`;
+      const others = v.others?.[key];
+      if (!others) return [line];
+      const f = (s: number) => (s / per).toFixed(digits);
+      const sum = others.reduce((a, b) => a + b, 0);
+      return [line, `${''.padEnd(19)} storage peers ${f(sum)} (max ${f(Math.max(...others))}; ${others.map((c, i) => `peer ${i + 1} ${f(c)}`).join(', ')})`];
+    }),
   );
 }
 
@@ -288,10 +305,17 @@ async function main() {
       }
       const gw = cluster.procs[cluster.procs.length - 1]!;
       const ep: Endpoint = { name: `cluster 1+${nodes}`, base: cluster.endpoint, creds, pid: gw.pid!, lists: false };
-      const cl = await measure(ep, 'bench');
+      const peerPids = cluster.members.filter((m) => m.role === 'storage').map((m) => m.pid);
+      const cl = await measure(ep, 'bench', [ep], peerPids);
       rss.set(ep.name, peakRss(gw.pid!) / 1048576);
       for (const line of table([...runs.filter(([e]) => e.name !== 'datamesh'), [ep, cl]], floor, rss)) console.log(line);
       for (const line of cpuLines([[ep.name, cl]])) console.log(line);
+      const single = runs.find(([e]) => e.name === 'datamesh')?.[1];
+      if (single) {
+        const ratio = (label: string, v: number, target: number) => console.log(`${label.padEnd(44)} ${v.toFixed(2).padStart(6)}  target >= ${target}  ${v >= target ? 'met' : 'NOT met'}`);
+        ratio(`${ep.name} PUT MB/s / single node`, cl.putMBs / single.putMBs, 0.5);
+        ratio(`${ep.name} GET MB/s / single node`, cl.getMBs / single.getMBs, 0.6);
+      }
       const victim = cluster.members.find((m) => m.role === 'storage')!;
       const t0 = performance.now();
       process.kill(victim.pid, 'SIGKILL');

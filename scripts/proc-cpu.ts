@@ -94,6 +94,12 @@ export class ThreadRoles {
   }
 }
 
+/** CPU seconds (user + system, all threads) a whole process has used so far; 0 once it is gone. */
+export function processCpu(pid: number): number {
+  const f = statFields(`/proc/${pid}/stat`);
+  return f ? (Number(f[11]) + Number(f[12])) / TICK : 0;
+}
+
 export interface CpuSnapshot {
   client: NodeJS.CpuUsage;
   machine: { busy: number; total: number; cores: number };

@@ -115,11 +115,16 @@ export function frameStream(stream: Stream, maxMessageBytes = MAX_MESSAGE_BYTES)
       let offset = 0;
       while (offset < length) {
         await waitFor(1, options);
+        // copied straight out of the buffered chunks, without a sublist per read
         const n = Math.min(buf.byteLength, length - offset);
-        for (const chunk of take(n)) {
-          out.set(chunk, offset);
-          offset += chunk.byteLength;
+        for (const chunk of buf) {
+          const left = length - offset;
+          if (left === 0) break;
+          const piece = chunk.byteLength <= left ? chunk : chunk.subarray(0, left);
+          out.set(piece, offset);
+          offset += piece.byteLength;
         }
+        buf.consume(n);
       }
       return out;
     },
@@ -149,11 +154,40 @@ export async function requestFrame(
   options: AbortOptions,
   maxMessageBytes = MAX_MESSAGE_BYTES,
 ): Promise<Uint8ArrayList> {
+  return request(connectionManager, peer, protocol, frame, options, (lp) => lp.read(options), maxMessageBytes);
+}
+
+/**
+ * requestFrame, answered as its head and its body apart: the body in a buffer of its own (a shard
+ * to hand to a codec worker without a copy), empty when the answer carries none.
+ */
+export function requestHeadAndBody(
+  connectionManager: ConnectionManager,
+  peer: PeerId,
+  protocol: string,
+  frame: Uint8ArrayList,
+  options: AbortOptions,
+): Promise<{ head: Uint8ArrayList; body: Uint8Array }> {
+  return request(connectionManager, peer, protocol, frame, options, async (lp) => {
+    const { head, bodyLength } = await lp.readHead(options);
+    return { head, body: bodyLength > 0 ? await lp.readBody(bodyLength, options) : new Uint8Array(0) };
+  });
+}
+
+async function request<T>(
+  connectionManager: ConnectionManager,
+  peer: PeerId,
+  protocol: string,
+  frame: Uint8ArrayList,
+  options: AbortOptions,
+  read: (lp: FrameStream) => Promise<T>,
+  maxMessageBytes = MAX_MESSAGE_BYTES,
+): Promise<T> {
   const stream = await connectionManager.openStream(peer, protocol, options);
   const lp = frameStream(stream, maxMessageBytes);
   try {
     // Read while writing: a peer may answer (refuse a put) after the header, before taking the body.
-    const [written, answer] = await Promise.allSettled([lp.write(frame, options), lp.read(options)]);
+    const [written, answer] = await Promise.allSettled([lp.write(frame, options), read(lp)]);
     if (answer.status === 'rejected') throw written.status === 'rejected' ? written.reason : answer.reason;
     await stream.close(options).catch(() => {});
     return answer.value;

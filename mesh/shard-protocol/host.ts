@@ -4,7 +4,7 @@
  * enforces the capacity, records who stored each shard and lets only them delete it.
  */
 import { stat } from 'node:fs/promises';
-import { verifyShardAsync } from '../../src/codec/cid.ts';
+import { codecPool } from '../../src/codec/codec-pool.ts';
 import { DiskFullError, isDomainError } from '../../src/core/errors.ts';
 import type { LocalShardStore } from '../local-shards.ts';
 import { formatBytes } from '../../src/core/sizes.ts';
@@ -58,9 +58,17 @@ export class ShardHost {
    * Stores a shard for `owner`. `trusted`: the caller computed the id from these very bytes
    * (this node's own data store), so they are not hashed again; bytes from the wire always are.
    */
-  async put(id: string, bytes: Uint8Array, owner: string, opts: { trusted?: boolean; signal?: AbortSignal } = {}): Promise<ShardResponse> {
-    if (opts.trusted !== true && !(await verifyShardAsync(id, bytes)))
-      return { ok: false, code: 'BadId', reason: `the ${bytes.byteLength} bytes sent do not hash to shard id ${id}; nothing was stored` };
+  /**
+   * `transfer`: the caller gives up `bytes` (a buffer of its own): they travel to the codec worker
+   * that hashes them and back, instead of being copied there.
+   */
+  async put(id: string, bytes: Uint8Array, owner: string, opts: { trusted?: boolean; transfer?: boolean; signal?: AbortSignal } = {}): Promise<ShardResponse> {
+    if (opts.trusted !== true) {
+      const sent = bytes.byteLength;
+      const { ids, buffers } = await codecPool().hash([bytes], { transfer: opts.transfer === true, like: [id] });
+      bytes = buffers[0]!;
+      if (ids[0] !== id) return { ok: false, code: 'BadId', reason: `the ${sent} bytes sent do not hash to shard id ${id}; nothing was stored` };
+    }
     if (await this.shards.has(id)) {
       const owners = this.owners.owners(id);
       // A gateway claims only what it stored: re-putting someone else's shard is no way to

@@ -16,11 +16,10 @@ import {
   MAX_OUTBOUND_STREAMS,
   SHARD_PROTOCOL,
 } from '../constants.ts';
-import { frameStream, requestFrame } from './framing.ts';
+import { frameStream, requestHeadAndBody } from './framing.ts';
 import type { ShardHost } from './host.ts';
 import { Uint8ArrayList } from 'uint8arraylist';
 import {
-  decodeResponse,
   deleteSigningBytes,
   encodeFrame,
   encodeListBody,
@@ -183,7 +182,8 @@ export class ShardProtocolService implements Startable {
           return bytes === undefined ? { response } : { response, body: bytes };
         }
         case 'put':
-          return { response: await host.put(req.id, frame.body.subarray(), remote.toString()) };
+          // the body was read into a buffer of its own: it may travel to a codec worker and back
+          return { response: await host.put(req.id, frame.body.subarray(), remote.toString(), { transfer: true }) };
         case 'delete': {
           if (!(await verifyDeleteSignature(remote, req.id, req.sig)))
             return { response: { ok: false, code: 'Denied', reason: `the delete of shard ${req.id} is not signed by the key of peer ${remote}` } };
@@ -198,7 +198,8 @@ export class ShardProtocolService implements Startable {
 
   /** Sends one request to `peer` and returns its response (body: the shard bytes of a get). */
   async request(peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, options: AbortOptions): Promise<Frame<ShardResponse>> {
-    return decodeResponse(await requestFrame(this.components.connectionManager, peer, this.protocol, encodeFrame(req, body), options));
+    const { head, body: out } = await requestHeadAndBody(this.components.connectionManager, peer, this.protocol, encodeFrame(req, body), options);
+    return { header: parseResponseHeader(parseHead(head)), body: new Uint8ArrayList(out) };
   }
 
   /** The signature proving this node asks to delete `id` (see DELETE_SIGNATURE_DOMAIN). */
