@@ -40,6 +40,10 @@ export const DEFAULT_REDIAL_INTERVAL_MS = 10_000;
 /** Shard-protocol streams per connection (libp2p's registrar limit). */
 export const MAX_INBOUND_STREAMS = 32;
 export const MAX_OUTBOUND_STREAMS = 32;
+/** Idle shard-protocol streams a node keeps to one peer, for its next requests. */
+export const MAX_IDLE_STREAMS_PER_PEER = 8;
+/** Time a shard-protocol stream may wait for its next request before the serving side closes it. */
+export const DEFAULT_STREAM_IDLE_MS = 30_000;
 /** Inbound shard requests one peer may have in flight, over all its connections. */
 export const MAX_INBOUND_STREAMS_PER_PEER = 16;
 /**

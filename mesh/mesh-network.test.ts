@@ -69,6 +69,27 @@ describe('MeshNetwork over real libp2p peers on loopback', () => {
     expect(await gw.network.get(other.peerId, missing.id)).toBeUndefined();
   });
 
+  it('sends consecutive requests to a peer on one reused stream, and checks admission on each of them', async () => {
+    const peer = storage[0]!;
+    const service = gw.libp2p.services.shards;
+    const s = shard();
+    await gw.network.put(peer.peerId, s.id, s.bytes);
+    const opened = service.streamsOpened;
+    for (let i = 0; i < 10; i++) expect(await gw.network.has(peer.peerId, s.id)).toBe(true);
+    // (a liveness probe running meanwhile may need a second stream)
+    expect(service.streamsOpened - opened).toBeLessThanOrEqual(1);
+    // The peer stops serving this gateway: the next request on the very same stream is refused.
+    peer.admission.evict(gw.peerId);
+    try {
+      await expect(gw.network.has(peer.peerId, s.id)).rejects.toThrow(/not admitted/);
+      await expect(gw.network.get(peer.peerId, s.id)).resolves.toBeUndefined();
+      expect(service.streamsOpened - opened).toBeLessThanOrEqual(1);
+    } finally {
+      peer.admission.admit(gw.peerId);
+    }
+    expect(await gw.network.has(peer.peerId, s.id)).toBe(true);
+  });
+
   it('storage peers accept, verify and serve both id kinds: BLAKE3 and the old sha2-256', async () => {
     const bytes = new Uint8Array(randomBytes(8192));
     const target = storage[1]!;

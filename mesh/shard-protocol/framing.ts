@@ -33,6 +33,11 @@ export interface FrameStream {
   /** A whole frame's bytes, whatever they hold (the decoder checks them), up to maxMessageBytes. */
   read(options?: AbortOptions): Promise<Uint8ArrayList>;
   write(frame: Uint8ArrayList, options?: AbortOptions): Promise<void>;
+  /**
+   * Waits for the next frame of a reused stream: true once a byte of it is here, false when the
+   * remote ended the stream cleanly between frames.
+   */
+  more(options?: AbortOptions): Promise<boolean>;
   /** Bytes received and not read yet. */
   readonly buffered: number;
 }
@@ -57,25 +62,31 @@ export function frameStream(stream: Stream, maxMessageBytes = MAX_MESSAGE_BYTES)
     wake?.();
   });
 
+  // The stream may still hold bytes it has not dispatched yet (it does so on a timer) when the
+  // remote's end of writing is already known: the stream ended only once they are read.
+  const over = (): boolean => ended && stream.readBufferLength === 0;
+  /** Resolves at the next message, close or end of the stream (or rejects when `options` abort). */
+  const nextEvent = async (ready: () => boolean, options?: AbortOptions): Promise<void> => {
+    if (failure !== undefined) throw failure;
+    options?.signal?.throwIfAborted();
+    if (stream.readStatus === 'paused') stream.resume();
+    if (ready()) return; // resuming may have delivered what was waited for
+    await new Promise<void>((resolve, reject) => {
+      const signal = options?.signal;
+      const onAbort = () => reject(signal!.reason ?? new Error('aborted'));
+      wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    wake = undefined;
+  };
   const waitFor = async (n: number, options?: AbortOptions): Promise<void> => {
     while (buf.byteLength < n) {
       if (failure !== undefined) throw failure;
-      // The stream may still hold bytes it has not dispatched yet (it does so on a timer) when the
-      // remote's end of writing is already known: the stream ended only once they are read.
-      if (ended && stream.readBufferLength === 0) throw new ProtocolViolation(`stream ended after ${buf.byteLength} of ${n} expected bytes`);
-      options?.signal?.throwIfAborted();
-      if (stream.readStatus === 'paused') stream.resume();
-      if (buf.byteLength >= n) break;
-      await new Promise<void>((resolve, reject) => {
-        const signal = options?.signal;
-        const onAbort = () => reject(signal!.reason ?? new Error('aborted'));
-        wake = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-      wake = undefined;
+      if (over()) throw new ProtocolViolation(`stream ended after ${buf.byteLength} of ${n} expected bytes`);
+      await nextEvent(() => buf.byteLength >= n, options);
     }
   };
   const take = (n: number): Uint8ArrayList => {
@@ -98,6 +109,14 @@ export function frameStream(stream: Stream, maxMessageBytes = MAX_MESSAGE_BYTES)
   const stream_: FrameStream = {
     get buffered() {
       return buf.byteLength;
+    },
+    async more(options) {
+      for (;;) {
+        if (buf.byteLength > 0) return true;
+        if (failure !== undefined) throw failure;
+        if (over()) return false;
+        await nextEvent(() => buf.byteLength > 0 || over() || failure !== undefined, options);
+      }
     },
     async readHead(options) {
       const { value: length } = await readVarint(MAX_LENGTH_BYTES, 'length prefix', options);
@@ -155,23 +174,6 @@ export async function requestFrame(
   maxMessageBytes = MAX_MESSAGE_BYTES,
 ): Promise<Uint8ArrayList> {
   return request(connectionManager, peer, protocol, frame, options, (lp) => lp.read(options), maxMessageBytes);
-}
-
-/**
- * requestFrame, answered as its head and its body apart: the body in a buffer of its own (a shard
- * to hand to a codec worker without a copy), empty when the answer carries none.
- */
-export function requestHeadAndBody(
-  connectionManager: ConnectionManager,
-  peer: PeerId,
-  protocol: string,
-  frame: Uint8ArrayList,
-  options: AbortOptions,
-): Promise<{ head: Uint8ArrayList; body: Uint8Array }> {
-  return request(connectionManager, peer, protocol, frame, options, async (lp) => {
-    const { head, bodyLength } = await lp.readHead(options);
-    return { head, body: bodyLength > 0 ? await lp.readBody(bodyLength, options) : new Uint8Array(0) };
-  });
 }
 
 async function request<T>(

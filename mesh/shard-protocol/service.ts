@@ -8,15 +8,18 @@ import { serviceCapabilities, type AbortOptions, type ComponentLogger, type Conn
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal';
 import {
   DEFAULT_INBOUND_TIMEOUT_MS,
+  DEFAULT_STREAM_IDLE_MS,
   DELETE_SIGNATURE_DOMAIN,
   MAX_INBOUND_BYTES,
   MAX_INBOUND_STREAMS,
+  MAX_IDLE_STREAMS_PER_PEER,
   MAX_INBOUND_STREAMS_PER_PEER,
   MAX_MESSAGE_BYTES,
   MAX_OUTBOUND_STREAMS,
   SHARD_PROTOCOL,
 } from '../constants.ts';
-import { frameStream, requestHeadAndBody } from './framing.ts';
+import { frameStream, type FrameStream } from './framing.ts';
+import { IdleStreams, type Channel } from './idle-streams.ts';
 import type { ShardHost } from './host.ts';
 import { Uint8ArrayList } from 'uint8arraylist';
 import {
@@ -39,6 +42,8 @@ export interface ShardProtocolInit {
   host?: ShardHost;
   /** Time a remote has to send its request before the stream is aborted. */
   inboundTimeoutMs?: number;
+  /** Time a stream may wait for its next request before it is closed (default DEFAULT_STREAM_IDLE_MS). */
+  idleTimeoutMs?: number;
   maxInboundStreams?: number;
   maxOutboundStreams?: number;
   /** Whether this node serves `op` to `peer` (admitted). Default: everyone (tests of the protocol alone). */
@@ -69,6 +74,12 @@ export class ShardProtocolService implements Startable {
   private readonly inFlight = new Map<string, number>();
   /** Memory for the bodies of inbound puts, shared by every peer. */
   readonly budget: ByteBudget;
+  /** Time a stream may wait between two requests before this node closes it. */
+  private readonly idleTimeoutMs: number;
+  /** Streams to each peer with no request on them, ready for the next one. */
+  private readonly streams = new IdleStreams(MAX_IDLE_STREAMS_PER_PEER);
+  /** Streams this node opened to ask other peers (most requests reuse one). */
+  streamsOpened = 0;
   /** Streams aborted for protocol violations (for tests and the operations view). */
   violations = 0;
   /** Requests refused because the peer is not admitted, or had too many in flight. */
@@ -79,6 +90,7 @@ export class ShardProtocolService implements Startable {
     this.log = components.logger.forComponent('datamesh:shard-protocol');
     this.host = init.host;
     this.inboundTimeoutMs = init.inboundTimeoutMs ?? DEFAULT_INBOUND_TIMEOUT_MS;
+    this.idleTimeoutMs = init.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS;
 
     this.authorize = init.authorize ?? (() => true);
     this.maxStreamsPerPeer = init.maxStreamsPerPeer ?? MAX_INBOUND_STREAMS_PER_PEER;
@@ -98,7 +110,10 @@ export class ShardProtocolService implements Startable {
   }
 
   start = (): Promise<void> => this.registration.start();
-  stop = (): Promise<void> => this.registration.stop();
+  stop = async (): Promise<void> => {
+    this.streams.clear();
+    await this.registration.stop();
+  };
   isStarted = (): boolean => this.registration.isStarted();
 
   /**
@@ -111,9 +126,31 @@ export class ShardProtocolService implements Startable {
     // for the budget must not keep its place once its peer is gone).
     const closed = new AbortController();
     stream.addEventListener('close', () => closed.abort(new Error('stream closed')), { once: true });
-    const signal = AbortSignal.any([AbortSignal.timeout(this.inboundTimeoutMs), closed.signal]);
     stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, MAX_MESSAGE_BYTES + 1024 * 1024);
     const lp = frameStream(stream);
+    try {
+      // One request after another on the same stream, until the remote ends it or lets it idle.
+      for (let first = true; ; first = false) {
+        if (!first) {
+          const idle = AbortSignal.any([AbortSignal.timeout(this.idleTimeoutMs), closed.signal]);
+          const more = await lp.more({ signal: idle }).catch(() => false);
+          if (!more) {
+            await stream.close({ signal: AbortSignal.timeout(this.inboundTimeoutMs) }).catch(() => stream.abort(new Error('idle stream did not close')));
+            return;
+          }
+        }
+        const signal = AbortSignal.any([AbortSignal.timeout(this.inboundTimeoutMs), closed.signal]);
+        if (!(await this.serveOne(stream, lp, connection, signal))) return;
+      }
+    } catch (err) {
+      if (err instanceof ProtocolViolation) this.violations++;
+      this.log('aborting %s stream from %p: %s', this.protocol, connection.remotePeer, (err as Error).message);
+      stream.abort(err instanceof Error ? err : new ProtocolViolation(String(err)));
+    }
+  }
+
+  /** One request of a stream: admission checked, answered. False when the stream was given up. */
+  private async serveOne(stream: Stream, lp: FrameStream, connection: Connection, signal: AbortSignal): Promise<boolean> {
     const remote = connection.remotePeer.toString();
     const active = (this.inFlight.get(remote) ?? 0) + 1;
     this.inFlight.set(remote, active);
@@ -121,13 +158,16 @@ export class ShardProtocolService implements Startable {
     try {
       const { head, bodyLength } = await lp.readHead({ signal });
       const req = parseRequestHeader(parseHead(head), bodyLength);
+      // checked for every request, not once per stream: an evicted peer's next request is refused
       const refusal = this.refusal(remote, req.op, active);
       if (refusal !== undefined) {
         this.refused++;
         await lp.write(encodeFrame(refusal), { signal });
-        if (bodyLength > 0) stream.abort(new ProtocolViolation('refused'));
-        else await stream.close({ signal });
-        return;
+        if (bodyLength > 0) {
+          stream.abort(new ProtocolViolation('refused'));
+          return false;
+        }
+        return true;
       }
       let body = new Uint8ArrayList();
       if (bodyLength > 0) {
@@ -138,11 +178,7 @@ export class ShardProtocolService implements Startable {
       release();
       release = () => {};
       await lp.write(encodeFrame(response, out), { signal });
-      await stream.close({ signal });
-    } catch (err) {
-      if (err instanceof ProtocolViolation) this.violations++;
-      this.log('aborting %s stream from %p: %s', this.protocol, connection.remotePeer, (err as Error).message);
-      stream.abort(err instanceof Error ? err : new ProtocolViolation(String(err)));
+      return true;
     } finally {
       release();
       const left = (this.inFlight.get(remote) ?? 1) - 1;
@@ -196,10 +232,49 @@ export class ShardProtocolService implements Startable {
     }
   }
 
-  /** Sends one request to `peer` and returns its response (body: the shard bytes of a get). */
+  /**
+   * Sends one request to `peer` and returns its response (body: the shard bytes of a get). On a
+   * stream this node used before with that peer when one is idle (no stream set-up, protocol
+   * negotiation and peer-store update per shard), else on a new one; a reused stream that the
+   * peer closed meanwhile is replaced once (every request is safe to repeat: puts and deletes of
+   * content-addressed shards are idempotent).
+   */
   async request(peer: PeerId, req: ShardRequest, body: Uint8Array | undefined, options: AbortOptions): Promise<Frame<ShardResponse>> {
-    const { head, body: out } = await requestHeadAndBody(this.components.connectionManager, peer, this.protocol, encodeFrame(req, body), options);
-    return { header: parseResponseHeader(parseHead(head)), body: new Uint8ArrayList(out) };
+    const frame = encodeFrame(req, body);
+    const idle = this.streams.take(peer);
+    if (idle !== undefined) {
+      try {
+        return await this.exchange(peer, idle, frame, options);
+      } catch (err) {
+        if (options.signal?.aborted === true) throw err;
+        this.log('reused %s stream to %p failed (%s); retrying on a new one', this.protocol, peer, (err as Error).message);
+      }
+    }
+    const stream = await this.components.connectionManager.openStream(peer, this.protocol, options);
+    this.streamsOpened++;
+    return this.exchange(peer, { stream, lp: frameStream(stream) }, frame, options);
+  }
+
+  private async exchange(peer: PeerId, ch: Channel, frame: Uint8ArrayList, options: AbortOptions): Promise<Frame<ShardResponse>> {
+    try {
+      // Read while writing: a peer may answer (refuse a put) after the header, before taking the body.
+      const [written, answer] = await Promise.allSettled([
+        ch.lp.write(frame, options),
+        (async () => {
+          const { head, bodyLength } = await ch.lp.readHead(options);
+          // the body in a buffer of its own: a shard to hand to a codec worker without a copy
+          return { head, body: bodyLength > 0 ? await ch.lp.readBody(bodyLength, options) : new Uint8Array(0) };
+        })(),
+      ]);
+      if (answer.status === 'rejected') throw written.status === 'rejected' ? written.reason : answer.reason;
+      // A stream whose request was cut short (a refused put) is not used again.
+      if (written.status === 'fulfilled') this.streams.give(peer, ch);
+      else ch.stream.abort(new Error('request not sent whole'));
+      return { header: parseResponseHeader(parseHead(answer.value.head)), body: new Uint8ArrayList(answer.value.body) };
+    } catch (err) {
+      ch.stream.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
   }
 
   /** The signature proving this node asks to delete `id` (see DELETE_SIGNATURE_DOMAIN). */
