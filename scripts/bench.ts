@@ -295,26 +295,40 @@ async function main() {
     if (nodes) {
       // The same client against a gateway and N storage peers on loopback, then the repair rate.
       const env = { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey };
-      const cluster = await startCluster({ nodes: Number(nodes), dataDir: join(dir, 'cluster'), basePort: await freePortRange(Number(nodes) + 2), ec: flag('ec', '4+2'), repairAfter: '2s', env });
-      procs.push(...cluster.procs);
-      const admin = { url: cluster.endpoint };
-      const meshView = async () => JSON.parse((await runAdminCli(admin, 'mesh', '--json')).out) as MeshView;
-      for (let i = 0; (await meshView()).peers.filter((p) => !p.self && p.state === 'up').length < Number(nodes); i++) {
-        if (i > 120) throw new Error('the storage peers did not all come up within 60 s');
-        await new Promise((r) => setTimeout(r, 500));
+      // With --old, the other checkout's cluster first, on the same load, then this one's.
+      const clusterRun = async (name: string, root?: string) => {
+        const cluster = await startCluster({
+          nodes: Number(nodes), dataDir: join(dir, name.replace(/\W+/g, '-')), basePort: await freePortRange(Number(nodes) + 2), ec: flag('ec', '4+2'), repairAfter: '2s', env, ...(root ? { root } : {}),
+        });
+        procs.push(...cluster.procs);
+        const meshView = async () => JSON.parse((await runAdminCli({ url: cluster.endpoint }, 'mesh', '--json')).out) as MeshView;
+        for (let i = 0; (await meshView()).peers.filter((p) => !p.self && p.state === 'up').length < Number(nodes); i++) {
+          if (i > 120) throw new Error('the storage peers did not all come up within 60 s');
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        const gw = cluster.procs[cluster.procs.length - 1]!;
+        const ep: Endpoint = { name, base: cluster.endpoint, creds, pid: gw.pid!, lists: false };
+        const peerPids = cluster.members.filter((m) => m.role === 'storage').map((m) => m.pid);
+        const result = await measure(ep, 'bench', [ep], peerPids);
+        rss.set(ep.name, peakRss(gw.pid!) / 1048576);
+        return { cluster, meshView, run: [ep, result] as [Endpoint, Result] };
+      };
+      const clusters: { run: [Endpoint, Result]; single: string }[] = [];
+      if (old) {
+        const before = await clusterRun(`cluster old 1+${nodes}`, old);
+        clusters.push({ run: before.run, single: 'datamesh old' });
+        await before.cluster.stop();
       }
-      const gw = cluster.procs[cluster.procs.length - 1]!;
-      const ep: Endpoint = { name: `cluster 1+${nodes}`, base: cluster.endpoint, creds, pid: gw.pid!, lists: false };
-      const peerPids = cluster.members.filter((m) => m.role === 'storage').map((m) => m.pid);
-      const cl = await measure(ep, 'bench', [ep], peerPids);
-      rss.set(ep.name, peakRss(gw.pid!) / 1048576);
-      for (const line of table([...runs.filter(([e]) => e.name !== 'datamesh'), [ep, cl]], floor, rss)) console.log(line);
-      for (const line of cpuLines([[ep.name, cl]])) console.log(line);
-      const single = runs.find(([e]) => e.name === 'datamesh')?.[1];
-      if (single) {
+      const { cluster, meshView, run } = await clusterRun(`cluster 1+${nodes}`);
+      clusters.push({ run, single: 'datamesh' });
+      for (const line of table([...runs.filter(([e]) => e.name !== 'datamesh' && e.name !== 'datamesh old'), ...clusters.map((c) => c.run)], floor, rss)) console.log(line);
+      for (const line of cpuLines(clusters.map(({ run: [e, r] }) => [e.name, r]))) console.log(line);
+      for (const { run: [ep, cl], single: singleName } of clusters) {
+        const single = runs.find(([e]) => e.name === singleName)?.[1];
+        if (!single) continue;
         const ratio = (label: string, v: number, target: number) => console.log(`${label.padEnd(44)} ${v.toFixed(2).padStart(6)}  target >= ${target}  ${v >= target ? 'met' : 'NOT met'}`);
-        ratio(`${ep.name} PUT MB/s / single node`, cl.putMBs / single.putMBs, 0.5);
-        ratio(`${ep.name} GET MB/s / single node`, cl.getMBs / single.getMBs, 0.6);
+        ratio(`${ep.name} PUT MB/s / ${singleName}`, cl.putMBs / single.putMBs, 0.5);
+        ratio(`${ep.name} GET MB/s / ${singleName}`, cl.getMBs / single.getMBs, 0.6);
       }
       const victim = cluster.members.find((m) => m.role === 'storage')!;
       const t0 = performance.now();

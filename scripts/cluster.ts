@@ -73,9 +73,9 @@ function fail(message: string): never {
 }
 
 /** Starts one datamesh process and resolves once it has logged its peer id (and endpoint). */
-function start(args: string[], role: ClusterMember['role'], dataDir: string, env: NodeJS.ProcessEnv, procs: ChildProcess[]): Promise<Started> {
+function start(args: string[], role: ClusterMember['role'], dataDir: string, env: NodeJS.ProcessEnv, procs: ChildProcess[], entry = ENTRY): Promise<Started> {
   return new Promise((ok, no) => {
-    const proc = spawn(process.execPath, [ENTRY, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [entry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     procs.push(proc);
     // every process logs to DIR/<its data folder>.log as well
     const logFile = createWriteStream(`${dataDir}.log`, { flags: 'a' });
@@ -130,6 +130,8 @@ export async function startCluster(opts: {
   gateways?: number;
   /** postgres://... shared by every gateway (default: each its own SQLite). */
   catalog?: string;
+  /** Run the datamesh of another checkout (e.g. the previous commit, for bench --old). */
+  root?: string;
 }): Promise<{
   members: ClusterMember[];
   endpoint: string;
@@ -141,6 +143,7 @@ export async function startCluster(opts: {
   gatewayId: string;
 }> {
   const dir = resolve(opts.dataDir);
+  const entry = opts.root ? join(resolve(opts.root), 'src/server/cli/datamesh.mjs') : ENTRY;
   mkdirSync(dir, { recursive: true });
   const gwData = join(dir, 'gateway');
   mkdirSync(gwData, { recursive: true, mode: 0o700 });
@@ -202,6 +205,7 @@ export async function startCluster(opts: {
         n.data,
         nodeEnv,
         procs,
+        entry,
       ),
     );
     const gatewayArgs = (data: string, s3Port: number, meshPort: number, more: string[]) => [
@@ -218,13 +222,13 @@ export async function startCluster(opts: {
       ...catalogFlags,
       ...(opts.extra ?? []),
     ];
-    const gwStarted = start(gatewayArgs(gwData, opts.basePort, opts.basePort + 1, []), 'gateway', gwData, opts.env ?? {}, procs);
+    const gwStarted = start(gatewayArgs(gwData, opts.basePort, opts.basePort + 1, []), 'gateway', gwData, opts.env ?? {}, procs, entry);
     for (const s of await Promise.all(started)) members.push(s.info);
     const gw = await gwStarted;
     const gateways = [gw.info];
     // The others once the first has made the catalog's tables (migrations are not meant to race).
     for (const g of moreGateways) {
-      const more = await start(gatewayArgs(g.data, g.s3Port, g.meshPort, ['--swarm-key', swarmKeyFile]), 'gateway', g.data, opts.env ?? {}, procs);
+      const more = await start(gatewayArgs(g.data, g.s3Port, g.meshPort, ['--swarm-key', swarmKeyFile]), 'gateway', g.data, opts.env ?? {}, procs, entry);
       gateways.push(more.info);
     }
     members.unshift(...gateways);
