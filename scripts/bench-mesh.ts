@@ -5,12 +5,13 @@
  * the CPU seconds per GiB of shards of the gateway and of every peer (from /proc), so a change to
  * the transport, the muxer or the framing is measured without S3, the codec or the catalog around it.
  *
- *   npx tsx scripts/bench-mesh.ts [--peers 3] [--size 1MiB] [--count 256] [--concurrency 16]
+ *   npx tsx scripts/bench-mesh.ts [--peers 3] [--size 1MiB] [--count 256] [--concurrency 16] [--threads] [--fsync]
+ *   --threads: each peer's CPU by thread role as well (main, codec workers, fs threads, GC).
  *   --cpu-prof DIR: the peers write CPU profiles into DIR (run this one with node --cpu-prof --import tsx).
  */
 import '../src/core/polyfill.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -20,7 +21,7 @@ import { shardId } from '../src/codec/cid.ts';
 import { LocalShardStore } from '../mesh/local-shards.ts';
 import { createMeshNode } from '../mesh/node.ts';
 import { generateSwarmKey } from '../mesh/swarm-key.ts';
-import { cpuDelta, formatCpu, snapshot, ThreadRoles } from './proc-cpu.ts';
+import { cpuDelta, formatCpu, processCpu, snapshot, ThreadRoles } from './proc-cpu.ts';
 
 const { flags } = parseArgs(process.argv.slice(2));
 const flag = (n: string, d: string) => flags.get(n)?.at(-1) ?? d;
@@ -39,12 +40,6 @@ async function peer(): Promise<void> {
   process.on('SIGTERM', () => void node.stop().then(() => process.exit(0)));
 }
 
-const TICK = 100;
-const procCpu = (pid: number): number => {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
-};
 const selfCpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
@@ -73,7 +68,7 @@ async function main(): Promise<void> {
   const conc = Number(flag('concurrency', '16'));
   const root = mkdtempSync(join(tmpdir(), 'datamesh-bench-mesh-'));
   const swarmKey = generateSwarmKey();
-  const started = await Promise.all(Array.from({ length: peers }, (_, i) => startPeer(join(root, `peer-${i}`), swarmKey).catch((e: Error) => { throw e; })));
+  const started = await Promise.all(Array.from({ length: peers }, (_, i) => startPeer(join(root, `peer-${i}`), swarmKey)));
   const gw = await createMeshNode({
     dataDir: join(root, 'gateway'),
     role: 'gateway',
@@ -99,7 +94,7 @@ async function main(): Promise<void> {
     const roles = started.map((p) => new ThreadRoles(p.proc.pid!));
     for (const r of roles) r.observe();
     const phase = async (name: string, fn: (i: number) => Promise<unknown>) => {
-      const before = [selfCpu(), ...started.map((p) => procCpu(p.proc.pid!))];
+      const before = [selfCpu(), ...started.map((p) => processCpu(p.proc.pid!))];
       const snaps = roles.map((r) => snapshot(r));
       const t0 = performance.now();
       const mono0 = process.hrtime.bigint() / 1000n;
@@ -107,7 +102,7 @@ async function main(): Promise<void> {
       await Promise.all(Array.from({ length: conc }, async () => { while (next < count) { const i = next++; await fn(i); } }));
       const s = (performance.now() - t0) / 1000;
       if (flags.has('cpu-prof')) console.log(`${name}: monotonic µs ${mono0} to ${process.hrtime.bigint() / 1000n} (to cut the profiles)`);
-      const after = [selfCpu(), ...started.map((p) => procCpu(p.proc.pid!))];
+      const after = [selfCpu(), ...started.map((p) => processCpu(p.proc.pid!))];
       const cpu = after.map((a, i) => (a - before[i]!) / gib);
       if (flags.has('threads')) roles.forEach((r, i) => console.log('  ' + formatCpu(`peer ${i + 1}`, cpuDelta(snaps[i]!, snapshot(r), r), gib, 2)));
       const peerCpu = cpu.slice(1);
