@@ -54,6 +54,33 @@ function element(name: string, v: XmlValue): string {
   return `<${name}${attrs}>${inner}</${name}>`;
 }
 
+const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const DAY_MS = 86_400_000;
+let isoDay = NaN;
+let isoDayPrefix = '';
+/**
+ * date.toISOString() (what S3's XML timestamps are), ~10x faster: Date's own formatter took ~1.4
+ * µs, most of a listed key's cost. The day's 'YYYY-MM-DDT' is kept from the previous call (listed
+ * keys were mostly written on the same day) and the time of day is plain arithmetic.
+ */
+export function isoTimestamp(date: Date): string {
+  const ms = date.getTime();
+  if (!(ms >= 0 && ms < 253_402_300_800_000)) return date.toISOString(); // before 1970 or after 9999: as Date writes it
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDayPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+  }
+  let r = ms - day * DAY_MS;
+  const h = Math.floor(r / 3_600_000);
+  r -= h * 3_600_000;
+  const m = Math.floor(r / 60_000);
+  r -= m * 60_000;
+  const sec = Math.floor(r / 1000);
+  const f = r - sec * 1000;
+  return `${isoDayPrefix}${TWO[h]}:${TWO[m]}:${TWO[sec]}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`;
+}
+
 /** One element with no XML declaration (a fragment for RawXml). */
 export const xmlElement = (name: string, v: XmlValue): string => element(name, v);
 

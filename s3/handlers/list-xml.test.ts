@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { ListEntry, ListResult } from '../../src/core/object-store.ts';
 import { ownerXml, quoteEtag } from '../headers.ts';
-import { xmlElement } from '../xml.ts';
+import { isoTimestamp, xmlElement } from '../xml.ts';
 import { contents, s3UrlEncode } from './list.ts';
 
 /** The rendering before: one object per key through the generic serializer. */
@@ -62,5 +62,15 @@ describe('a listing page’s <Contents>', () => {
         expect(s3UrlEncode(k)).toBe(slowUrlEncode(k));
       }), { numRuns: 2000 });
     expect(s3UrlEncode('a b+c/ü~*')).toBe('a+b%2Bc/%C3%BC~*');
+  });
+
+  it('timestamps are what Date.toISOString writes, on any date', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.date({ noInvalidDate: true }), fc.date({ min: new Date(0), max: new Date(253402300799999), noInvalidDate: true })), (d) => {
+        expect(isoTimestamp(d)).toBe(d.toISOString());
+      }),
+      { numRuns: 5000 },
+    );
+    for (const ms of [0, 999, 86_399_999, 86_400_000, 1_764_510_000_007, 253_402_300_799_999, 253_402_300_800_000, -1]) expect(isoTimestamp(new Date(ms))).toBe(new Date(ms).toISOString());
   });
 });

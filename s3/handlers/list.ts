@@ -3,8 +3,8 @@ import { Errors } from '../../src/core/errors.ts';
 import type { ListResult } from '../../src/core/object-store.ts';
 import type { Handler } from '../context.ts';
 import { xmlResult } from '../context.ts';
-import { ownerXml, quoteEtag } from '../headers.ts';
-import { escapeXml, RawXml, xmlDocument, xmlElement } from '../xml.ts';
+import { ownerXml } from '../headers.ts';
+import { escapeXml, isoTimestamp, RawXml, xmlDocument, xmlElement } from '../xml.ts';
 
 export function maxKeysOf(q: URLSearchParams, name = 'max-keys', cap = 1000): number {
   const v = q.get(name);
@@ -51,7 +51,7 @@ export function contents(r: ListResult, enc: (s: string) => string, withOwner: s
   const owner = withOwner ? xmlElement('Owner', ownerXml(withOwner)) : '';
   let out = '';
   for (const o of r.objects) {
-    out += `<Contents><Key>${escapeXml(enc(o.key))}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${escapeXml(quoteEtag(o.etag))}</ETag>`;
+    out += `<Contents><Key>${escapeXml(enc(o.key))}</Key><LastModified>${isoTimestamp(o.lastModified)}</LastModified><ETag>&quot;${escapeXml(o.etag)}&quot;</ETag>`; // quoteEtag, escaped
     if (o.checksumAlgorithm) {
       out += `<ChecksumAlgorithm>${escapeXml(o.checksumAlgorithm)}</ChecksumAlgorithm>`;
       if (o.checksumType !== undefined && o.checksumType !== null) out += `<ChecksumType>${escapeXml(o.checksumType)}</ChecksumType>`;
