@@ -137,3 +137,19 @@ describe('concurrency', () => {
     expect(list.Contents?.length).toBe(1);
   });
 });
+
+describe('request headers as signed', () => {
+  it('a header sent on several lines is signed as its values joined by ","; a header named like an Object property is a header', async () => {
+    const s = await signRequest(server, {
+      method: 'PUT',
+      path: `/${B}/repeated-header`,
+      payload: 'UNSIGNED-PAYLOAD',
+      headers: { 'content-length': '2', 'x-amz-meta-twice': 'a,b', constructor: 'c' },
+    });
+    const lines = Object.entries(s.headers).flatMap(([k, v]) => (k.toLowerCase() === 'x-amz-meta-twice' ? [`${k}: a`, `${k}: b`] : [`${k}: ${v}`]));
+    const answer = await raw([`PUT /${B}/repeated-header HTTP/1.1`, ...lines, '', ''].join('\r\n'), Buffer.from('hi'));
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'repeated-header' }));
+    expect(head.Metadata).toEqual({ twice: 'a,b' });
+  });
+});

@@ -95,6 +95,16 @@ export const newRequestId = (): string => randomBytes(8).toString('hex').toUpper
 /** Lower-case names; a repeated header's values joined by ',' as SigV4 and SigV2 sign them (Node joins most with ', '). */
 function lowerHeaders(req: IncomingMessage): Record<string, string> {
   const h: Record<string, string> = {};
+  const raw = req.rawHeaders as string[] | undefined;
+  if (raw !== undefined) {
+    // the name/value pairs as received: no per-header arrays (headersDistinct) to build and join
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const k = raw[i]!.toLowerCase();
+      const prev = Object.hasOwn(h, k) ? h[k] : undefined;
+      h[k] = prev === undefined ? raw[i + 1]! : `${prev},${raw[i + 1]!}`;
+    }
+    return h;
+  }
   for (const [k, v] of Object.entries(req.headersDistinct ?? req.headers)) {
     if (v === undefined) continue;
     h[k] = Array.isArray(v) ? v.join(',') : v;
