@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { bytesOf, signRequest, signedFetch, startTestServer, type TestServer } from '../src/server/testing/server.ts';
+import { newRequestId } from './service.ts';
 
 let server: TestServer;
 let s3: S3Client;
@@ -151,5 +152,13 @@ describe('request headers as signed', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
     const head = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'repeated-header' }));
     expect(head.Metadata).toEqual({ twice: 'a,b' });
+  });
+});
+
+describe('request ids', () => {
+  it('are 16 hex digits, and unique across refills of their pool', () => {
+    const ids = Array.from({ length: 2000 }, newRequestId);
+    for (const id of ids) expect(id).toMatch(/^[0-9A-F]{16}$/);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

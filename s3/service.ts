@@ -90,7 +90,17 @@ export interface S3ServiceDeps {
 /** PostObject is signed by its form fields, not its headers: its handler authenticates (ctx.postAuth). */
 const FORM_AUTH: AuthResult = { accessKey: '', account: '', mode: 'UNSIGNED-PAYLOAD', presigned: false };
 
-export const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
+/** Random request ids, 16 hex digits each, cut from a pool filled 512 at a time (one getrandom call, not one a request). */
+let idPool = '';
+let idAt = 0;
+export function newRequestId(): string {
+  if (idAt >= idPool.length) {
+    idPool = randomBytes(8 * 512).toString('hex').toUpperCase();
+    idAt = 0;
+  }
+  idAt += 16;
+  return idPool.slice(idAt - 16, idAt);
+}
 
 /** Lower-case names; a repeated header's values joined by ',' as SigV4 and SigV2 sign them (Node joins most with ', '). */
 function lowerHeaders(req: IncomingMessage): Record<string, string> {

@@ -324,14 +324,10 @@ export class Catalog {
 }
 
 function toListEntry([key, size, etag, lastModified, algorithm, type]: ListRow): ListEntry {
-  return {
-    key,
-    size,
-    etag,
-    lastModified: new Date(lastModified),
-    ...(algorithm === null ? {} : { checksumAlgorithm: algorithm as ChecksumAlgorithm }),
-    ...(type === null ? {} : { checksumType: type as ChecksumType }),
-  };
+  const e: ListEntry = { key, size, etag, lastModified: new Date(lastModified) }; // no spreads: 1000 a page
+  if (algorithm !== null) e.checksumAlgorithm = algorithm as ChecksumAlgorithm;
+  if (type !== null) e.checksumType = type as ChecksumType;
+  return e;
 }
 
 function prepare(db: Database) {
