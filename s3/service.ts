@@ -375,10 +375,14 @@ async function send(res: ServerResponse, r: S3Result, method: string, add: (n: n
     await writeBody(res, counted(rest(), add));
     return;
   }
-  const body = r.body === undefined ? undefined : Buffer.from(r.body);
-  if (body !== undefined) headers['Content-Length'] = String(body.length);
+  // A text body goes to the socket as a string: Node writes it after the header in one write, with
+  // no Buffer made of it first (a LIST page is ~250 KB of XML).
+  const body = r.body;
+  const length = body === undefined ? undefined : Buffer.byteLength(body, 'utf8');
+  if (length !== undefined) headers['Content-Length'] = String(length);
   else if (!('Content-Length' in headers) && status !== 204 && status !== 304) headers['Content-Length'] = '0';
   res.writeHead(status, headers);
-  res.end(method === 'HEAD' ? undefined : body);
-  if (body) add(body.length);
+  if (method === 'HEAD' || body === undefined) res.end();
+  else res.end(body, 'utf8');
+  if (length) add(length);
 }
