@@ -11,7 +11,7 @@ const bucket = (name: string, owner = 'alice') => ({ name, owner, region: 'us-ea
 
 describe('BucketCache', () => {
   it('loads a value once, and again after forget', () => {
-    const c = new BucketCache(true);
+    const c = new BucketCache<object>(true);
     let loads = 0;
     const load = () => (loads++, bucket('b1'));
     expect(c.bucket('b1', load)?.owner).toBe('alice');
@@ -27,7 +27,7 @@ describe('BucketCache', () => {
   });
 
   it('reads through when disabled (a PostgreSQL catalog other gateways write)', () => {
-    const c = new BucketCache(false);
+    const c = new BucketCache<object>(false);
     let loads = 0;
     c.bucket('b1', () => (loads++, bucket('b1')));
     c.bucket('b1', () => (loads++, bucket('b1')));

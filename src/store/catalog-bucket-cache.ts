@@ -11,24 +11,24 @@
  * read inside it may have been one it wrote and then rolled back.
  */
 import type { BucketInfo } from '../core/object-store.ts';
-import type { BucketSettings } from './catalog.ts';
 
-interface Entry {
+interface Entry<S> {
   /** null: no such bucket. */
   bucket?: BucketInfo | null;
-  settings?: BucketSettings;
+  settings?: S;
   config: Map<string, string | null>;
 }
 
 /** More buckets than this and the cache starts over (a bound, not an eviction policy). */
 const MAX_BUCKETS = 10_000;
 
-export class BucketCache {
-  private readonly entries = new Map<string, Entry>();
+/** S: the catalog's bucket settings type. */
+export class BucketCache<S> {
+  private readonly entries = new Map<string, Entry<S>>();
 
   constructor(readonly enabled: boolean) {}
 
-  private entry(name: string): Entry {
+  private entry(name: string): Entry<S> {
     let e = this.entries.get(name);
     if (!e) {
       if (this.entries.size >= MAX_BUCKETS) this.entries.clear();
@@ -45,7 +45,7 @@ export class BucketCache {
     return e.bucket ?? undefined;
   }
 
-  settings(name: string, load: () => BucketSettings): BucketSettings {
+  settings(name: string, load: () => S): S {
     if (!this.enabled) return load();
     const e = this.entry(name);
     return (e.settings ??= freeze(load()));

@@ -62,7 +62,7 @@ export class Catalog {
   private readonly s: ReturnType<typeof prepare>;
   private readonly listStmts = new Map<string, Statement>();
   /** Buckets' rows, settings and configuration (SQLite only: see catalog-bucket-cache.ts). */
-  private readonly buckets: BucketCache;
+  private readonly buckets: BucketCache<BucketSettings>;
 
   constructor(readonly db: Database) {
     migrate(db, 'catalog', { sqlite: CATALOG_MIGRATIONS, postgres: CATALOG_PG_MIGRATIONS });
