@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { bytesOf, signRequest, signedFetch, startTestServer, type TestServer } from '../src/server/testing/server.ts';
+import { newRequestId } from './service.ts';
 
 let server: TestServer;
 let s3: S3Client;
@@ -135,5 +136,29 @@ describe('concurrency', () => {
     expect(got.equals(a) || got.equals(b)).toBe(true);
     const list = await s3.send(new ListObjectsV2Command({ Bucket: B, Prefix: 'race' }));
     expect(list.Contents?.length).toBe(1);
+  });
+});
+
+describe('request headers as signed', () => {
+  it('a header sent on several lines is signed as its values joined by ","; a header named like an Object property is a header', async () => {
+    const s = await signRequest(server, {
+      method: 'PUT',
+      path: `/${B}/repeated-header`,
+      payload: 'UNSIGNED-PAYLOAD',
+      headers: { 'content-length': '2', 'x-amz-meta-twice': 'a,b', constructor: 'c' },
+    });
+    const lines = Object.entries(s.headers).flatMap(([k, v]) => (k.toLowerCase() === 'x-amz-meta-twice' ? [`${k}: a`, `${k}: b`] : [`${k}: ${v}`]));
+    const answer = await raw([`PUT /${B}/repeated-header HTTP/1.1`, ...lines, '', ''].join('\r\n'), Buffer.from('hi'));
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: B, Key: 'repeated-header' }));
+    expect(head.Metadata).toEqual({ twice: 'a,b' });
+  });
+});
+
+describe('request ids', () => {
+  it('are 16 hex digits, and unique across refills of their pool', () => {
+    const ids = Array.from({ length: 2000 }, newRequestId);
+    for (const id of ids) expect(id).toMatch(/^[0-9A-F]{16}$/);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

@@ -90,11 +90,31 @@ export interface S3ServiceDeps {
 /** PostObject is signed by its form fields, not its headers: its handler authenticates (ctx.postAuth). */
 const FORM_AUTH: AuthResult = { accessKey: '', account: '', mode: 'UNSIGNED-PAYLOAD', presigned: false };
 
-export const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
+/** Random request ids, 16 hex digits each, cut from a pool filled 512 at a time (one getrandom call, not one a request). */
+let idPool = '';
+let idAt = 0;
+export function newRequestId(): string {
+  if (idAt >= idPool.length) {
+    idPool = randomBytes(8 * 512).toString('hex').toUpperCase();
+    idAt = 0;
+  }
+  idAt += 16;
+  return idPool.slice(idAt - 16, idAt);
+}
 
 /** Lower-case names; a repeated header's values joined by ',' as SigV4 and SigV2 sign them (Node joins most with ', '). */
 function lowerHeaders(req: IncomingMessage): Record<string, string> {
   const h: Record<string, string> = {};
+  const raw = req.rawHeaders as string[] | undefined;
+  if (raw !== undefined) {
+    // the name/value pairs as received: no per-header arrays (headersDistinct) to build and join
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const k = raw[i]!.toLowerCase();
+      const prev = Object.hasOwn(h, k) ? h[k] : undefined;
+      h[k] = prev === undefined ? raw[i + 1]! : `${prev},${raw[i + 1]!}`;
+    }
+    return h;
+  }
   for (const [k, v] of Object.entries(req.headersDistinct ?? req.headers)) {
     if (v === undefined) continue;
     h[k] = Array.isArray(v) ? v.join(',') : v;
@@ -355,10 +375,14 @@ async function send(res: ServerResponse, r: S3Result, method: string, add: (n: n
     await writeBody(res, counted(rest(), add));
     return;
   }
-  const body = r.body === undefined ? undefined : Buffer.from(r.body);
-  if (body !== undefined) headers['Content-Length'] = String(body.length);
+  // A text body goes to the socket as a string: Node writes it after the header in one write, with
+  // no Buffer made of it first (a LIST page is ~250 KB of XML).
+  const body = r.body;
+  const length = body === undefined ? undefined : Buffer.byteLength(body, 'utf8');
+  if (length !== undefined) headers['Content-Length'] = String(length);
   else if (!('Content-Length' in headers) && status !== 204 && status !== 304) headers['Content-Length'] = '0';
   res.writeHead(status, headers);
-  res.end(method === 'HEAD' ? undefined : body);
-  if (body) add(body.length);
+  if (method === 'HEAD' || body === undefined) res.end();
+  else res.end(body, 'utf8');
+  if (length) add(length);
 }

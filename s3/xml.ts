@@ -13,7 +13,7 @@ export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 /** The largest XML request body accepted (DeleteObjects with 1000 long keys fits). */
 export const MAX_XML_BODY = 2 * 1024 * 1024;
 
-export type XmlValue = string | number | boolean | undefined | null | XmlObject | XmlValue[];
+export type XmlValue = string | number | boolean | undefined | null | XmlObject | XmlValue[] | RawXml;
 export interface XmlObject {
   [k: string]: XmlValue;
 }
@@ -23,9 +23,19 @@ const SPECIAL = /[&<>'"]/;
 /** Text or an attribute value with the five XML entities escaped. */
 export const escapeXml = (s: string): string => (SPECIAL.test(s) ? s.replace(/[&<>'"]/g, (c) => ENTITIES[c]!) : s);
 
+/**
+ * Elements already written (by a caller that renders many alike, e.g. a page of 1000 listed keys,
+ * faster by hand than through objects): stands for itself in place of its field, whose name is
+ * not written.
+ */
+export class RawXml {
+  constructor(readonly xml: string) {}
+}
+
 /** `<name>…</name>` for a value (repeated for an array, nothing for undefined or null). */
 function element(name: string, v: XmlValue): string {
   if (v === undefined || v === null) return '';
+  if (v instanceof RawXml) return v.xml;
   if (Array.isArray(v)) {
     let out = '';
     for (const x of v) out += element(name, x);
@@ -43,6 +53,36 @@ function element(name: string, v: XmlValue): string {
   }
   return `<${name}${attrs}>${inner}</${name}>`;
 }
+
+const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const DAY_MS = 86_400_000;
+let isoDay = NaN;
+let isoDayPrefix = '';
+/**
+ * date.toISOString() (what S3's XML timestamps are), ~10x faster: Date's own formatter took ~1.4
+ * µs, most of a listed key's cost. The day's 'YYYY-MM-DDT' is kept from the previous call (listed
+ * keys were mostly written on the same day) and the time of day is plain arithmetic.
+ */
+export function isoTimestamp(date: Date): string {
+  const ms = date.getTime();
+  if (!(ms >= 0 && ms < 253_402_300_800_000)) return date.toISOString(); // before 1970 or after 9999: as Date writes it
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDayPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+  }
+  let r = ms - day * DAY_MS;
+  const h = Math.floor(r / 3_600_000);
+  r -= h * 3_600_000;
+  const m = Math.floor(r / 60_000);
+  r -= m * 60_000;
+  const sec = Math.floor(r / 1000);
+  const f = r - sec * 1000;
+  return `${isoDayPrefix}${TWO[h]}:${TWO[m]}:${TWO[sec]}.${f < 10 ? '00' : f < 100 ? '0' : ''}${f}Z`;
+}
+
+/** One element with no XML declaration (a fragment for RawXml). */
+export const xmlElement = (name: string, v: XmlValue): string => element(name, v);
 
 /** `<?xml ...?><Root xmlns=...>...</Root>`; pass ns=false for the Error document (S3 sends none). */
 export function xmlDocument(root: string, body: XmlObject, ns: boolean = root !== 'Error'): string {

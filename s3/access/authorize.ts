@@ -6,9 +6,13 @@ import { Errors } from '../../src/core/errors.ts';
 import type { BucketInfo, ObjectStore } from '../../src/core/object-store.ts';
 import { canonicalIdOf } from './acl.ts';
 import { ACCESS, decide } from './decide.ts';
+import type { ConditionContext } from './conditions.ts';
 import type { Principal } from './policy.ts';
 import { conditionContext, type RequestFacts } from './request-context.ts';
 import { loadBucketAccess, objectAclOf } from './settings.ts';
+
+/** What a request without a bucket policy gives the decision: no condition key is ever read. */
+const NO_CONDITIONS: ConditionContext = new Map();
 
 /** No Authorization header and no signature in the query: an anonymous request. */
 export function isAnonymous(headers: Record<string, string>, query: URLSearchParams): boolean {
@@ -55,7 +59,8 @@ export function authorizeRequest(
     ...(key === undefined ? {} : { key }),
     settings,
     ...(objectAcl ? { objectAcl } : {}),
-    conditions: conditionContext({
+    // the condition keys matter only to a bucket policy: none, none to gather
+    conditions: !settings.policy ? NO_CONDITIONS : conditionContext({
       ...r.facts,
       account: r.account,
       ...(key === undefined ? {} : {

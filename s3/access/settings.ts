@@ -16,6 +16,17 @@ export interface SettingsSource {
 const policyCache = new Map<string, Policy>();
 const POLICY_CACHE_MAX = 1000;
 
+/** A bucket's ACL and public access block documents parsed, by their text (the decision only reads them). */
+const parsedCache = new Map<string, unknown>();
+function cachedParse<T>(text: string, parse: (text: string) => T): T {
+  let v = parsedCache.get(text) as T | undefined;
+  if (v === undefined) {
+    if (parsedCache.size >= POLICY_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value!);
+    parsedCache.set(text, (v = parse(text)));
+  }
+  return v;
+}
+
 function cachedPolicy(text: string, bucket: string): Policy {
   const key = `${bucket}\0${text}`;
   let p = policyCache.get(key);
@@ -43,10 +54,10 @@ export function loadBucketAccess(store: SettingsSource, bucket: string): BucketA
   const pabText = store.getBucketConfig(bucket, 'public-access-block');
   return {
     owner,
-    acl: aclText ? decodeAcl(aclText) : cannedAcl('private', owner),
+    acl: aclText ? cachedParse(aclText, decodeAcl) : cannedAcl('private', owner),
     ...(policyText ? { policy: cachedPolicy(policyText, bucket) } : {}),
     ownership,
-    publicAccessBlock: pabText ? (JSON.parse(pabText) as PublicAccessBlock) : NO_PUBLIC_ACCESS_BLOCK,
+    publicAccessBlock: pabText ? cachedParse(pabText, (t) => JSON.parse(t) as PublicAccessBlock) : NO_PUBLIC_ACCESS_BLOCK,
   };
 }
 

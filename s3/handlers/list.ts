@@ -3,8 +3,8 @@ import { Errors } from '../../src/core/errors.ts';
 import type { ListResult } from '../../src/core/object-store.ts';
 import type { Handler } from '../context.ts';
 import { xmlResult } from '../context.ts';
-import { ownerXml, quoteEtag } from '../headers.ts';
-import { xmlDocument } from '../xml.ts';
+import { ownerXml } from '../headers.ts';
+import { escapeXml, isoTimestamp, RawXml, xmlDocument, xmlElement } from '../xml.ts';
 
 export function maxKeysOf(q: URLSearchParams, name = 'max-keys', cap = 1000): number {
   const v = q.get(name);
@@ -27,27 +27,38 @@ export function encodingOf(q: URLSearchParams): ((s: string) => string) {
  * becomes '+', every other byte of the UTF-8 is %XX (clients decode with unquote_plus).
  */
 export function s3UrlEncode(s: string): string {
+  if (UNRESERVED.test(s)) return s; // most keys: nothing to encode
   let out = '';
-  for (const byte of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    if (/[A-Za-z0-9\-_.~/*]/.test(c)) out += c;
-    else if (c === ' ') out += '+';
-    else out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
-  }
+  for (const byte of Buffer.from(s, 'utf8')) out += URL_BYTE[byte];
   return out;
 }
+const UNRESERVED = /^[A-Za-z0-9\-_.~/*]*$/;
+/** What each UTF-8 byte becomes under encoding-type=url. */
+const URL_BYTE = Array.from({ length: 256 }, (_, b) => {
+  const c = String.fromCharCode(b);
+  if (/[A-Za-z0-9\-_.~/*]/.test(c)) return c;
+  return c === ' ' ? '+' : '%' + b.toString(16).toUpperCase().padStart(2, '0');
+});
 
 
-function contents(r: ListResult, enc: (s: string) => string, withOwner: string | undefined) {
-  return r.objects.map((o) => ({
-    Key: enc(o.key),
-    LastModified: o.lastModified.toISOString(),
-    ETag: quoteEtag(o.etag),
-    ...(o.checksumAlgorithm ? { ChecksumAlgorithm: o.checksumAlgorithm, ChecksumType: o.checksumType } : {}),
-    Size: o.size,
-    StorageClass: 'STANDARD',
-    ...(withOwner ? { Owner: ownerXml(withOwner) } : {}),
-  }));
+/**
+ * The page's <Contents> elements, written as one string (a page of 1000 keys through objects and
+ * the generic serializer cost ~8 ms): the same bytes, element for element, as
+ * `{ Key, LastModified, ETag, ChecksumAlgorithm?, ChecksumType?, Size, StorageClass, Owner? }`
+ * (list.test.ts compares the two).
+ */
+export function contents(r: ListResult, enc: (s: string) => string, withOwner: string | undefined): RawXml {
+  const owner = withOwner ? xmlElement('Owner', ownerXml(withOwner)) : '';
+  let out = '';
+  for (const o of r.objects) {
+    out += `<Contents><Key>${escapeXml(enc(o.key))}</Key><LastModified>${isoTimestamp(o.lastModified)}</LastModified><ETag>&quot;${escapeXml(o.etag)}&quot;</ETag>`; // quoteEtag, escaped
+    if (o.checksumAlgorithm) {
+      out += `<ChecksumAlgorithm>${escapeXml(o.checksumAlgorithm)}</ChecksumAlgorithm>`;
+      if (o.checksumType !== undefined && o.checksumType !== null) out += `<ChecksumType>${escapeXml(o.checksumType)}</ChecksumType>`;
+    }
+    out += `<Size>${o.size}</Size><StorageClass>STANDARD</StorageClass>${owner}</Contents>`;
+  }
+  return new RawXml(out);
 }
 
 export const listObjects: Handler<'ListObjects'> = ({ store, op, account }) => {

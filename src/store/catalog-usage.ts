@@ -56,13 +56,24 @@ export class UsageLedger {
    */
   reserve(account: string, need: number, limits: Limits, roundTo = 1): number {
     return this.db.transaction((): number => {
-      const u = this.getStmt.get(account) ?? EMPTY;
-      const room = limits.maxStorage === undefined ? Infinity : limits.maxStorage - u.bytes - u.reserved;
-      if (need > room) throw storageExceeded(account, limits.maxStorage ?? 0, u, need);
+      const room = this.room(account, need, limits);
       const grant = Math.min(Math.ceil(need / roundTo) * roundTo, room);
       this.apply(account, { reserved: grant });
       return grant;
     }).immediate();
+  }
+
+  /**
+   * The storage left to the account (Infinity without a quota); throws QuotaExceeded when `need`
+   * bytes do not fit. Inside the transaction that then adds them, this is the check alone, exact
+   * without a reservation.
+   */
+  room(account: string, need: number, limits: Limits): number {
+    if (limits.maxStorage === undefined) return Infinity;
+    const u = this.getStmt.get(account) ?? EMPTY;
+    const room = limits.maxStorage - u.bytes - u.reserved;
+    if (need > room) throw storageExceeded(account, limits.maxStorage, u, need);
+    return room;
   }
 
   /** Throws QuotaExceeded when the account may not have `adding` more objects. */

@@ -26,6 +26,7 @@ import {
 import { UsageLedger } from './catalog-usage.ts';
 import { UploadCatalog } from './catalog-multipart.ts';
 import { rollupList, type Cursor } from './catalog-list.ts';
+import { BucketCache } from './catalog-bucket-cache.ts';
 
 interface BucketRow {
   name: string;
@@ -60,10 +61,13 @@ export class Catalog {
   readonly uploads: UploadCatalog;
   private readonly s: ReturnType<typeof prepare>;
   private readonly listStmts = new Map<string, Statement>();
+  /** Buckets' rows, settings and configuration (SQLite only: see catalog-bucket-cache.ts). */
+  private readonly buckets: BucketCache<BucketSettings>;
 
   constructor(readonly db: Database) {
     migrate(db, 'catalog', { sqlite: CATALOG_MIGRATIONS, postgres: CATALOG_PG_MIGRATIONS });
     this.s = prepare(db);
+    this.buckets = new BucketCache(db.dialect === 'sqlite');
     this.usage = new UsageLedger(db);
     this.uploads = new UploadCatalog(db, this.usage);
   }
@@ -73,7 +77,12 @@ export class Catalog {
    * when another connection writes; a savepoint when already inside one). fn must be synchronous.
    */
   tx<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (e) {
+      this.buckets.forgetAll(); // a value cached inside it may have been rolled back
+      throw e;
+    }
   }
 
   /** Runs fn in one read transaction: a consistent snapshot over several queries. */
@@ -84,8 +93,10 @@ export class Catalog {
   // ---- buckets
 
   getBucket(name: string): BucketInfo | undefined {
-    const r = this.s.getBucket.get(name) as BucketRow | undefined;
-    return r && toBucket(r);
+    return this.buckets.bucket(name, () => {
+      const r = this.s.getBucket.get(name) as BucketRow | undefined;
+      return r && toBucket(r);
+    });
   }
 
   listBuckets(owner?: string): BucketInfo[] {
@@ -94,6 +105,7 @@ export class Catalog {
   }
 
   insertBucket(b: BucketInfo): void {
+    this.buckets.forget(b.name);
     this.s.insertBucket.run(b.name, b.owner, b.region, b.created.getTime());
     this.usage.apply(b.owner, { buckets: 1 });
   }
@@ -104,6 +116,7 @@ export class Catalog {
   }
 
   deleteBucket(b: BucketInfo): void {
+    this.buckets.forget(b.name);
     this.s.deleteBucket.run(b.name);
     this.usage.apply(b.owner, { buckets: -1 });
   }
@@ -111,10 +124,11 @@ export class Catalog {
   // ---- bucket configuration (access control, CORS)
 
   getBucketConfig(bucket: string, name: string): string | undefined {
-    return (this.s.getBucketConfig.get(bucket, name) as { value: string } | undefined)?.value;
+    return this.buckets.config(bucket, name, () => (this.s.getBucketConfig.get(bucket, name) as { value: string } | undefined)?.value);
   }
 
   setBucketConfig(bucket: string, name: string, value: string | undefined): void {
+    this.buckets.forget(bucket);
     if (value === undefined) this.s.deleteBucketConfig.run(bucket, name);
     else this.s.putBucketConfig.run(bucket, name, value);
   }
@@ -131,6 +145,10 @@ export class Catalog {
   // ---- bucket settings (versioning, object lock, lifecycle)
 
   settings(bucket: string): BucketSettings {
+    return this.buckets.settings(bucket, () => this.loadSettings(bucket));
+  }
+
+  private loadSettings(bucket: string): BucketSettings {
     const r = this.s.getSettings.get(bucket) as SettingsRow | undefined;
     return {
       ...(r?.versioning ? { versioning: r.versioning as VersioningStatus } : {}),
@@ -141,14 +159,17 @@ export class Catalog {
   }
 
   setVersioning(bucket: string, status: VersioningStatus): void {
+    this.buckets.forget(bucket);
     this.s.setVersioning.run(status, bucket);
   }
 
   setObjectLock(bucket: string, lockDefault: BucketSettings['lockDefault'] | null): void {
+    this.buckets.forget(bucket);
     this.s.setObjectLock.run(lockDefault ? JSON.stringify(lockDefault) : null, bucket);
   }
 
   setLifecycle(bucket: string, rules: unknown[] | undefined): void {
+    this.buckets.forget(bucket);
     this.s.setLifecycle.run(rules ? JSON.stringify(rules) : null, bucket);
   }
 
@@ -303,14 +324,10 @@ export class Catalog {
 }
 
 function toListEntry([key, size, etag, lastModified, algorithm, type]: ListRow): ListEntry {
-  return {
-    key,
-    size,
-    etag,
-    lastModified: new Date(lastModified),
-    ...(algorithm === null ? {} : { checksumAlgorithm: algorithm as ChecksumAlgorithm }),
-    ...(type === null ? {} : { checksumType: type as ChecksumType }),
-  };
+  const e: ListEntry = { key, size, etag, lastModified: new Date(lastModified) }; // no spreads: 1000 a page
+  if (algorithm !== null) e.checksumAlgorithm = algorithm as ChecksumAlgorithm;
+  if (type !== null) e.checksumType = type as ChecksumType;
+  return e;
 }
 
 function prepare(db: Database) {

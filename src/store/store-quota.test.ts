@@ -85,6 +85,25 @@ describe('storage quota', () => {
     expect(data.counts()).toMatchObject({ pending: 0, live: ok });
   });
 
+  it('checks a small declared body at its commit, exactly: 8 concurrent 40 KiB puts against 100 KiB, 2 fit', async () => {
+    const KiB = 1024;
+    const { store, data } = open({ alice: { maxStorage: 100 * KiB } });
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => store.putObject('b', `s${i}`, lazyBody(40 * KiB, 8 * KiB).body, { meta: META, size: 40 * KiB })),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    expect(ok).toBe(2);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'QuotaExceeded' });
+    expect(store.usage('alice')).toMatchObject({ bytes: 80 * KiB, objects: 2, reservedBytes: 0 });
+    expect(data.counts()).toMatchObject({ pending: 0, live: 2 }); // the refused bodies' data was released
+    const err = (await store.putObject('b', 'one-more', lazyBody(21 * KiB).body, { meta: META, size: 21 * KiB }).catch((e: DomainError) => e)) as DomainError;
+    expect(err.message).toBe(
+      `storage quota exceeded for account 'alice': limit ${100 * KiB} bytes, used ${80 * KiB} bytes, this request needs ${21 * KiB} more. Delete objects or ask the operator to raise the quota.`,
+    );
+    await store.putObject('b', 'fits', lazyBody(20 * KiB).body, { meta: META, size: 20 * KiB }); // to the byte
+    expect(store.usage('alice')).toMatchObject({ bytes: 100 * KiB, reservedBytes: 0 });
+  });
+
   it('applies to the destination owner of a copy, and to open parts', async () => {
     const { store } = open({ bob: { maxStorage: MiB } });
     store.createBucket('bobs', 'bob', 'us-east-1');

@@ -17,6 +17,13 @@ import type { ObjectRecord } from './catalog-schema.ts';
 /** Unknown-length bodies reserve quota in steps of this many bytes. */
 export const RESERVE_STEP = 8 * 1024 * 1024;
 
+/**
+ * A body declared this small is not reserved ahead: its storage quota is checked inside the commit
+ * transaction, which is as exact (commits are serialized) and saves a write transaction of its own
+ * on every small PUT. What it lets flow before the check is no more than this.
+ */
+export const CHECK_AT_COMMIT = 64 * 1024;
+
 export interface StoreContext {
   catalog: Catalog;
   data: DataStore;
@@ -84,12 +91,15 @@ export async function writeAndCommit<T>(ctx: StoreContext, args: WriteArgs, comm
   let manifestId: string | undefined;
   try {
     args.signal?.throwIfAborted();
+    /** Bytes that may flow unreserved, to be checked at the commit. */
+    let unreserved = 0;
     if (args.size !== undefined) {
       if (args.size > args.maxSize) throw tooLarge(args.owner, args.limits, args.size, args.maxSize);
-      r.ensure(args.size, 1);
+      if (args.size <= CHECK_AT_COMMIT) unreserved = args.size;
+      else r.ensure(args.size, 1);
     }
     const flowed = { bytes: 0 };
-    const written = await ctx.data.write(metered(args, r, flowed), {
+    const written = await ctx.data.write(metered(args, r, flowed, unreserved), {
       maxSize: args.maxSize,
       ...(args.signal ? { signal: args.signal } : {}),
       ...(args.customerKey ? { customerKey: args.customerKey } : {}),
@@ -107,6 +117,7 @@ export async function writeAndCommit<T>(ctx: StoreContext, args: WriteArgs, comm
     args.signal?.throwIfAborted();
     const w: Written = { manifestId: written.manifestId, size: written.size, md5, checksums };
     const out = ctx.catalog.tx(() => {
+      if (written.size > r.amount) ctx.catalog.usage.room(args.owner, written.size - r.amount, args.limits);
       const v = commit(w);
       r.settle();
       return v;
@@ -123,11 +134,11 @@ export async function writeAndCommit<T>(ctx: StoreContext, args: WriteArgs, comm
 }
 
 /** Passes the body through, reserving quota as bytes flow and stopping it past maxSize. */
-async function* metered(args: WriteArgs, r: Reservation, flowed: { bytes: number }): AsyncGenerator<Uint8Array> {
+async function* metered(args: WriteArgs, r: Reservation, flowed: { bytes: number }, unreserved: number): AsyncGenerator<Uint8Array> {
   for await (const chunk of args.body) {
     flowed.bytes += chunk.byteLength;
     if (flowed.bytes > args.maxSize) throw tooLarge(args.owner, args.limits, flowed.bytes, args.maxSize, true);
-    r.ensure(flowed.bytes);
+    if (flowed.bytes > unreserved) r.ensure(flowed.bytes);
     yield chunk;
   }
 }

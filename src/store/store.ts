@@ -171,14 +171,14 @@ export class Store implements ObjectStore {
     const b = this.getBucket(bucket);
     const conditions = opts.conditions;
     const settings = this.catalog.settings(bucket);
-    checkWriteConditions(live(this.catalog.getObject(bucket, key)), conditions, key); // before reading the body
+    if (conditions) checkWriteConditions(live(this.catalog.getObject(bucket, key)), conditions, key); // before reading the body
     const lock = lockOfNewVersion(settings, bucket, opts.lock);
     const limits = this.ctx.limits(b.owner);
     const maxSize = maxObjectSizeFor(this.ctx, limits);
     const customerKey = opts.customerKey?.key;
     return writeAndCommit(this.ctx, { owner: b.owner, limits, body, size: opts.size, maxSize, signal: opts.signal, customerKey }, (w) => {
       checkSameBucket(this.ctx, b); // not deleted (and re-created) meanwhile
-      racedConditions(live(this.catalog.getObject(bucket, key)), conditions, key); // a racing writer may have changed it
+      if (conditions) racedConditions(live(this.catalog.getObject(bucket, key)), conditions, key); // a racing writer may have changed it
       const now = Date.now();
       const versionId = this.newVersionSlot(bucket, key, b.owner, limits);
       const hasChecksum = Object.keys(w.checksums).length > 0;
