@@ -15,6 +15,8 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { hashShard, openStripe, sealStripe, type OpenJob, type SealJob } from './core.mjs';
+import type { BodyMd5 } from '../core/digest.ts';
+import { WorkerBodyMd5 } from './body-md5.ts';
 
 export type { OpenJob, SealJob };
 
@@ -182,6 +184,22 @@ export class CodecPool {
     const transfer = moved.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
     const r = await this.run<{ ids: string[]; buffers: (ArrayBuffer | null)[] }>(slot, 'hash', { buffers: moved, like: opts.like }, [...new Set(transfer)]);
     return { ids: r.ids, buffers: r.buffers.map((b, i) => (b instanceof ArrayBuffer ? Buffer.from(b) : buffers[i]!)) };
+  }
+
+  /**
+   * A request body's MD5, computed in one worker (body-md5.ts); inline when there is none. For
+   * useBodyMd5 (src/core/digest.ts).
+   */
+  md5(): BodyMd5 {
+    return new WorkerBodyMd5(() => {
+      const slot = this.slot();
+      if (!slot) return undefined;
+      const session = this.nextId++;
+      return {
+        update: (bytes, length) => this.run(slot, 'md5', { session, bytes, length }, [bytes]),
+        end: (drop) => this.run(slot, 'md5End', { session, drop }, []),
+      };
+    });
   }
 
   async close(): Promise<void> {

@@ -2,9 +2,24 @@
 // loop. Messages: { id, op, job } -> { id, result } | { id, error }. Buffers named in the job
 // travel by transfer (no copy) and are transferred back in the result.
 import { parentPort } from 'node:worker_threads';
+import { createHash } from 'node:crypto';
 import { hashShard, openStripe, sealStripe } from './core.mjs';
 
+/** Request bodies' MD5s in progress here, by session (CodecPool.md5): fed in order, one batch a message. */
+const md5s = new Map();
+
 const ops = {
+  async md5(job) {
+    let h = md5s.get(job.session);
+    if (!h) md5s.set(job.session, (h = createHash('md5')));
+    h.update(new Uint8Array(job.bytes, 0, job.length));
+    return { result: { bytes: job.bytes }, transfer: [job.bytes] };
+  },
+  async md5End(job) {
+    const h = md5s.get(job.session);
+    md5s.delete(job.session);
+    return { result: { digest: job.drop ? null : (h ?? createHash('md5')).digest() }, transfer: [] };
+  },
   async seal(job) {
     const { shardSize, ids } = await sealStripe(job);
     return { result: { shardSize, ids, plain: job.plain, sealed: job.sealed, parity: job.parity }, transfer: [job.plain, job.sealed, job.parity] };
