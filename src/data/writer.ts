@@ -240,9 +240,10 @@ export async function writeBody(
         (e: unknown) => abort.abort(e), // stop reading the body at once
       );
       size += seg.length;
-      // a bounded pipeline: reading the body goes on while earlier segments are sealed and written
+      // a bounded pipeline: reading the body goes on while earlier segments are sealed and written;
+      // when the stripe buffers of all transfers pass their budget, one segment in flight (buffers.ts)
       inflight.push(stored);
-      if (inflight.length >= ctx.segmentsInFlight) await inflight.shift();
+      while (inflight.length >= ctx.segmentsInFlight || (inflight.length > 1 && !ctx.buffers.roomy())) await inflight.shift();
     }
     for (const p of inflight) await p;
     ctx.repo.finish(manifestId, size, null);
