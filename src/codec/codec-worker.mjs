@@ -3,7 +3,30 @@
 // travel by transfer (no copy) and are transferred back in the result.
 import { parentPort } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { hashShard, openStripe, sealStripe } from './core.mjs';
+
+// AES-GCM through node:crypto returns a fresh buffer per 64 KiB piece (copied into the stripe
+// at once): garbage that V8 frees only after ~50 MiB of it has piled up outside its heap, per
+// worker. A scavenge after every 4 MiB sealed or opened frees it early: a worker's peak RSS over
+// 1 GiB of AES-GCM went from ~98 to ~70 MiB here (~45 of it the bare process).
+const SCAVENGE_EVERY = 4 * 1024 * 1024;
+let scavenge = () => {};
+try {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  if (typeof gc === 'function') scavenge = () => gc({ type: 'minor' });
+} catch {
+  // no gc here: the garbage waits for V8's own collections
+}
+let sinceScavenge = 0;
+const processed = (bytes) => {
+  sinceScavenge += bytes;
+  if (sinceScavenge < SCAVENGE_EVERY) return;
+  sinceScavenge = 0;
+  scavenge();
+};
 
 /** Request bodies' MD5s in progress here, by session (CodecPool.md5): fed in order, one batch a message. */
 const md5s = new Map();
@@ -22,10 +45,12 @@ const ops = {
   },
   async seal(job) {
     const { shardSize, ids } = await sealStripe(job);
+    processed(job.length);
     return { result: { shardSize, ids, plain: job.plain, sealed: job.sealed, parity: job.parity }, transfer: [job.plain, job.sealed, job.parity] };
   },
   async open(job) {
     const { plain, size } = openStripe(job);
+    processed(job.sealedLength);
     return { result: { plain, size }, transfer: [plain] };
   },
   async hash(job) {

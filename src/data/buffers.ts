@@ -15,7 +15,8 @@
  * given back is simply garbage collected (and its bytes stop counting, below).
  *
  * Memory is bounded in total, not only per request: the pool counts the bytes of its buffers that
- * are out (taken and not given back) and keeps at most `budget` bytes of spares (default 64 MiB).
+ * are out (taken and not given back) against `budget` (default 64 MiB), and keeps a few budgets'
+ * worth of spares at most.
  * Past the budget a writer keeps one segment in flight instead of --segments-in-flight and a
  * reader stops fetching ahead (roomy()), so N concurrent transfers hold about budget + N stripes
  * rather than N x (in flight + prefetch). Nobody ever waits on the budget: a request always gets
@@ -37,6 +38,9 @@ const NONE = new SharedArrayBuffer(0);
 
 /** Bytes of stripe buffers out and spare past which transfers stop working ahead (see above). */
 export const STRIPE_BUDGET = 64 * 1024 * 1024;
+
+/** Spares kept, in budgets: enough that a steady load never drops one (see give()). */
+const SPARES_PER_BUDGET = 4;
 
 export class StripeBufferPool {
   readonly plainCapacity: number;
@@ -105,10 +109,10 @@ export class StripeBufferPool {
       const size = this.sizes[part];
       if (!(buf instanceof SharedArrayBuffer) || buf.byteLength !== size || !this.lost.unregister(buf)) continue;
       this.out -= size;
-      // spares within the budget; past it a buffer is left to the garbage collector (which frees a
-      // SharedArrayBuffer late: dropping every buffer while many are out made a fresh one per segment
-      // and the RSS of 16 readers grew past 1 GiB, so spares do not count what is out)
-      if (this.spare + size <= this.budget) {
+      // spares up to a few budgets; past that a buffer is left to the garbage collector. Not fewer:
+      // V8 frees a dropped SharedArrayBuffer late, so dropping buffers under a steady load made a
+      // fresh one per segment (16 readers with a 16 MiB cap of spares: RSS 588 MiB, not 378)
+      if (this.spare + size <= this.budget * SPARES_PER_BUDGET) {
         this.free[part].push(buf);
         this.spare += size;
       }
