@@ -1,25 +1,27 @@
 /**
  * A request body's MD5 (the ETag) computed in a codec worker, off the event loop: the body's
- * chunks are copied into 1 MiB batches that travel to one worker (transferred, not copied) in
- * order, are hashed there while the main thread goes on parsing and the other worker seals, and
- * come back to be filled again. MD5 ran at ~0.5 GB/s on the main thread, a third of its CPU per
+ * chunks are copied into 1 MiB batches, SharedArrayBuffers shared with one worker in order (not
+ * transferred: a transferred ArrayBuffer arrives as fresh external memory, which drives V8 to
+ * major collections), are hashed there while the main thread goes on parsing and the other worker
+ * seals, and are filled again once the worker says it is done with them. MD5 ran at ~0.5 GB/s on the main thread, a third of its CPU per
  * PUT byte. At most BACKLOG batches are out at once (update() then returns a promise: the body
  * waits), so a slow worker bounds, not grows, the memory of a PUT. A body that ends before its
  * first batch is full is hashed inline (a small object never pays a round trip).
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { BodyMd5 } from '../core/digest.ts';
+import { copyInto } from './core.mjs';
 
 export const BATCH_BYTES = 1024 * 1024;
 /** Batches in the worker at once per body. */
 const BACKLOG = 4;
 /** Spare batch buffers kept for the next bodies (a fresh buffer page-faults its first fill). */
 const SPARES = 16;
-const spares: ArrayBuffer[] = [];
+const spares: SharedArrayBuffer[] = [];
 
 /** What the pool offers a session: the jobs, sent in order to the one worker the session holds. */
 export interface Md5Runner {
-  update(bytes: ArrayBuffer, length: number): Promise<{ bytes: ArrayBuffer }>;
+  update(bytes: SharedArrayBuffer, length: number): Promise<unknown>;
   end(drop: boolean): Promise<{ digest: Uint8Array | null }>;
 }
 
@@ -36,9 +38,9 @@ export class WorkerBodyMd5 implements BodyMd5 {
 
   update(chunk: Uint8Array): void | Promise<void> {
     for (let off = 0; off < chunk.length; ) {
-      this.buf ??= Buffer.from(spares.pop() ?? new ArrayBuffer(BATCH_BYTES));
+      this.buf ??= Buffer.from(spares.pop() ?? new SharedArrayBuffer(BATCH_BYTES));
       const n = Math.min(chunk.length - off, BATCH_BYTES - this.len);
-      Buffer.from(chunk.buffer, chunk.byteOffset + off, n).copy(this.buf, this.len);
+      copyInto(this.buf, this.len, chunk.subarray(off, off + n));
       this.len += n;
       off += n;
       if (this.len === BATCH_BYTES) this.flush();
@@ -59,7 +61,8 @@ export class WorkerBodyMd5 implements BodyMd5 {
       return; // the batch buffer is filled again
     }
     this.buf = undefined;
-    const sent = this.runner!.update(buf.buffer as ArrayBuffer, length).then(({ bytes }) => void (spares.length < SPARES && spares.push(bytes)));
+    const sab = buf.buffer as SharedArrayBuffer;
+    const sent = this.runner!.update(sab, length).then(() => void (spares.length < SPARES && spares.push(sab)));
     sent.catch(() => undefined); // reported by drain() or digest()
     this.out.push(sent);
   }
@@ -94,7 +97,7 @@ export class WorkerBodyMd5 implements BodyMd5 {
   }
 
   private recycle(): void {
-    if (this.buf && spares.length < SPARES) spares.push(this.buf.buffer as ArrayBuffer);
+    if (this.buf && spares.length < SPARES) spares.push(this.buf.buffer as SharedArrayBuffer);
     this.buf = undefined;
   }
 }

@@ -196,7 +196,7 @@ export class CodecPool {
       if (!slot) return undefined;
       const session = this.nextId++;
       return {
-        update: (bytes, length) => this.run(slot, 'md5', { session, bytes, length }, [bytes]),
+        update: (bytes, length) => this.run(slot, 'md5', { session, bytes, length }, []),
         end: (drop) => this.run(slot, 'md5End', { session, drop }, []),
       };
     });
