@@ -145,8 +145,8 @@ export class CodecPool {
     }
     const own = [job.plain, job.sealed, job.parity].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
     const r = await this.run<SealResult>(slot, 'seal', job, own);
-    // shared buffers come back as new handles on the same memory: keep the caller's own
-    const pick = (given: ArrayBufferLike, back: ArrayBufferLike) => (given instanceof ArrayBuffer ? back : given);
+    // shared buffers do not come back (codec-worker.mjs): the caller's own handles stand
+    const pick = (given: ArrayBufferLike, back: ArrayBufferLike | null) => (given instanceof ArrayBuffer ? back! : given);
     return { ...r, plain: pick(job.plain, r.plain), sealed: pick(job.sealed, r.sealed), parity: pick(job.parity, r.parity) };
   }
 

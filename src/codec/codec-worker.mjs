@@ -46,7 +46,12 @@ const ops = {
   async seal(job) {
     const { shardSize, ids } = await sealStripe(job);
     processed(job.length);
-    return { result: { shardSize, ids, plain: job.plain, sealed: job.sealed, parity: job.parity }, transfer: [job.plain, job.sealed, job.parity] };
+    // ArrayBuffers go back (they were transferred here); shared ones stay with the caller, who
+    // keeps its own handles: a SharedArrayBuffer sent back arrives as a new handle, and V8 counts
+    // each as fresh external memory (10 MiB a segment), which set off a full mark-compact on the
+    // main thread every few segments
+    const own = (b) => (b instanceof ArrayBuffer ? b : null);
+    return { result: { shardSize, ids, plain: own(job.plain), sealed: own(job.sealed), parity: own(job.parity) }, transfer: [job.plain, job.sealed, job.parity] };
   },
   async open(job) {
     const { plain, size } = openStripe(job);
