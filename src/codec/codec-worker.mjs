@@ -9,9 +9,8 @@ import { hashShard, openStripe, sealStripe } from './core.mjs';
 
 // AES-GCM through node:crypto returns a fresh buffer per 64 KiB piece (copied into the stripe
 // at once): garbage that V8 frees only after ~50 MiB of it has piled up outside its heap, per
-// worker. A scavenge after every 4 MiB sealed frees it early: a worker's peak RSS over 1 GiB of
-// AES-GCM went from ~98 to ~70 MiB here (~45 of it the bare process). Not after opens: there it
-// cost GET 0.4 CPU s/GiB in the codec workers (1.20 against 0.80, one bench run).
+// worker. A scavenge after every 4 MiB sealed or opened frees it early: a worker's peak RSS over
+// 1 GiB of AES-GCM went from ~98 to ~70 MiB here (~45 of it the bare process).
 const SCAVENGE_EVERY = 4 * 1024 * 1024;
 let scavenge = () => {};
 try {
@@ -56,6 +55,7 @@ const ops = {
   },
   async open(job) {
     const { plain, size } = openStripe(job);
+    processed(job.sealedLength);
     return { result: { plain, size }, transfer: [plain] };
   },
   async hash(job) {
