@@ -15,6 +15,8 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { hashShard, openStripe, sealStripe, type OpenJob, type SealJob } from './core.mjs';
+import type { BodyMd5 } from '../core/digest.ts';
+import { WorkerBodyMd5 } from './body-md5.ts';
 
 export type { OpenJob, SealJob };
 
@@ -143,8 +145,8 @@ export class CodecPool {
     }
     const own = [job.plain, job.sealed, job.parity].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
     const r = await this.run<SealResult>(slot, 'seal', job, own);
-    // shared buffers come back as new handles on the same memory: keep the caller's own
-    const pick = (given: ArrayBufferLike, back: ArrayBufferLike) => (given instanceof ArrayBuffer ? back : given);
+    // shared buffers do not come back (codec-worker.mjs): the caller's own handles stand
+    const pick = (given: ArrayBufferLike, back: ArrayBufferLike | null) => (given instanceof ArrayBuffer ? back! : given);
     return { ...r, plain: pick(job.plain, r.plain), sealed: pick(job.sealed, r.sealed), parity: pick(job.parity, r.parity) };
   }
 
@@ -182,6 +184,22 @@ export class CodecPool {
     const transfer = moved.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
     const r = await this.run<{ ids: string[]; buffers: (ArrayBuffer | null)[] }>(slot, 'hash', { buffers: moved, like: opts.like }, [...new Set(transfer)]);
     return { ids: r.ids, buffers: r.buffers.map((b, i) => (b instanceof ArrayBuffer ? Buffer.from(b) : buffers[i]!)) };
+  }
+
+  /**
+   * A request body's MD5, computed in one worker (body-md5.ts); inline when there is none. For
+   * useBodyMd5 (src/core/digest.ts).
+   */
+  md5(): BodyMd5 {
+    return new WorkerBodyMd5(() => {
+      const slot = this.slot();
+      if (!slot) return undefined;
+      const session = this.nextId++;
+      return {
+        update: (bytes, length) => this.run(slot, 'md5', { session, bytes, length }, []),
+        end: (drop) => this.run(slot, 'md5End', { session, drop }, []),
+      };
+    });
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,7 @@ export declare function idHash(id: string): number | undefined;
 export declare function hashShard(bytes: Uint8Array, like?: string): string;
 export declare function shardSizeFor(dataLength: number, k: number): number;
 export declare function paddedLength(length: number, k: number): number;
+export declare function copyInto(target: Uint8Array, at: number, source: Uint8Array): void;
 
 export interface SealJob {
   key: Uint8Array;

@@ -86,8 +86,22 @@ function rsContext(k, m) {
 }
 
 const view = (ab, length = ab.byteLength) => Buffer.from(ab, 0, length);
-// Bytes are moved with Buffer#copy (memmove), not TypedArray#set: into a SharedArrayBuffer the
-// latter takes V8's relaxed-atomic copy, several times slower.
+
+/**
+ * Copies `source` into `target` at `at` with a plain memcpy. Buffer#copy is TypedArray#set in
+ * Node 20, and into a SharedArrayBuffer (the recycled stripes) that takes V8's relaxed-atomic
+ * byte copy: 1.15 s/GiB against 0.11 into an ArrayBuffer, measured here. Buffer#fill with a
+ * buffer value of the range's length is one memcpy in node's C++ (0.24-0.37 s/GiB into a SAB).
+ * @param {Uint8Array} target @param {number} at @param {Uint8Array} source
+ */
+export function copyInto(target, at, source) {
+  const n = source.byteLength;
+  if (n === 0) return;
+  if (at < 0 || at + n > target.byteLength) throw new RangeError(`copying ${n} bytes at ${at} overruns a buffer of ${target.byteLength}`);
+  const t = Buffer.isBuffer(target) ? target : Buffer.from(target.buffer, target.byteOffset, target.byteLength);
+  const s = Buffer.isBuffer(source) ? source : Buffer.from(source.buffer, source.byteOffset, n);
+  t.fill(s, at, at + n);
+}
 
 /**
  * Seals, codes and names one stripe, in place.
@@ -111,12 +125,12 @@ export async function sealStripe(job) {
   let at = 0;
   for (let off = 0; off < padded; off += PIECE) {
     const out = cipher.update(plain.subarray(off, Math.min(padded, off + PIECE)));
-    out.copy(sealed, at);
+    copyInto(sealed, at, out);
     at += out.length;
   }
   const tail = cipher.final();
-  tail.copy(sealed, at);
-  cipher.getAuthTag().copy(sealed, at + tail.length);
+  copyInto(sealed, at, tail);
+  copyInto(sealed, at + tail.length, cipher.getAuthTag());
   if (m > 0) {
     let sources = 0;
     let targets = 0;
@@ -163,12 +177,12 @@ export function openStripe(job) {
       } else if (pos + chunk.length > ctLength) {
         const split = ctLength - pos;
         const dec = decipher.update(chunk.subarray(0, split));
-        dec.copy(out, at);
+        copyInto(out, at, dec);
         at += dec.length;
         tag.set(chunk.subarray(split), 0);
       } else {
         const dec = decipher.update(chunk);
-        dec.copy(out, at);
+        copyInto(out, at, dec);
         at += dec.length;
       }
       pos += chunk.length;
@@ -178,7 +192,7 @@ export function openStripe(job) {
   if (pos < sealedLength) throw new RangeError(`sealed stripe is ${pos} bytes, ${sealedLength} expected`);
   decipher.setAuthTag(tag);
   try {
-    decipher.final().copy(out, at);
+    copyInto(out, at, decipher.final());
   } catch {
     const err = new Error(`segment ${index} of ${manifestId} failed authentication: the bytes were altered or the key is not the one they were sealed with`);
     err.name = 'AuthenticationError';

@@ -267,6 +267,30 @@ export const checksumHeaderName = (a: ChecksumAlgorithm): string => `x-amz-check
 // ---------------------------------------------------------------------------------------------
 // PutBody
 
+/**
+ * The MD5 of a request body, whose work may run off the event loop (src/codec/codec-pool.ts runs
+ * it in a codec worker, overlapped with the sealing and coding of earlier segments). update()
+ * copies or hashes the bytes before it returns (the caller may reuse the chunk at once); when it
+ * returns a promise, the caller waits for it before feeding more (a bounded backlog).
+ */
+export interface BodyMd5 {
+  update(chunk: Uint8Array): void | Promise<void>;
+  digest(): Promise<Buffer>;
+  /** Drops the state of a body that was abandoned (no digest() will come). */
+  dispose(): void;
+}
+
+const inlineMd5 = (): BodyMd5 => {
+  const h = createHash('md5');
+  return { update: (c) => void h.update(c), digest: async () => h.digest(), dispose: () => undefined };
+};
+let bodyMd5: () => BodyMd5 = inlineMd5;
+
+/** Where request bodies' MD5s are computed from now on (the server's wiring; default: inline). */
+export function useBodyMd5(factory: (() => BodyMd5) | undefined): void {
+  bodyMd5 = factory ?? inlineMd5;
+}
+
 export interface PutBodyOptions {
   /** Algorithms to compute besides MD5 (e.g. s3/auth/checksum-headers.ts parseChecksumHeaders(...).algorithms). */
   algorithms?: ChecksumAlgorithm[];
@@ -299,30 +323,36 @@ export function createPutBody(source: AsyncIterable<Uint8Array>, opts: PutBodyOp
     started = true;
     const algorithms = new Set<ChecksumAlgorithm>(opts.algorithms ?? []);
     if (typeof opts.expected === 'object') for (const a of Object.keys(opts.expected) as ChecksumAlgorithm[]) algorithms.add(a);
-    const md5 = createHash('md5');
-    const sums = [...algorithms].map((a) => [a, createChecksum(a)] as const);
-    let size = 0;
-    for await (const chunk of source) {
-      size += chunk.length;
-      if (expectedSize !== undefined && size > expectedSize) throw bodyTooLong(expectedSize);
-      md5.update(chunk);
-      for (const [, c] of sums) c.update(chunk);
-      yield chunk;
+    const md5 = bodyMd5();
+    let digest: Buffer;
+    const checksums: Checksums = {};
+    try {
+      const sums = [...algorithms].map((a) => [a, createChecksum(a)] as const);
+      let size = 0;
+      for await (const chunk of source) {
+        size += chunk.length;
+        if (expectedSize !== undefined && size > expectedSize) throw bodyTooLong(expectedSize);
+        const backlog = md5.update(chunk);
+        for (const [, c] of sums) c.update(chunk);
+        if (backlog) await backlog;
+        yield chunk;
+      }
+      if (expectedSize !== undefined && size < expectedSize) {
+        throw Errors.incompleteBody(
+          `You did not provide the number of bytes specified by the Content-Length HTTP header: received ${size} of ${expectedSize} bytes. Resend the whole body.`,
+        );
+      }
+      digest = await md5.digest();
+      for (const [a, c] of sums) checksums[a] = c.digest().toString('base64');
+    } finally {
+      md5.dispose(); // a no-op after digest()
     }
-    if (expectedSize !== undefined && size < expectedSize) {
-      throw Errors.incompleteBody(
-        `You did not provide the number of bytes specified by the Content-Length HTTP header: received ${size} of ${expectedSize} bytes. Resend the whole body.`,
-      );
-    }
-    const digest = md5.digest();
     if (expectedMd5 !== undefined && !digest.equals(expectedMd5)) {
       throw Errors.badDigest('The Content-MD5 you specified did not match what we received.', {
         ExpectedDigest: expectedMd5.toString('base64'),
         CalculatedDigest: digest.toString('base64'),
       });
     }
-    const checksums: Checksums = {};
-    for (const [a, c] of sums) checksums[a] = c.digest().toString('base64');
     verifyChecksums((typeof opts.expected === 'function' ? opts.expected() : opts.expected) ?? {}, checksums);
     result = { md5: digest, checksums };
   }

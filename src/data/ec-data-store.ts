@@ -62,7 +62,7 @@ export function createEcDataStore(opts: EcDataStoreOptions): EcDataStore {
     openedAt: Date.now(),
     counters: { degradedReads: 0, badShards: 0, shardsRebuilt: 0 },
     codec: opts.codec ?? codecPool(),
-    buffers: new StripeBufferPool(segmentSize, opts.ec.k, opts.ec.m),
+    buffers: new StripeBufferPool(segmentSize, opts.ec.k, opts.ec.m, opts.stripeBudget),
     hedgeAfterMs: opts.hedgeAfterMs ?? 2000,
     ...(opts.collectGate ? { collectGate: opts.collectGate } : {}),
   };

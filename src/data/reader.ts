@@ -8,10 +8,12 @@
  * against their ids on the way in. Only when the tag fails is the segment read again with every
  * shard hashed: the corrupt ones fail their id check, are reported (and the peer marked) and
  * read around from parity. Scrub and audits still hash every shard. The next segment is fetched while the current one is
- * consumed (a prefetch of one), so memory stays at about two segments per read.
+ * consumed (a prefetch of one, and none while the pool's budget is spent: buffers.ts), so memory
+ * stays at two segments per read at most, one under load.
  *
- * A full segment is read into recycled stripe buffers (ec-buffers.ts): shards land in `sealed`
- * (and `parity`), the worker decrypts into `plain`, and the chunk yielded is a view of `plain`,
+ * A full segment is read into a recycled stripe buffer (buffers.ts): the k data shards land in
+ * `sealed` and the worker decrypts them there, in place (a degraded read decodes from parity into
+ * fresh memory and decrypts into a pooled `plain`); the chunk yielded is a view of the plaintext,
  * lent (src/core/lent.ts): the stripe goes back to the pool once the consumer says the bytes
  * were taken and every shard read into it has settled. No fresh buffer per segment, so V8 does
  * not run a full garbage collection every few segments.
@@ -83,13 +85,16 @@ export async function* readManifest(ctx: EcContext, manifestId: string, opts: Da
     let next: Promise<LoadedSegment> | undefined = fetch(first);
     for (let i = first; i <= last; i++) {
       const current: Promise<LoadedSegment> = next!;
-      next = i < last ? fetch(i + 1) : undefined;
+      // fetch ahead only while the stripe buffers of all transfers are within their budget; past
+      // it, the next segment is fetched once the consumer asks for it (it has taken this one)
+      next = i < last && ctx.buffers.roomy() ? fetch(i + 1) : undefined;
       const { plain, giveBack } = await current;
       const from = i === first ? start - i * segSize : 0;
       const to = i === last ? end - i * segSize : plain.length;
       const chunk = plain.subarray(from, to);
       if (giveBack) lend(chunk, giveBack);
       yield chunk;
+      if (next === undefined && i < last) next = fetch(i + 1);
     }
   } finally {
     abort.abort();
@@ -133,10 +138,12 @@ async function fetchAndOpen([ctx, man, key, plan, label, signal]: SegmentArgs, v
   if (plan.shards.length !== n) throw damaged(`it records ${plan.shards.length} shards, ${n} expected for ${k}+${m}`);
 
   // Full segments are read into recycled shared buffers; short ones into fresh ones (as before).
-  const stripe: StripeBuffers | undefined = ctx.buffers.fits(k, m, S) ? ctx.buffers.take() : undefined;
+  // Only the sealed part is taken: the data shards land there and are decrypted in place. Parity
+  // shards (rare: a missing or slow data shard) are read into fresh buffers.
+  const stripe: StripeBuffers | undefined = ctx.buffers.fits(k, m, S) ? ctx.buffers.take({ plain: false, parity: false }) : undefined;
   const fetches: Promise<unknown>[] = [];
   const got = await fetchShards(ctx.network, plan, k, {
-    into: stripe && ((i) => (i < k ? new Uint8Array(stripe.sealed, i * S, S) : new Uint8Array(stripe.parity, (i - k) * S, S))),
+    into: stripe && ((i) => (i < k ? new Uint8Array(stripe.sealed, i * S, S) : undefined)),
     started: (f) => fetches.push(f),
     signal,
     verify,
@@ -172,6 +179,7 @@ async function fetchAndOpen([ctx, man, key, plan, label, signal]: SegmentArgs, v
     // plain buffer is never touched, half the resident memory of a read. Decoded or foreign bytes
     // (a mesh peer's) go to the plain buffer as before.
     const inPlace = pieces.length === k && pieces.every((p, i) => p.buffer === stripe.sealed && p.byteOffset === i * S && p.byteLength === S);
+    if (!inPlace) stripe.plain = ctx.buffers.take({ sealed: false, parity: false }).plain;
     const plain = await ctx.codec.open({ ...job, out: new Uint8Array(inPlace ? stripe.sealed : stripe.plain) });
     return { plain, giveBack };
   } catch (err) {

@@ -103,4 +103,45 @@ describe('recycled read buffers', () => {
     expect(Buffer.concat(after).equals(a)).toBe(true);
     expect(after.some((c) => firstBuffers.has(c.buffer))).toBe(true); // back once they settled
   });
+
+  it('fetches ahead while the budget allows, and not once it is spent (one segment at a time)', async () => {
+    for (const [budget, ahead] of [[undefined, true], [0, false]] as const) {
+      f = ecFixture({ segmentSize: SEG, ...(budget === undefined ? {} : { stripeBudget: budget }) });
+      const inner = f.network;
+      let reading = 0;
+      let most = 0;
+      const counting: ShardNetwork = {
+        ...inner,
+        place: (ids) => inner.place(ids),
+        put: (p, id, b, o) => inner.put(p, id, b, o),
+        has: (p, id) => inner.has(p, id),
+        delete: (p, id) => inner.delete(p, id),
+        localPath: (id) => inner.localPath(id),
+        self: inner.self,
+        get: async (p, id, o = {}) => {
+          most = Math.max(most, ++reading);
+          try {
+            return await inner.get(p, id, o);
+          } finally {
+            reading--;
+          }
+        },
+      };
+      const store = f.reopen({ network: counting, segmentSize: SEG, ...(budget === undefined ? {} : { stripeBudget: budget }) });
+      const a = randomBytes(4 * SEG);
+      const id = await put(store, a);
+      const got: Buffer[] = [];
+      for await (const c of store.read(id, { start: 0, end: a.length, label })) {
+        got.push(Buffer.from(c));
+        await settle(); // a slow consumer: the next segment is fetched meanwhile, or not
+        consumed(c);
+      }
+      expect(Buffer.concat(got).equals(a)).toBe(true);
+      // 4 data shards a segment: two segments' worth at once when fetching ahead, one when not
+      if (ahead) expect(most).toBeGreaterThan(4);
+      else expect(most).toBeLessThanOrEqual(4);
+      await f.cleanup();
+      f = undefined;
+    }
+  });
 });

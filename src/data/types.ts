@@ -24,6 +24,8 @@ export interface EcDataStoreOptions {
   inlineThreshold?: number;
   /** Segments of one body sealed and written at once (default SEGMENTS_IN_FLIGHT, 4). */
   segmentsInFlight?: number;
+  /** Bytes of stripe buffers all transfers may hold before they stop working ahead (buffers.ts; default 64 MiB). */
+  stripeBudget?: number;
   log?: EcLog;
   /**
    * This node's own shard store, when it holds only this node's shards (a single node): lets

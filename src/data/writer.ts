@@ -16,6 +16,7 @@ import { consumed } from '../core/lent.ts';
 import { replaceShards } from '../../mesh/placement.ts';
 
 export { paddedLength } from '../codec/core.mjs';
+import { copyInto } from '../codec/core.mjs';
 
 /** A segment's plaintext as read from the body: the first `length` bytes of `bytes`. */
 export interface Segment {
@@ -53,7 +54,7 @@ export async function* segmentBody(
     if (yielded || need > SMALL_LIMIT) {
       buffers = pool.take();
       const next = Buffer.from(buffers.plain);
-      buf?.copy(next, 0, 0, len);
+      if (buf) copyInto(next, 0, buf.subarray(0, len));
       buf = next;
     } else {
       const next = Buffer.allocUnsafe(Math.min(SMALL_LIMIT, Math.max(64 * 1024, (buf?.length ?? 0) * 4, need)));
@@ -69,8 +70,8 @@ export async function* segmentBody(
     while (off < chunk.length) {
       const take = Math.min(chunk.length - off, segmentSize - len);
       room(len + take);
-      // Buffer#copy is a memmove; TypedArray#set into a SharedArrayBuffer is a slower atomic copy
-      Buffer.from(chunk.buffer, chunk.byteOffset + off, take).copy(buf!, len);
+      // a memcpy, not Buffer#copy: that is an atomic byte copy into a SharedArrayBuffer (core.mjs copyInto)
+      copyInto(buf!, len, chunk.subarray(off, off + take));
       len += take;
       off += take;
       if (len === segmentSize) {
@@ -239,9 +240,10 @@ export async function writeBody(
         (e: unknown) => abort.abort(e), // stop reading the body at once
       );
       size += seg.length;
-      // a bounded pipeline: reading the body goes on while earlier segments are sealed and written
+      // a bounded pipeline: reading the body goes on while earlier segments are sealed and written;
+      // when the stripe buffers of all transfers pass their budget, one segment in flight (buffers.ts)
       inflight.push(stored);
-      if (inflight.length >= ctx.segmentsInFlight) await inflight.shift();
+      while (inflight.length >= ctx.segmentsInFlight || (inflight.length > 1 && !ctx.buffers.roomy())) await inflight.shift();
     }
     for (const p of inflight) await p;
     ctx.repo.finish(manifestId, size, null);

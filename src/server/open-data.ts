@@ -13,6 +13,8 @@ import type { AuditCounts, EcDataStore, PeerAuditor } from '../data/types.ts';
 import { LocalShardStore } from '../../mesh/local-shards.ts';
 import { LocalNetwork } from '../../mesh/local-network.ts';
 import { parseEc } from '../codec/erasure.ts';
+import { codecPool } from '../codec/codec-pool.ts';
+import { useBodyMd5 } from '../core/digest.ts';
 import { parseAdmitPeers } from '../../mesh/admission.ts';
 import { isPeerId } from '../../mesh/identity.ts';
 import { Errors } from '../core/errors.ts';
@@ -147,6 +149,8 @@ export async function openDataStore(opts: {
           log,
         })
       : undefined;
+  // request bodies' MD5 (the ETag) in a codec worker, overlapped with coding: off the event loop
+  useBodyMd5(() => codecPool().md5());
   const store = createEcDataStore({
     db,
     network,
