@@ -13,6 +13,8 @@
  *   npm run bench -- --old DIR          also a datamesh started from the checkout in DIR (e.g. the previous
  *                                       commit: git archive REV | tar -x -C DIR), old and new in one run
  *   npm run bench -- --cluster 6       also a gateway + 6 storage peers, and the repair rate after a peer dies
+ *                                      (with --old DIR, also the old checkout's repair rate on a cluster of its own)
+ *   npm run bench -- --repair-only     only the repair rate (--cluster N peers, default 6; --old DIR side by side)
  *   npm run bench -- --gateways 2      also 2 gateways over one PostgreSQL catalog and 6 peers (--cluster N):
  *                                      the same load through 1 gateway, then spread over both
  *   options: --size 64MiB --count 8 --small 2000 --concurrency 4 --small-concurrency 16
@@ -23,7 +25,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request, Agent } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { parseArgs, parseSize } from '../src/server/config.ts';
@@ -226,6 +228,103 @@ function start(cmd: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Ch
   });
 }
 
+interface RepairRun {
+  name: string;
+  shards: number;
+  bytes: number;
+  /** The gateway's own figure (admin mesh repair.lastThroughputMBs): shard bytes over the round's time. */
+  mbs: number;
+  /** From the SIGKILL to the queue being empty, detection and the 2 s --repair-after included. */
+  seconds: number;
+  /** CPU seconds of every cluster process (gateway and surviving peers) from the kill to the end. */
+  cpuSeconds: number;
+  /** What admin mesh showed while the round ran: the largest segmentsToRepair, and the last progress seen. */
+  progress: { segmentsToRepair: number; segmentsDone: number; bytesRebuilt: number; samples: number };
+}
+
+/** utime + stime of a process, in seconds (0 once it is gone). */
+function processCpu(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A gateway and `nodes` storage peers started from the checkout `root` (its own scripts/cluster.ts,
+ * so --old measures the old code), loaded as measure() loads one (a warm-up and COUNT objects of
+ * SIZE), then one storage peer SIGKILLed and the repair timed (repairAfterKill).
+ */
+async function measureRepair(root: string, name: string, nodes: number, dataDir: string, procs: ChildProcess[]): Promise<RepairRun> {
+  const { startCluster: start, freePortRange: ports } = (await import(resolve(root, 'scripts/cluster.ts'))) as typeof import('./cluster.ts');
+  const env = { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey };
+  const cluster = await start({ nodes, dataDir, basePort: await ports(nodes + 2), ec: flag('ec', '4+2'), repairAfter: '2s', env });
+  procs.push(...cluster.procs);
+  try {
+    await peersUp({ url: cluster.endpoint }, nodes);
+    const ep: Endpoint = { name, base: cluster.endpoint, creds, lists: false };
+    const big = randomBytes(SIZE);
+    await send(ep, 'PUT', '/repair');
+    await timed(COUNT + 1, CONC, (i) => send(ep, 'PUT', `/repair/big-${i}`, big));
+    return await repairAfterKill(name, cluster, nodes);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function peersUp(admin: { url: string }, nodes: number): Promise<void> {
+  for (let i = 0; (JSON.parse((await runAdminCli(admin, 'mesh', '--json')).out) as MeshView).peers.filter((p) => !p.self && p.state === 'up').length < nodes; i++) {
+    if (i > 120) throw new Error('the storage peers did not all come up within 60 s');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** SIGKILLs the first storage peer and waits for the gateway to have rebuilt its shards, watching admin mesh. */
+async function repairAfterKill(name: string, cluster: Awaited<ReturnType<typeof startCluster>>, nodes: number): Promise<RepairRun> {
+  const admin = { url: cluster.endpoint };
+  const meshView = async () => JSON.parse((await runAdminCli(admin, 'mesh', '--json')).out) as MeshView;
+  const victim = cluster.members.find((m) => m.role === 'storage')!;
+  const others = cluster.members.filter((m) => m !== victim).map((m) => m.pid);
+  const cpu = () => others.reduce((t, pid) => t + processCpu(pid), 0);
+  const progress = { segmentsToRepair: 0, segmentsDone: 0, bytesRebuilt: 0, samples: 0 };
+  const t0 = performance.now();
+  const cpu0 = cpu();
+  process.kill(victim.pid, 'SIGKILL');
+  for (;;) {
+    const view = await meshView();
+    const p = view.repair.progress;
+    if (p) {
+      if (p.segmentsDone > p.segmentsToRepair) throw new Error(`${name}: admin mesh shows ${p.segmentsDone} of ${p.segmentsToRepair} segments repaired`);
+      Object.assign(progress, { segmentsToRepair: Math.max(progress.segmentsToRepair, p.segmentsToRepair), segmentsDone: p.segmentsDone, bytesRebuilt: p.bytesRebuilt, samples: progress.samples + 1 });
+    }
+    if (view.repair.shardsRebuilt > 0 && view.repair.queue === 0 && !view.repair.running) {
+      // the gateway's own account of its rounds (seconds, and where the time went when it says)
+      const gateway = cluster.members.find((m) => m.role === 'gateway')!;
+      for (const line of readFileSync(`${gateway.dataDir}.log`, 'utf8').split('\n').filter((l) => l.includes('repair: rebuilt'))) {
+        const { seconds, shardsRebuilt, ms } = JSON.parse(line) as { seconds: number; shardsRebuilt: number; ms?: object };
+        console.log(`  ${name}: round of ${shardsRebuilt} shards in ${seconds.toFixed(1)} s${ms ? `, summed over segments (ms): ${JSON.stringify(ms)}` : ''}`);
+      }
+      return { name, shards: view.repair.shardsRebuilt, bytes: view.repair.bytesRebuilt, mbs: view.repair.lastThroughputMBs ?? 0, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu() - cpu0, progress };
+    }
+    if (performance.now() - t0 > 300_000) throw new Error(`${name}: repair did not finish within 5 minutes (${nodes} storage peers)`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function repairLines(runs: RepairRun[]): string[] {
+  const lines = runs.map(
+    (r) =>
+      `repair (${r.name}): ${r.shards} shards (${(r.bytes / 1e6).toFixed(0)} MB) of the killed peer rebuilt at ${r.mbs.toFixed(1)} MB/s; ` +
+      `${r.seconds.toFixed(1)} s from the kill, including the 2 s repair window and detection; cluster CPU ${(r.cpuSeconds / (r.bytes / 2 ** 30)).toFixed(1)} s/GiB rebuilt; ` +
+      `admin mesh progress seen ${r.progress.samples} times, last ${r.progress.segmentsDone}/${r.progress.segmentsToRepair} segments, ${(r.progress.bytesRebuilt / 1e6).toFixed(0)} MB`,
+  );
+  const [a, b] = runs;
+  if (runs.length === 2 && a!.mbs > 0) lines.push(`repair ${b!.name} vs ${a!.name}: MB/s x${(b!.mbs / a!.mbs).toFixed(2)}, CPU s/GiB x${(b!.cpuSeconds / b!.bytes / (a!.cpuSeconds / a!.bytes)).toFixed(2)}; target >= 30 MB/s`);
+  return lines;
+}
+
 const peakRss = (pid: number): number => {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
@@ -236,6 +335,14 @@ async function main() {
   const procs: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'datamesh-bench-'));
   try {
+    if (flags.has('repair-only')) {
+      // only the repair rate after a storage peer dies, of this checkout (and of --old DIR), side by side
+      const nodes = Number(flags.get('cluster')?.at(-1) ?? 6);
+      const old = flags.get('old')?.at(-1);
+      const runs = [...(old ? [await measureRepair(old, 'datamesh old', nodes, join(dir, 'cluster-old'), procs)] : []), await measureRepair('.', 'datamesh', nodes, join(dir, 'cluster'), procs)];
+      for (const line of repairLines(runs)) console.log(line);
+      return;
+    }
     const port = 19000 + Math.floor(Math.random() * 500);
     const nullProc = await start(['--import', 'tsx', 'scripts/null-endpoint.ts', String(port + 1)], {}, /null endpoint on/);
     procs.push(nullProc);
@@ -275,39 +382,23 @@ async function main() {
     for (const line of cpuLines(runs.map(([e, r]) => [e.name, r]))) console.log(line);
 
     const nodes = flags.get('cluster')?.at(-1);
+    const repairs: RepairRun[] = [];
+    if (nodes && old) repairs.push(await measureRepair(old, 'datamesh old', Number(nodes), join(dir, 'cluster-old'), procs));
     if (nodes) {
       // The same client against a gateway and N storage peers on loopback, then the repair rate.
       const env = { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey };
       const cluster = await startCluster({ nodes: Number(nodes), dataDir: join(dir, 'cluster'), basePort: await freePortRange(Number(nodes) + 2), ec: flag('ec', '4+2'), repairAfter: '2s', env });
       procs.push(...cluster.procs);
-      const admin = { url: cluster.endpoint };
-      const meshView = async () => JSON.parse((await runAdminCli(admin, 'mesh', '--json')).out) as MeshView;
-      for (let i = 0; (await meshView()).peers.filter((p) => !p.self && p.state === 'up').length < Number(nodes); i++) {
-        if (i > 120) throw new Error('the storage peers did not all come up within 60 s');
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      await peersUp({ url: cluster.endpoint }, Number(nodes));
       const gw = cluster.procs[cluster.procs.length - 1]!;
       const ep: Endpoint = { name: `cluster 1+${nodes}`, base: cluster.endpoint, creds, pid: gw.pid!, lists: false };
       const cl = await measure(ep, 'bench');
       rss.set(ep.name, peakRss(gw.pid!) / 1048576);
       for (const line of table([...runs.filter(([e]) => e.name !== 'datamesh'), [ep, cl]], floor, rss)) console.log(line);
       for (const line of cpuLines([[ep.name, cl]])) console.log(line);
-      const victim = cluster.members.find((m) => m.role === 'storage')!;
-      const t0 = performance.now();
-      process.kill(victim.pid, 'SIGKILL');
-      for (;;) {
-        const view = await meshView();
-        if (view.repair.shardsRebuilt > 0 && view.repair.queue === 0 && !view.repair.running) {
-          console.log(
-            `repair: ${view.repair.shardsRebuilt} shards (${(view.repair.bytesRebuilt / 1e6).toFixed(0)} MB) of the killed peer rebuilt at ` +
-              `${(view.repair.lastThroughputMBs ?? 0).toFixed(1)} MB/s; ${((performance.now() - t0) / 1000).toFixed(1)} s from the kill, including the 2 s repair window and detection`,
-          );
-          break;
-        }
-        if (performance.now() - t0 > 300_000) throw new Error('repair did not finish within 5 minutes');
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      repairs.push(await repairAfterKill('datamesh', cluster, Number(nodes)));
       await cluster.stop();
+      for (const line of repairLines(repairs)) console.log(line);
     }
 
     const gateways = Number(flags.get('gateways')?.at(-1) ?? 0);

@@ -15,7 +15,7 @@
  * locations recorded. Segments are repaired REPAIR_CONCURRENCY at a time, so the fetches of some
  * overlap the coding and writing of others.
  */
-import type { EcContext, ScrubOptions, ScrubResult } from './types.ts';
+import type { EcContext, RepairResult, ScrubOptions, ScrubResult } from './types.ts';
 import type { ManifestRow, SegmentPlan } from './schema.ts';
 import { reconstruct } from '../codec/erasure.ts';
 import { freePeers } from './writer.ts';
@@ -29,11 +29,7 @@ export const LOST_RELOG_MS = 3_600_000;
 /** Lost segments remembered for the log-once rule (the oldest are forgotten past this). */
 const LOST_REMEMBERED = 100_000;
 
-export interface RepairResult extends ScrubResult {
-  bytesRebuilt: number;
-}
-
-type Result = ScrubResult & { bytesRebuilt?: number };
+type Result = ScrubResult & Partial<Pick<RepairResult, 'bytesRebuilt' | 'ms'>>;
 
 interface SegmentRun {
   ctx: EcContext;
@@ -106,9 +102,12 @@ async function rebuild(run: SegmentRun, got: readonly (Uint8Array | undefined)[]
   const { ctx, man, plan, result, signal, dead } = run;
   const log = { manifest: man.id, segment: plan.idx };
   const want = new Set(missing);
+  const t0 = performance.now();
   const rebuilt = (await reconstruct(got, man.k, man.m)).filter((r) => want.has(r.index));
   const ids = plan.shards.map((s) => s.id);
   const rebuiltIds = (await ctx.codec.hash(rebuilt.map((r) => r.bytes), { like: rebuilt.map((r) => ids[r.index]!) })).ids;
+  const t1 = performance.now();
+  if (result.ms) result.ms.code += t1 - t0;
   const wrong = rebuilt.findIndex((r, j) => rebuiltIds[j] !== ids[r.index]);
   if (wrong !== -1) {
     ctx.log.warn({ ...log, shard: rebuilt[wrong]!.index, id: ids[rebuilt[wrong]!.index] }, 'scrub: a rebuilt shard does not match its id');
@@ -139,6 +138,7 @@ async function rebuild(run: SegmentRun, got: readonly (Uint8Array | undefined)[]
       return true;
     }),
   );
+  if (result.ms) result.ms.write += performance.now() - t1;
   if (written.every(Boolean)) forgetLost(ctx, man, plan);
   ctx.log.info({ ...log, rebuilt: rebuilt.filter((_, j) => written[j]).map((r) => r.index) }, 'scrub: shards rebuilt');
   return 'done';
@@ -193,6 +193,7 @@ async function repairSegmentFast(run: SegmentRun): Promise<void> {
   const alive = plan.shards.flatMap((s, i) => (dead.has(s.peer) ? [] : [i]));
   const bad = new Set<number>();
   const unanswered = new Set<number>();
+  const t0 = performance.now();
   const fetched = await fetchShards(ctx.network, { ...plan, shards: alive.map((i) => plan.shards[i]!) }, k, {
     signal: signal ?? new AbortController().signal,
     hedgeAfterMs: ctx.hedgeAfterMs,
@@ -203,6 +204,7 @@ async function repairSegmentFast(run: SegmentRun): Promise<void> {
     },
   });
   signal?.throwIfAborted();
+  if (run.result.ms) run.result.ms.fetch += performance.now() - t0;
   const got = new Array<Uint8Array | undefined>(n).fill(undefined);
   fetched.forEach((bytes, j) => (got[alive[j]!] = bytes));
   for (const i of got.keys()) if (got[i]) unanswered.delete(i); // answered on a retry
@@ -268,7 +270,7 @@ export const REPAIR_CONCURRENCY = 4;
  * segment, `concurrency` segments at a time.
  */
 export async function repairPeers(ctx: EcContext, dead: readonly string[], opts: ScrubOptions & { concurrency?: number } = {}): Promise<RepairResult> {
-  const result: RepairResult = { segmentsChecked: 0, shardsRebuilt: 0, unrecoverable: [], bytesRebuilt: 0 };
+  const result: RepairResult = { segmentsChecked: 0, shardsRebuilt: 0, unrecoverable: [], bytesRebuilt: 0, ms: { fetch: 0, code: 0, write: 0 } };
   const gone = new Set(dead);
   const given = new Set<string>();
   const total = ctx.repo.countSegmentsOnPeers(dead);
@@ -293,5 +295,6 @@ export async function repairPeers(ctx: EcContext, dead: readonly string[], opts:
     };
     await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? REPAIR_CONCURRENCY, batch.length) }, worker));
   }
+  for (const step of ['fetch', 'code', 'write'] as const) result.ms![step] = Math.round(result.ms![step]);
   return result;
 }

@@ -214,7 +214,7 @@ export async function openDataStore(opts: {
             const secs = (performance.now() - started) / 1000;
             repair.lastThroughputMBs = r.bytesRebuilt / 1e6 / secs;
             log.info(
-              { dead, shardsRebuilt: r.shardsRebuilt, bytes: r.bytesRebuilt, seconds: secs, unrecoverable: r.unrecoverable.length },
+              { dead, shardsRebuilt: r.shardsRebuilt, bytes: r.bytesRebuilt, seconds: secs, unrecoverable: r.unrecoverable.length, ms: r.ms },
               `repair: rebuilt ${r.shardsRebuilt} shards of peers down longer than ${config.repairAfter} ms (${repair.lastThroughputMBs.toFixed(1)} MB/s)`,
             );
           }
