@@ -155,7 +155,7 @@ export interface AuditorOptions {
   peers: () => string[];
   /** Time between two audits of one peer. */
   intervalMs: number;
-  /** Failures among the last `window` audits that make a peer untrusted (default 3 of 10). */
+  /** Failures among the last `window` audits that make a peer untrusted (default 3 of 10; --audit-threshold). */
   failuresToDistrust?: number;
   window?: number;
   /** Peers audited at once (default 4). */

@@ -5,7 +5,7 @@
  * peer that has been down longer than --repair-after are rebuilt from survivors onto live peers.
  */
 import { join } from 'node:path';
-import { ConfigError, type Config } from './config.ts';
+import { ConfigError, parseAuditThreshold, type Config } from './config.ts';
 import { isSqlite, type DB } from '../core/db.ts';
 import type { Logger } from '../core/log.ts';
 import { createEcDataStore } from '../data/ec-data-store.ts';
@@ -235,13 +235,16 @@ export async function openDataStore(opts: {
     });
     if (config.auditInterval > 0) {
       const m = mesh;
+      const threshold = parseAuditThreshold(config.auditThreshold); // validated with the configuration
       auditor = store.createAuditor({
         intervalMs: config.auditInterval,
+        failuresToDistrust: threshold.failures,
+        window: threshold.window,
         // only peers that answer probes now: a restarting (suspect) peer is not challenged
         peers: () => m.peers().filter((p) => !p.self && p.admission === 'admitted' && p.state === 'up').map((p) => p.id),
         onAudit: (_peer, result) => metrics?.repair.audited(result),
         onUntrusted: (peer, counts) => {
-          log.error({ peer, audits: counts }, `mesh peer ${peer} is now untrusted: it failed ${counts.failed} audits (missing or corrupt shards); its shards are rebuilt on other peers. Check its disk, then datamesh admin mesh admit ${peer} to trust it again`);
+          log.error({ peer, audits: counts }, `mesh peer ${peer} is now untrusted: it failed ${threshold.failures} of its last ${threshold.window} audits (--audit-threshold; ${counts.failed} in all: missing or corrupt shards); its shards are rebuilt on other peers. Check its disk, then datamesh admin mesh admit ${peer} to trust it again`);
           m.admission.distrust(peer);
         },
       });
