@@ -34,6 +34,13 @@ export interface RepairState {
   bytesRebuilt: number;
   /** The round running now: segments done of those it has to repair, and shard bytes rebuilt so far. */
   progress?: { segmentsDone: number; segmentsToRepair: number; bytesRebuilt: number };
+  /**
+   * Segments the last round could not rebuild: `lost` (fewer than k shards on peers that answered
+   * or are gone for good; logged once, then hourly) and `deferred` (short of shards only because
+   * some peers do not answer now, e.g. restarting: retried, not lost).
+   */
+  lost: number;
+  deferred: number;
   /** MB of shards rebuilt per second, over the last round that rebuilt something. */
   lastThroughputMBs?: number;
   lastRound?: string;
@@ -174,7 +181,7 @@ export async function openDataStore(opts: {
   const stopScrub = config.scrubInterval > 0 ? store.startBackgroundScrub(config.scrubInterval) : () => {};
   const stopCollector = store.startCollector(config.collectInterval);
 
-  const repair: RepairState = { running: false, queue: 0, rounds: 0, shardsRebuilt: 0, bytesRebuilt: 0 };
+  const repair: RepairState = { running: false, queue: 0, rounds: 0, shardsRebuilt: 0, bytesRebuilt: 0, lost: 0, deferred: 0 };
   const downPeers = (): PeerStatus[] => (mesh ? mesh.peers().filter((p) => p.state === 'down') : []);
   // An evicted or untrusted peer is drained at once: its shards are rebuilt elsewhere, as for a dead peer.
   const drained = (): string[] => (mesh ? [...mesh.admission.inState('evicted'), ...mesh.admission.inState('untrusted')] : []);
@@ -207,6 +214,8 @@ export async function openDataStore(opts: {
           });
           metrics?.repair.repaired(r.segmentsChecked, r.bytesRebuilt);
           repair.rounds++;
+          repair.lost = r.unrecoverable.length;
+          repair.deferred = r.deferred ?? 0;
           repair.shardsRebuilt += r.shardsRebuilt;
           repair.bytesRebuilt += r.bytesRebuilt;
           repair.lastRound = new Date().toISOString();
