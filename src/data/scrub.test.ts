@@ -165,7 +165,8 @@ class FakeMesh implements ShardNetwork {
   readonly down = new Set<string>();
   readonly hanging = new Set<string>();
   readonly gets: { peer: string; id: string; verify: boolean }[] = [];
-  constructor(peers: number) {
+  /** With `selfAt`, placement puts shard `selfAt` of every segment on this node (a gateway that stores shards). */
+  constructor(peers: number, readonly selfAt?: number) {
     for (let i = 0; i < peers; i++) this.held.set(`peer-${i}`, new Map());
     this.held.set(this.self, new Map());
   }
@@ -174,7 +175,7 @@ class FakeMesh implements ShardNetwork {
   }
   place(ids: readonly string[]): string[] {
     const live = this.live();
-    return ids.map((_, i) => live[i % live.length]!);
+    return ids.map((_, i) => (i === this.selfAt ? this.self : live[i % live.length]!));
   }
   targets(): string[][] {
     return [this.live()];
@@ -271,6 +272,19 @@ describe('repair of dead peers', () => {
     expect(verifyShard(liar.id, net.held.get(store.describe(o!.id).segments[0]!.shards[0]!.location)!.get(liar.id)!)).toBe(true);
     whole(store, net, [o!.id], victim);
     expect((await readAll(store, o!.id, SEG)).equals(o!.data)).toBe(true);
+  });
+
+  it("reads this node's own shard first: a parity shard held locally is one transfer less", async () => {
+    const net = new FakeMesh(8, 5);
+    const store = meshStore(net);
+    const [o] = await putObjects(store, [SEG]);
+    const shards = store.describe(o!.id).segments[0]!.shards;
+    expect(shards[5]!.location).toBe(net.self);
+    net.down.add(shards[4]!.location);
+    net.gets.length = 0;
+    expect(await store.repairPeers([shards[4]!.location])).toMatchObject({ shardsRebuilt: 1, unrecoverable: [] });
+    expect(net.gets.map((g) => g.peer)).toEqual([net.self, shards[0]!.location, shards[1]!.location, shards[2]!.location]);
+    whole(store, net, [o!.id], shards[4]!.location);
   });
 
   it('a data shard whose peer hangs is replaced by parity after hedgeAfterMs', async () => {
