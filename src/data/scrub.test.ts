@@ -300,6 +300,25 @@ describe('repair of dead peers', () => {
     expect((await readAll(store, o!.id, SEG)).equals(o!.data)).toBe(true);
   });
 
+  it('does not call a segment lost when, besides the dead peer, the peers short of k only refuse connections (restarting): deferred, rebuilt once they are back', async () => {
+    const net = new FakeMesh(8);
+    const { lines, log } = logs();
+    const store = meshStore(net, { log: log as never });
+    const [o] = await putObjects(store, [SEG]);
+    const shards = store.describe(o!.id).segments[0]!.shards;
+    const dead = shards[0]!.location;
+    net.down.add(dead);
+    net.down.add(shards[1]!.location); // restarting
+    net.down.add(shards[2]!.location); // restarting
+    const r = await store.repairPeers([dead]);
+    expect(r).toMatchObject({ shardsRebuilt: 0, unrecoverable: [], deferred: 1 });
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    net.down.delete(shards[1]!.location);
+    net.down.delete(shards[2]!.location);
+    expect(await store.repairPeers([dead])).toMatchObject({ shardsRebuilt: 1, unrecoverable: [] });
+    whole(store, net, [o!.id], dead);
+  });
+
   it('logs a lost segment once, not on every repair round or scrub, and still reports it every time', async () => {
     const net = new FakeMesh(8);
     const { lines, log } = logs();
