@@ -287,7 +287,7 @@ describe('repair of dead peers', () => {
     whole(store, net, [o!.id], shards[4]!.location);
   });
 
-  it('a data shard whose peer hangs is replaced by parity after hedgeAfterMs', async () => {
+  it('a data shard whose peer hangs is replaced by parity after 5 x hedgeAfterMs', async () => {
     const net = new FakeMesh(8);
     const store = meshStore(net, { hedgeAfterMs: 20 });
     const [o] = await putObjects(store, [SEG]);

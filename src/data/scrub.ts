@@ -6,7 +6,7 @@
  *
  * Repair rebuilds the shards recorded on dead, evicted or untrusted peers. It needs only k
  * survivors per segment: it asks for k shards (data shards first; parity for each one that comes
- * back missing or fails, and for each one still outstanding after hedgeAfterMs), without hashing
+ * back missing or fails, and for each one still outstanding after 5 x hedgeAfterMs), without hashing
  * them, and reconstructs as soon as k are in hand. Every rebuilt shard must hash to its recorded id
  * before it is written; since each rebuilt shard of a Reed-Solomon (MDS) code depends on all k
  * inputs, one corrupt input changes it, so that check also catches a peer that served bad bytes,
@@ -24,6 +24,8 @@ import { fetchShards } from './fetch.ts';
 const MANIFEST_PAGE = 100;
 const SEGMENT_PAGE = 64;
 
+/** Repair asks for parity in place of a shard still outstanding after this many times a read's hedgeAfterMs. */
+export const REPAIR_HEDGE_FACTOR = 5;
 /** A lost segment whose state has not changed is logged again after this long (it stays counted). */
 export const LOST_RELOG_MS = 3_600_000;
 /** Lost segments remembered for the log-once rule (the oldest are forgotten past this). */
@@ -198,7 +200,9 @@ async function repairSegmentFast(run: SegmentRun): Promise<void> {
   const t0 = performance.now();
   const fetched = await fetchShards(ctx.network, { ...plan, shards: alive.map((i) => plan.shards[i]!) }, k, {
     signal: signal ?? new AbortController().signal,
-    hedgeAfterMs: ctx.hedgeAfterMs,
+    // repair is throughput work: a hedge doubles traffic on a busy mesh, so only a peer that
+    // hangs (REPAIR_HEDGE_FACTOR times a read's patience) is bypassed with parity
+    hedgeAfterMs: ctx.hedgeAfterMs * REPAIR_HEDGE_FACTOR,
     verify: false,
     onBad: (j, err) => {
       if (err === undefined) bad.add(alive[j]!);
