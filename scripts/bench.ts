@@ -14,6 +14,8 @@
  *                                       commit: git archive REV | tar -x -C DIR), old and new in one run
  *   npm run bench -- --cluster 6       also a gateway + 6 storage peers (the CPU of the gateway and of every peer,
  *                                      their ratios to the single node), and the repair rate after a peer dies
+ *                                      (with --old DIR, the old checkout's cluster and repair too, on the same load)
+ *   npm run bench -- --repair-only     only the repair rate (--cluster N peers, default 6; --old DIR side by side)
  *   npm run bench -- --gateways 2      also 2 gateways over one PostgreSQL catalog and 6 peers (--cluster N):
  *                                      the same load through 1 gateway, then spread over both
  *   options: --size 64MiB --count 8 --small 2000 --concurrency 4 --small-concurrency 16
@@ -24,7 +26,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request, Agent } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { parseArgs, parseSize } from '../src/server/config.ts';
@@ -243,6 +245,97 @@ function start(cmd: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Ch
   });
 }
 
+interface RepairRun {
+  name: string;
+  shards: number;
+  bytes: number;
+  /** The gateway's own figure (admin mesh repair.lastThroughputMBs): shard bytes over the round's time. */
+  mbs: number;
+  /** From the SIGKILL to the queue being empty, detection and the 2 s --repair-after included. */
+  seconds: number;
+  /** CPU seconds of every cluster process (gateway and surviving peers) from the kill to the end. */
+  cpuSeconds: number;
+  /** Of which the gateway's. */
+  gatewayCpuSeconds: number;
+  /** What admin mesh showed while the round ran: the largest segmentsToRepair, and the last progress seen. */
+  progress: { segmentsToRepair: number; segmentsDone: number; bytesRebuilt: number; samples: number };
+}
+
+/**
+ * A gateway and `nodes` storage peers started from the checkout `root` (its own scripts/cluster.ts,
+ * so --old measures the old code), loaded as measure() loads one (a warm-up and COUNT objects of
+ * SIZE), then one storage peer SIGKILLed and the repair timed (repairAfterKill).
+ */
+async function measureRepair(root: string, name: string, nodes: number, dataDir: string, procs: ChildProcess[]): Promise<RepairRun> {
+  const { startCluster: start, freePortRange: ports } = (await import(resolve(root, 'scripts/cluster.ts'))) as typeof import('./cluster.ts');
+  const env = { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey };
+  const cluster = await start({ nodes, dataDir, basePort: await ports(nodes + 2), ec: flag('ec', '4+2'), repairAfter: '2s', env });
+  procs.push(...cluster.procs);
+  try {
+    await peersUp({ url: cluster.endpoint }, nodes);
+    const ep: Endpoint = { name, base: cluster.endpoint, creds, lists: false };
+    const big = randomBytes(SIZE);
+    await send(ep, 'PUT', '/repair');
+    await timed(COUNT + 1, CONC, (i) => send(ep, 'PUT', `/repair/big-${i}`, big));
+    return await repairAfterKill(name, cluster, nodes);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function peersUp(admin: { url: string }, nodes: number): Promise<void> {
+  for (let i = 0; (JSON.parse((await runAdminCli(admin, 'mesh', '--json')).out) as MeshView).peers.filter((p) => !p.self && p.state === 'up').length < nodes; i++) {
+    if (i > 120) throw new Error('the storage peers did not all come up within 60 s');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** SIGKILLs the first storage peer and waits for the gateway to have rebuilt its shards, watching admin mesh. */
+async function repairAfterKill(name: string, cluster: Awaited<ReturnType<typeof startCluster>>, nodes: number): Promise<RepairRun> {
+  const admin = { url: cluster.endpoint };
+  const meshView = async () => JSON.parse((await runAdminCli(admin, 'mesh', '--json')).out) as MeshView;
+  const victim = cluster.members.find((m) => m.role === 'storage')!;
+  const others = cluster.members.filter((m) => m !== victim).map((m) => m.pid);
+  const cpu = () => others.reduce((t, pid) => t + processCpu(pid), 0);
+  const gatewayPid = cluster.members.find((m) => m.role === 'gateway')!.pid;
+  const gw0 = processCpu(gatewayPid);
+  const progress = { segmentsToRepair: 0, segmentsDone: 0, bytesRebuilt: 0, samples: 0 };
+  const t0 = performance.now();
+  const cpu0 = cpu();
+  process.kill(victim.pid, 'SIGKILL');
+  for (;;) {
+    const view = await meshView();
+    const p = view.repair.progress;
+    if (p) {
+      if (p.segmentsDone > p.segmentsToRepair) throw new Error(`${name}: admin mesh shows ${p.segmentsDone} of ${p.segmentsToRepair} segments repaired`);
+      Object.assign(progress, { segmentsToRepair: Math.max(progress.segmentsToRepair, p.segmentsToRepair), segmentsDone: p.segmentsDone, bytesRebuilt: p.bytesRebuilt, samples: progress.samples + 1 });
+    }
+    if (view.repair.shardsRebuilt > 0 && view.repair.queue === 0 && !view.repair.running) {
+      // the gateway's own account of its rounds (seconds, and where the time went when it says)
+      const gateway = cluster.members.find((m) => m.role === 'gateway')!;
+      for (const line of readFileSync(`${gateway.dataDir}.log`, 'utf8').split('\n').filter((l) => l.includes('repair: rebuilt'))) {
+        const { seconds, shardsRebuilt, ms } = JSON.parse(line) as { seconds: number; shardsRebuilt: number; ms?: object };
+        console.log(`  ${name}: round of ${shardsRebuilt} shards in ${seconds.toFixed(1)} s${ms ? `, summed over segments (ms): ${JSON.stringify(ms)}` : ''}`);
+      }
+      return { name, shards: view.repair.shardsRebuilt, bytes: view.repair.bytesRebuilt, mbs: view.repair.lastThroughputMBs ?? 0, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu() - cpu0, gatewayCpuSeconds: processCpu(gatewayPid) - gw0, progress };
+    }
+    if (performance.now() - t0 > 300_000) throw new Error(`${name}: repair did not finish within 5 minutes (${nodes} storage peers)`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function repairLines(runs: RepairRun[]): string[] {
+  const lines = runs.map(
+    (r) =>
+      `repair (${r.name}): ${r.shards} shards (${(r.bytes / 1e6).toFixed(0)} MB) of the killed peer rebuilt at ${r.mbs.toFixed(1)} MB/s; ` +
+      `${r.seconds.toFixed(1)} s from the kill, including the 2 s repair window and detection; cluster CPU ${(r.cpuSeconds / (r.bytes / 2 ** 30)).toFixed(1)} s/GiB rebuilt (gateway ${(r.gatewayCpuSeconds / (r.bytes / 2 ** 30)).toFixed(1)}); ` +
+      `admin mesh progress seen ${r.progress.samples} times, last ${r.progress.segmentsDone}/${r.progress.segmentsToRepair} segments, ${(r.progress.bytesRebuilt / 1e6).toFixed(0)} MB`,
+  );
+  const [a, b] = runs;
+  if (runs.length === 2 && a!.mbs > 0) lines.push(`repair ${b!.name} vs ${a!.name}: MB/s x${(b!.mbs / a!.mbs).toFixed(2)}, CPU s/GiB x${(b!.cpuSeconds / b!.bytes / (a!.cpuSeconds / a!.bytes)).toFixed(2)} (gateway x${(b!.gatewayCpuSeconds / b!.bytes / (a!.gatewayCpuSeconds / a!.bytes)).toFixed(2)}); target >= 30 MB/s`);
+  return lines;
+}
+
 const peakRss = (pid: number): number => {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
@@ -253,6 +346,14 @@ async function main() {
   const procs: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'datamesh-bench-'));
   try {
+    if (flags.has('repair-only')) {
+      // only the repair rate after a storage peer dies, of this checkout (and of --old DIR), side by side
+      const nodes = Number(flags.get('cluster')?.at(-1) ?? 6);
+      const old = flags.get('old')?.at(-1);
+      const runs = [...(old ? [await measureRepair(old, 'datamesh old', nodes, join(dir, 'cluster-old'), procs)] : []), await measureRepair('.', 'datamesh', nodes, join(dir, 'cluster'), procs)];
+      for (const line of repairLines(runs)) console.log(line);
+      return;
+    }
     const port = 19000 + Math.floor(Math.random() * 500);
     const nullProc = await start(['--import', 'tsx', 'scripts/null-endpoint.ts', String(port + 1)], {}, /null endpoint on/);
     procs.push(nullProc);
@@ -292,6 +393,7 @@ async function main() {
     for (const line of cpuLines(runs.map(([e, r]) => [e.name, r]))) console.log(line);
 
     const nodes = flags.get('cluster')?.at(-1);
+    const repairs: RepairRun[] = [];
     if (nodes) {
       // The same client against a gateway and N storage peers on loopback, then the repair rate.
       const env = { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey };
@@ -301,25 +403,22 @@ async function main() {
           nodes: Number(nodes), dataDir: join(dir, name.replace(/\W+/g, '-')), basePort: await freePortRange(Number(nodes) + 2), ec: flag('ec', '4+2'), repairAfter: '2s', env, ...(root ? { root } : {}),
         });
         procs.push(...cluster.procs);
-        const meshView = async () => JSON.parse((await runAdminCli({ url: cluster.endpoint }, 'mesh', '--json')).out) as MeshView;
-        for (let i = 0; (await meshView()).peers.filter((p) => !p.self && p.state === 'up').length < Number(nodes); i++) {
-          if (i > 120) throw new Error('the storage peers did not all come up within 60 s');
-          await new Promise((r) => setTimeout(r, 500));
-        }
+        await peersUp({ url: cluster.endpoint }, Number(nodes));
         const gw = cluster.procs[cluster.procs.length - 1]!;
         const ep: Endpoint = { name, base: cluster.endpoint, creds, pid: gw.pid!, lists: false };
         const peerPids = cluster.members.filter((m) => m.role === 'storage').map((m) => m.pid);
         const result = await measure(ep, 'bench', [ep], peerPids);
         rss.set(ep.name, peakRss(gw.pid!) / 1048576);
-        return { cluster, meshView, run: [ep, result] as [Endpoint, Result] };
+        return { cluster, run: [ep, result] as [Endpoint, Result] };
       };
       const clusters: { run: [Endpoint, Result]; single: string }[] = [];
       if (old) {
         const before = await clusterRun(`cluster old 1+${nodes}`, old);
         clusters.push({ run: before.run, single: 'datamesh old' });
+        repairs.push(await repairAfterKill('datamesh old', before.cluster, Number(nodes)));
         await before.cluster.stop();
       }
-      const { cluster, meshView, run } = await clusterRun(`cluster 1+${nodes}`);
+      const { cluster, run } = await clusterRun(`cluster 1+${nodes}`);
       clusters.push({ run, single: 'datamesh' });
       for (const line of table([...runs.filter(([e]) => e.name !== 'datamesh' && e.name !== 'datamesh old'), ...clusters.map((c) => c.run)], floor, rss)) console.log(line);
       for (const line of cpuLines(clusters.map(({ run: [e, r] }) => [e.name, r]))) console.log(line);
@@ -330,22 +429,9 @@ async function main() {
         ratio(`${ep.name} PUT MB/s / ${singleName}`, cl.putMBs / single.putMBs, 0.5);
         ratio(`${ep.name} GET MB/s / ${singleName}`, cl.getMBs / single.getMBs, 0.6);
       }
-      const victim = cluster.members.find((m) => m.role === 'storage')!;
-      const t0 = performance.now();
-      process.kill(victim.pid, 'SIGKILL');
-      for (;;) {
-        const view = await meshView();
-        if (view.repair.shardsRebuilt > 0 && view.repair.queue === 0 && !view.repair.running) {
-          console.log(
-            `repair: ${view.repair.shardsRebuilt} shards (${(view.repair.bytesRebuilt / 1e6).toFixed(0)} MB) of the killed peer rebuilt at ` +
-              `${(view.repair.lastThroughputMBs ?? 0).toFixed(1)} MB/s; ${((performance.now() - t0) / 1000).toFixed(1)} s from the kill, including the 2 s repair window and detection`,
-          );
-          break;
-        }
-        if (performance.now() - t0 > 300_000) throw new Error('repair did not finish within 5 minutes');
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      repairs.push(await repairAfterKill('datamesh', cluster, Number(nodes)));
       await cluster.stop();
+      for (const line of repairLines(repairs)) console.log(line);
     }
 
     const gateways = Number(flags.get('gateways')?.at(-1) ?? 0);

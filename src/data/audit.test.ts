@@ -53,4 +53,23 @@ describe('Auditor', () => {
     expect(await empty.audit('p')).toBeUndefined();
     expect(empty.counts('p')).toEqual({ passed: 0, failed: 0 });
   });
+
+  it('takes the threshold it is given (--audit-threshold): 2 failures of the last 4 here, and old failures slide out of the window', async () => {
+    const untrusted: string[] = [];
+    let fail = [true, false, false, false, false, true, false, true];
+    const a = new Auditor(fakeCtx(async () => (fail.shift() ? undefined : new Uint8Array(3))), {
+      peers: () => ['p'],
+      intervalMs: 1000,
+      failuresToDistrust: 2,
+      window: 4,
+      onUntrusted: (p) => untrusted.push(p),
+    });
+    for (let i = 0; i < 6; i++) await a.round(); // failures at audits 1 and 6: five apart, never 2 within 4
+    expect(untrusted).toEqual([]);
+    await a.round();
+    await a.round(); // failures at audits 6 and 8
+    expect(untrusted).toEqual(['p']);
+    expect(a.counts('p')).toEqual({ passed: 5, failed: 3 });
+    fail = [];
+  });
 });

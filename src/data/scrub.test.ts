@@ -4,6 +4,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { chunked, collectBytes, ecFixture, label, type EcFixture } from './testing/ec.ts';
 import { verifyShard } from '../codec/cid.ts';
 import { isDomainError } from '../core/errors.ts';
+import type { ShardGetOptions, ShardNetwork } from '../../mesh/shards.ts';
 
 const SEG = 64 * 1024;
 let f: EcFixture | undefined;
@@ -150,5 +151,192 @@ describe('damage, degraded reads and scrub', () => {
     expect(await done.promise).toMatchObject({ segmentsChecked: 1, shardsRebuilt: 1 });
     stop();
     expect(existsSync(shard.path!)).toBe(true);
+  });
+});
+
+/**
+ * A mesh of named peers in memory, for repair: each peer a map of shards; a peer in `down` refuses
+ * connections, one in `hanging` never answers until the caller gives up. Verifies what it serves
+ * unless asked not to, as the real network does; records every get.
+ */
+class FakeMesh implements ShardNetwork {
+  readonly self = 'gateway';
+  readonly held = new Map<string, Map<string, Uint8Array>>();
+  readonly down = new Set<string>();
+  readonly hanging = new Set<string>();
+  readonly gets: { peer: string; id: string; verify: boolean }[] = [];
+  /** With `selfAt`, placement puts shard `selfAt` of every segment on this node (a gateway that stores shards). */
+  constructor(peers: number, readonly selfAt?: number) {
+    for (let i = 0; i < peers; i++) this.held.set(`peer-${i}`, new Map());
+    this.held.set(this.self, new Map());
+  }
+  private live(): string[] {
+    return [...this.held.keys()].filter((p) => p !== this.self && !this.down.has(p));
+  }
+  place(ids: readonly string[]): string[] {
+    const live = this.live();
+    return ids.map((_, i) => (i === this.selfAt ? this.self : live[i % live.length]!));
+  }
+  targets(): string[][] {
+    return [this.live()];
+  }
+  async put(peer: string, id: string, bytes: Uint8Array): Promise<void> {
+    if (this.down.has(peer)) throw new Error(`connect ECONNREFUSED (${peer})`);
+    this.held.get(peer)!.set(id, Buffer.from(bytes));
+  }
+  async get(peer: string, id: string, opts: ShardGetOptions = {}): Promise<Uint8Array | undefined> {
+    this.gets.push({ peer, id, verify: opts.verify !== false });
+    if (this.down.has(peer)) throw new Error(`connect ECONNREFUSED (${peer})`);
+    if (this.hanging.has(peer)) {
+      return new Promise((_, reject) => opts.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    }
+    const bytes = this.held.get(peer)?.get(id);
+    if (bytes === undefined || (opts.verify !== false && !verifyShard(id, bytes))) return undefined;
+    return bytes;
+  }
+  async has(peer: string, id: string): Promise<boolean> {
+    return this.held.get(peer)?.has(id) ?? false;
+  }
+  async delete(peer: string, id: string): Promise<void> {
+    this.held.get(peer)?.delete(id);
+  }
+  localPath(): string | undefined {
+    return undefined;
+  }
+}
+
+describe('repair of dead peers', () => {
+  const logs = () => {
+    const lines: { level: string; msg: string }[] = [];
+    const at = (level: string) => (_o: unknown, msg?: string) => void lines.push({ level, msg: msg ?? '' });
+    return { lines, log: { info: at('info'), warn: at('warn'), error: at('error') } };
+  };
+  const meshStore = (net: FakeMesh, extra: Parameters<EcFixture['reopen']>[0] = {}) => {
+    f = ecFixture({ segmentSize: SEG });
+    return f.reopen({ network: net, localShards: undefined, ...extra });
+  };
+  /** Every shard of every segment of `ids` where the manifest says it is, matching its id. */
+  const whole = (store: EcFixture['store'], net: FakeMesh, ids: string[], avoid: string) => {
+    for (const id of ids) {
+      for (const seg of store.describe(id).segments) {
+        expect(new Set(seg.shards.map((s) => s.location)).size).toBe(6);
+        for (const sh of seg.shards) {
+          expect(sh.location).not.toBe(avoid);
+          expect(verifyShard(sh.id, net.held.get(sh.location)!.get(sh.id)!)).toBe(true);
+        }
+      }
+    }
+  };
+
+  it('fetches only k shards per segment (data shards first, none of the dead peer, unhashed), rebuilds on free peers and reports progress', async () => {
+    const net = new FakeMesh(8);
+    const store = meshStore(net);
+    const objects = await putObjects(store, [3 * SEG, SEG + 100]);
+    const victim = 'peer-1';
+    const segments = objects.reduce((n, o) => n + store.describe(o.id).segments.length, 0);
+    const onVictim = objects.flatMap((o) => store.describe(o.id).segments.flatMap((s) => s.shards.filter((sh) => sh.location === victim)));
+    expect(onVictim.length).toBeGreaterThan(0);
+    net.down.add(victim);
+    net.gets.length = 0;
+    const progress: [number, number][] = [];
+    let bytes = 0;
+    const r = await store.repairPeers([victim], { onProgress: (d, t) => progress.push([d, t]), onRebuilt: (b) => (bytes += b) });
+    expect(r.unrecoverable).toEqual([]);
+    expect(r.shardsRebuilt).toBe(onVictim.length);
+    expect(r.bytesRebuilt).toBe(onVictim.reduce((n, sh) => n + net.held.get(victim)!.get(sh.id)!.length, 0));
+    expect(bytes).toBe(r.bytesRebuilt);
+    expect(progress.at(-1)).toEqual([onVictim.length, onVictim.length]);
+    // k fetches per repaired segment, never the dead peer, never hashed (the rebuilt shard's id check stands for them)
+    expect(net.gets.length).toBe(4 * onVictim.length);
+    expect(net.gets.some((g) => g.peer === victim || g.verify)).toBe(false);
+    whole(store, net, objects.map((o) => o.id), victim);
+    for (const o of objects) expect((await readAll(store, o.id, o.data.length)).equals(o.data)).toBe(true);
+    expect(segments).toBeGreaterThanOrEqual(onVictim.length);
+  });
+
+  it('a survivor that serves corrupt bytes is caught by the rebuilt shard id check: the segment is repaired from verified shards, the corrupt one too', async () => {
+    const net = new FakeMesh(8);
+    const store = meshStore(net);
+    const [o] = await putObjects(store, [SEG]);
+    const shards = store.describe(o!.id).segments[0]!.shards;
+    const victim = shards[5]!.location; // a parity shard's peer dies
+    const liar = shards[0]!;
+    const held = net.held.get(liar.location)!;
+    const bad = Buffer.from(held.get(liar.id)!);
+    bad[10]! ^= 0xff;
+    held.set(liar.id, bad);
+    net.down.add(victim);
+    const r = await store.repairPeers([victim]);
+    expect(r.unrecoverable).toEqual([]);
+    expect(r.shardsRebuilt).toBe(2);
+    expect(verifyShard(liar.id, net.held.get(store.describe(o!.id).segments[0]!.shards[0]!.location)!.get(liar.id)!)).toBe(true);
+    whole(store, net, [o!.id], victim);
+    expect((await readAll(store, o!.id, SEG)).equals(o!.data)).toBe(true);
+  });
+
+  it("reads this node's own shard first: a parity shard held locally is one transfer less", async () => {
+    const net = new FakeMesh(8, 5);
+    const store = meshStore(net);
+    const [o] = await putObjects(store, [SEG]);
+    const shards = store.describe(o!.id).segments[0]!.shards;
+    expect(shards[5]!.location).toBe(net.self);
+    net.down.add(shards[4]!.location);
+    net.gets.length = 0;
+    expect(await store.repairPeers([shards[4]!.location])).toMatchObject({ shardsRebuilt: 1, unrecoverable: [] });
+    expect(net.gets.map((g) => g.peer)).toEqual([net.self, shards[0]!.location, shards[1]!.location, shards[2]!.location]);
+    whole(store, net, [o!.id], shards[4]!.location);
+  });
+
+  it('a data shard whose peer hangs is replaced by parity after 5 x hedgeAfterMs', async () => {
+    const net = new FakeMesh(8);
+    const store = meshStore(net, { hedgeAfterMs: 20 });
+    const [o] = await putObjects(store, [SEG]);
+    const shards = store.describe(o!.id).segments[0]!.shards;
+    net.down.add(shards[4]!.location);
+    net.hanging.add(shards[1]!.location);
+    const r = await store.repairPeers([shards[4]!.location]);
+    expect(r).toMatchObject({ shardsRebuilt: 1, unrecoverable: [] });
+    net.hanging.clear();
+    expect((await readAll(store, o!.id, SEG)).equals(o!.data)).toBe(true);
+  });
+
+  it('does not call a segment lost when, besides the dead peer, the peers short of k only refuse connections (restarting): deferred, rebuilt once they are back', async () => {
+    const net = new FakeMesh(8);
+    const { lines, log } = logs();
+    const store = meshStore(net, { log: log as never });
+    const [o] = await putObjects(store, [SEG]);
+    const shards = store.describe(o!.id).segments[0]!.shards;
+    const dead = shards[0]!.location;
+    net.down.add(dead);
+    net.down.add(shards[1]!.location); // restarting
+    net.down.add(shards[2]!.location); // restarting
+    const r = await store.repairPeers([dead]);
+    expect(r).toMatchObject({ shardsRebuilt: 0, unrecoverable: [], deferred: 1 });
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    net.down.delete(shards[1]!.location);
+    net.down.delete(shards[2]!.location);
+    expect(await store.repairPeers([dead])).toMatchObject({ shardsRebuilt: 1, unrecoverable: [] });
+    whole(store, net, [o!.id], dead);
+  });
+
+  it('logs a lost segment once, not on every repair round or scrub, and still reports it every time', async () => {
+    const net = new FakeMesh(8);
+    const { lines, log } = logs();
+    const store = meshStore(net, { log: log as never });
+    const [o] = await putObjects(store, [SEG]);
+    const shards = store.describe(o!.id).segments[0]!.shards;
+    const dead = [0, 1, 2].map((i) => shards[i]!.location);
+    for (const p of dead) net.down.add(p);
+    for (let round = 0; round < 3; round++) {
+      const r = await store.repairPeers(dead);
+      expect(r.unrecoverable).toEqual([{ manifestId: o!.id, segment: 0 }]);
+    }
+    // the shards on the dead peers are gone for good; scrub finds them missing (the peers are back, empty)
+    for (const p of dead) {
+      net.down.delete(p);
+      net.held.get(p)!.clear();
+    }
+    for (let round = 0; round < 2; round++) expect((await store.scrub()).unrecoverable).toHaveLength(1);
+    expect(lines.filter((l) => l.level === 'error' && /segment lost/.test(l.msg))).toHaveLength(1);
   });
 });

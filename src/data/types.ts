@@ -109,6 +109,12 @@ export interface ScrubResult {
   deferred?: number;
 }
 
+export interface RepairResult extends ScrubResult {
+  bytesRebuilt: number;
+  /** Milliseconds spent per step, summed over the segments (they overlap): where a slow repair waits. */
+  ms?: { fetch: number; code: number; write: number };
+}
+
 export interface EcDataStore extends DataStore {
   /** The manifest as `datamesh admin inspect` shows it. */
   describe(manifestId: string): ManifestDescription;
@@ -117,7 +123,7 @@ export interface EcDataStore extends DataStore {
   /** Runs scrub every `intervalMs` (one at a time); returns the function that stops it. */
   startBackgroundScrub(intervalMs: number): () => void;
   /** Rebuilds the shards recorded on `dead` peers onto live ones (mesh self-healing). */
-  repairPeers(dead: readonly string[], opts?: ScrubOptions): Promise<ScrubResult & { bytesRebuilt: number }>;
+  repairPeers(dead: readonly string[], opts?: ScrubOptions): Promise<RepairResult>;
   /** Audits of the peers (src/data/audit.ts); start() runs them every opts.intervalMs. */
   createAuditor(opts: AuditorOptions): PeerAuditor;
   /** Live segments by how many of their shards sit on `upPeers`. */
@@ -151,7 +157,7 @@ export interface AuditorOptions {
   peers: () => string[];
   /** Time between two audits of one peer. */
   intervalMs: number;
-  /** Failures among the last `window` audits that make a peer untrusted (default 3 of 10). */
+  /** Failures among the last `window` audits that make a peer untrusted (default 3 of 10; --audit-threshold). */
   failuresToDistrust?: number;
   window?: number;
   /** Peers audited at once (default 4). */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
-import { loadConfig, parseDuration, parseSize, printable } from './config.ts';
+import { loadConfig, parseAuditThreshold, parseDuration, parseSize, printable } from './config.ts';
 import { quotaSettingsFromConfig } from '../../accounts/limits.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'datamesh-config-'));
@@ -82,6 +82,9 @@ describe('validation names the setting and what is allowed', () => {
     [['--max-concurrent-requests', '0'], /^--max-concurrent-requests: '0': use a whole number of at least 1/],
     [['--listen', '9000'], /^--listen: '9000': use HOST:PORT, e\.g\. 127\.0\.0\.1:9000/],
     [['--log-level', 'loud'], /^--log-level: 'loud': use one of trace, debug, info/],
+    [['--audit-threshold', '3'], /^--audit-threshold: '3': use FAILED\/WINDOW with 1 <= FAILED <= WINDOW <= 1000, e\.g\. 3\/10/],
+    [['--audit-threshold', '5/3'], /^--audit-threshold: '5\/3': use FAILED\/WINDOW/],
+    [['--audit-threshold', '0/10'], /^--audit-threshold: '0\/10': use FAILED\/WINDOW/],
     [['--colour', 'blue'], /^unknown option --colour: run 'datamesh help'/],
     [['--listen'], /^option --listen needs a value/],
     [['stray'], /^unexpected argument 'stray'/],
@@ -132,6 +135,14 @@ describe('datamesh config print', () => {
     const err = await run(process.execPath, [cli, 'config', 'print', '--shutdown-grace', 'later']).catch((e: { code: number; stderr: string }) => e);
     expect(err).toMatchObject({ code: 2 });
     expect((err as { stderr: string }).stderr).toMatch(/^datamesh: --shutdown-grace: 'later' is not a duration[^\n]*\n$/);
+  });
+});
+
+describe('--audit-threshold', () => {
+  test('defaults to 3 of the last 10 audits, and takes FAILED/WINDOW from a flag or the environment', () => {
+    expect(parseAuditThreshold(loadConfig([], {}).auditThreshold)).toEqual({ failures: 3, window: 10 });
+    expect(parseAuditThreshold(loadConfig(['--audit-threshold', '2/5'], {}).auditThreshold)).toEqual({ failures: 2, window: 5 });
+    expect(parseAuditThreshold(loadConfig([], { DATAMESH_AUDIT_THRESHOLD: '1/1' }).auditThreshold)).toEqual({ failures: 1, window: 1 });
   });
 });
 

@@ -12,6 +12,15 @@ import { parseDuration as coreDuration, parseSize as coreSize } from '../core/si
 
 export class ConfigError extends Error {}
 
+/** `--audit-threshold FAILED/WINDOW`: FAILED failures among a peer's last WINDOW audits make it untrusted. */
+export function parseAuditThreshold(text: string): { failures: number; window: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const failures = Number(m?.[1]);
+  const window = Number(m?.[2]);
+  if (!m || failures < 1 || window < failures || window > 1000) throw new ConfigError('use FAILED/WINDOW with 1 <= FAILED <= WINDOW <= 1000, e.g. 3/10');
+  return { failures, window };
+}
+
 /** Sizes and durations have one syntax everywhere (src/core/sizes.ts); here a mistake is a ConfigError. */
 const asConfigError =
   <T,>(parse: (v: string) => T) =>
@@ -65,6 +74,16 @@ export const SETTINGS: Setting[] = [
   { key: 'auditInterval', flag: 'audit-interval', kind: 'duration', default: 600_000,
     help: 'on a mesh, time between two audits of each storage peer (one random shard fetched and checked against its id; 0 disables)',
     check: (v) => ((v as number) === 0 || (v as number) >= 50 ? undefined : 'use 0 or at least 50ms, e.g. 10m') },
+  { key: 'auditThreshold', flag: 'audit-threshold', kind: 'string', default: '3/10',
+    help: 'on a mesh, FAILED/WINDOW: a storage peer that fails FAILED of its last WINDOW audits becomes untrusted (no new shards; its shards are rebuilt on other peers)',
+    check: (v) => {
+      try {
+        parseAuditThreshold(String(v));
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    } },
   { key: 'fsync', flag: 'fsync', kind: 'bool', default: true, help: 'fsync every shard before it counts as stored (false: faster, relies on the mesh for power-loss safety)' },
   { key: 'collectInterval', flag: 'collect-interval', kind: 'duration', default: 60_000, help: 'how often the data of deleted objects is collected (it waits one interval first)',
     check: (v) => ((v as number) >= 10 ? undefined : 'use at least 10ms, e.g. 60s') },
@@ -124,6 +143,8 @@ export interface Config {
   segmentsInFlight: number;
   scrubInterval: number;
   auditInterval: number;
+  /** FAILED/WINDOW (parseAuditThreshold). */
+  auditThreshold: string;
   collectInterval: number;
   fsync: boolean;
   listenMesh: string[];

@@ -5,7 +5,7 @@
  * peer that has been down longer than --repair-after are rebuilt from survivors onto live peers.
  */
 import { join } from 'node:path';
-import { ConfigError, type Config } from './config.ts';
+import { ConfigError, parseAuditThreshold, type Config } from './config.ts';
 import { isSqlite, type DB } from '../core/db.ts';
 import type { Logger } from '../core/log.ts';
 import { createEcDataStore } from '../data/ec-data-store.ts';
@@ -36,6 +36,13 @@ export interface RepairState {
   bytesRebuilt: number;
   /** The round running now: segments done of those it has to repair, and shard bytes rebuilt so far. */
   progress?: { segmentsDone: number; segmentsToRepair: number; bytesRebuilt: number };
+  /**
+   * Segments the last round could not rebuild: `lost` (fewer than k shards on peers that answered
+   * or are gone for good; logged once, then hourly) and `deferred` (short of shards only because
+   * some peers do not answer now, e.g. restarting: retried, not lost).
+   */
+  lost: number;
+  deferred: number;
   /** MB of shards rebuilt per second, over the last round that rebuilt something. */
   lastThroughputMBs?: number;
   lastRound?: string;
@@ -178,7 +185,7 @@ export async function openDataStore(opts: {
   const stopScrub = config.scrubInterval > 0 ? store.startBackgroundScrub(config.scrubInterval) : () => {};
   const stopCollector = store.startCollector(config.collectInterval);
 
-  const repair: RepairState = { running: false, queue: 0, rounds: 0, shardsRebuilt: 0, bytesRebuilt: 0 };
+  const repair: RepairState = { running: false, queue: 0, rounds: 0, shardsRebuilt: 0, bytesRebuilt: 0, lost: 0, deferred: 0 };
   const downPeers = (): PeerStatus[] => (mesh ? mesh.peers().filter((p) => p.state === 'down') : []);
   // An evicted or untrusted peer is drained at once: its shards are rebuilt elsewhere, as for a dead peer.
   const drained = (): string[] => (mesh ? [...mesh.admission.inState('evicted'), ...mesh.admission.inState('untrusted')] : []);
@@ -211,6 +218,8 @@ export async function openDataStore(opts: {
           });
           metrics?.repair.repaired(r.segmentsChecked, r.bytesRebuilt);
           repair.rounds++;
+          repair.lost = r.unrecoverable.length;
+          repair.deferred = r.deferred ?? 0;
           repair.shardsRebuilt += r.shardsRebuilt;
           repair.bytesRebuilt += r.bytesRebuilt;
           repair.lastRound = new Date().toISOString();
@@ -218,7 +227,7 @@ export async function openDataStore(opts: {
             const secs = (performance.now() - started) / 1000;
             repair.lastThroughputMBs = r.bytesRebuilt / 1e6 / secs;
             log.info(
-              { dead, shardsRebuilt: r.shardsRebuilt, bytes: r.bytesRebuilt, seconds: secs, unrecoverable: r.unrecoverable.length },
+              { dead, shardsRebuilt: r.shardsRebuilt, bytes: r.bytesRebuilt, seconds: secs, unrecoverable: r.unrecoverable.length, ms: r.ms },
               `repair: rebuilt ${r.shardsRebuilt} shards of peers down longer than ${config.repairAfter} ms (${repair.lastThroughputMBs.toFixed(1)} MB/s)`,
             );
           }
@@ -239,13 +248,16 @@ export async function openDataStore(opts: {
     });
     if (config.auditInterval > 0) {
       const m = mesh;
+      const threshold = parseAuditThreshold(config.auditThreshold); // validated with the configuration
       auditor = store.createAuditor({
         intervalMs: config.auditInterval,
+        failuresToDistrust: threshold.failures,
+        window: threshold.window,
         // only peers that answer probes now: a restarting (suspect) peer is not challenged
         peers: () => m.peers().filter((p) => !p.self && p.admission === 'admitted' && p.state === 'up').map((p) => p.id),
         onAudit: (_peer, result) => metrics?.repair.audited(result),
         onUntrusted: (peer, counts) => {
-          log.error({ peer, audits: counts }, `mesh peer ${peer} is now untrusted: it failed ${counts.failed} audits (missing or corrupt shards); its shards are rebuilt on other peers. Check its disk, then datamesh admin mesh admit ${peer} to trust it again`);
+          log.error({ peer, audits: counts }, `mesh peer ${peer} is now untrusted: it failed ${threshold.failures} of its last ${threshold.window} audits (--audit-threshold; ${counts.failed} in all: missing or corrupt shards); its shards are rebuilt on other peers. Check its disk, then datamesh admin mesh admit ${peer} to trust it again`);
           m.admission.distrust(peer);
         },
       });
