@@ -319,6 +319,27 @@ describe('repair of dead peers', () => {
     whole(store, net, [o!.id], dead);
   });
 
+  it('warns of a deferred segment once across repair rounds, still counting it every round, and speaks again when it turns lost', async () => {
+    const net = new FakeMesh(8);
+    const { lines, log } = logs();
+    const store = meshStore(net, { log: log as never });
+    const [o] = await putObjects(store, [SEG]);
+    const shards = store.describe(o!.id).segments[0]!.shards;
+    const dead = shards[0]!.location;
+    for (const i of [0, 1, 2]) net.down.add(shards[i]!.location); // 1 and 2 restarting
+    for (let round = 0; round < 3; round++) expect(await store.repairPeers([dead])).toMatchObject({ unrecoverable: [], deferred: 1 });
+    const said = (re: RegExp) => lines.filter((l) => re.test(l.msg));
+    expect(said(/not readable now/)).toHaveLength(1);
+    // the restarting peers come back empty: now the segment is lost, which is news
+    for (const i of [1, 2]) {
+      net.down.delete(shards[i]!.location);
+      net.held.get(shards[i]!.location)!.clear();
+    }
+    for (let round = 0; round < 2; round++) expect((await store.repairPeers([dead])).unrecoverable).toHaveLength(1);
+    expect(said(/segment lost/)).toHaveLength(1);
+    expect(said(/not readable now/)).toHaveLength(1);
+  });
+
   it('logs a lost segment once, not on every repair round or scrub, and still reports it every time', async () => {
     const net = new FakeMesh(8);
     const { lines, log } = logs();

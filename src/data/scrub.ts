@@ -44,34 +44,31 @@ interface SegmentRun {
   onRebuilt?: (bytes: number) => void;
 }
 
-/** The lost segments logged per data store: "manifest/segment" -> what was missing and when it was said. */
-const lostLogged = new WeakMap<EcContext, Map<string, { state: string; at: number }>>();
+/** The unreadable segments logged per data store: "manifest/segment" -> what was said of it and when. */
+const unreadableLogged = new WeakMap<EcContext, Map<string, { state: string; at: number }>>();
 
 /**
- * Logs a lost segment at error level once, then again only when what is missing changes or
- * LOST_RELOG_MS has passed: scrub and every repair round meet it again, and one line per tick
- * buries everything else. It is still counted in `unrecoverable` every time.
+ * Whether to log an unreadable segment now: once, then again only when what is said of it changes
+ * (lost or deferred, which shards) or LOST_RELOG_MS has passed. Scrub and every repair round meet
+ * it again, and one line per tick buries everything else; it is still counted every time
+ * (`unrecoverable`, `deferred`, the repair gauges).
  */
-function logLost(run: SegmentRun, gone: number[], now = Date.now()): void {
+function sayOnce(run: SegmentRun, state: string, now = Date.now()): boolean {
   const { ctx, man, plan } = run;
-  let seen = lostLogged.get(ctx);
-  if (!seen) lostLogged.set(ctx, (seen = new Map()));
+  let seen = unreadableLogged.get(ctx);
+  if (!seen) unreadableLogged.set(ctx, (seen = new Map()));
   const key = `${man.id}/${plan.idx}`;
-  const state = gone.join(',');
   const was = seen.get(key);
-  if (was && was.state === state && now - was.at < LOST_RELOG_MS) return;
+  if (was && was.state === state && now - was.at < LOST_RELOG_MS) return false;
   seen.delete(key); // re-inserted last: the map's order is the order of logging
   seen.set(key, { state, at: now });
   if (seen.size > LOST_REMEMBERED) seen.delete(seen.keys().next().value!);
-  ctx.log.error(
-    { manifest: man.id, segment: plan.idx, missing: gone },
-    `scrub: segment lost: ${gone.length} of ${man.k + man.m} shards missing or corrupt on peers that answered or are gone, ${man.k} needed`,
-  );
+  return true;
 }
 
 /** The segment is whole again (or was deleted): a later loss is news and is logged. */
 function forgetLost(ctx: EcContext, man: ManifestRow, plan: SegmentPlan): void {
-  lostLogged.get(ctx)?.delete(`${man.id}/${plan.idx}`);
+  unreadableLogged.get(ctx)?.delete(`${man.id}/${plan.idx}`);
 }
 
 /**
@@ -85,14 +82,25 @@ function unreadable(run: SegmentRun, missing: readonly number[], unanswered: Rea
   const gone = missing.filter((i) => !unanswered.has(i));
   if (plan.shards.length === n && n - gone.length >= man.k) {
     result.deferred = (result.deferred ?? 0) + 1;
-    ctx.log.warn(
-      { manifest: man.id, segment: plan.idx, missing, unanswered: [...unanswered] },
-      `scrub: segment not readable now: ${missing.length} of ${n} shards unavailable, ${unanswered.size} of them on peers that do not answer (restarting?); not lost, retried later`,
-    );
+    if (sayOnce(run, `deferred:${missing.join(',')}/${[...unanswered].join(',')}`))
+      ctx.log.warn(
+        { manifest: man.id, segment: plan.idx, missing, unanswered: [...unanswered] },
+        `scrub: segment not readable now: ${missing.length} of ${n} shards unavailable, ${unanswered.size} of them on peers that do not answer (restarting?); not lost, retried later`,
+      );
     return;
   }
   result.unrecoverable.push({ manifestId: man.id, segment: plan.idx });
   logLost(run, gone);
+}
+
+/** A lost segment, at error level, once (sayOnce). */
+function logLost(run: SegmentRun, gone: readonly number[]): void {
+  const { ctx, man, plan } = run;
+  if (sayOnce(run, `lost:${gone.join(',')}`))
+    ctx.log.error(
+      { manifest: man.id, segment: plan.idx, missing: gone },
+      `scrub: segment lost: ${gone.length} of ${man.k + man.m} shards missing or corrupt on peers that answered or are gone, ${man.k} needed`,
+    );
 }
 
 /**

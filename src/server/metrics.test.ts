@@ -134,6 +134,7 @@ describe('createMetrics (unit)', () => {
     const b = createMetrics();
     a.repair.setQueue(7);
     a.repair.repaired(2, 4096);
+    a.repair.setUnreadable(1, 5);
     a.rejected('concurrency');
     const fake: ShardNetwork = {
       self: 'me',
@@ -161,6 +162,8 @@ describe('createMetrics (unit)', () => {
     expect(v('datamesh_repair_queue_segments')).toBe(7);
     expect(v('datamesh_repair_segments_total')).toBe(2);
     expect(v('datamesh_repair_bytes_total')).toBe(4096);
+    expect(v('datamesh_repair_unreadable_segments', { state: 'lost' })).toBe(1);
+    expect(v('datamesh_repair_unreadable_segments', { state: 'deferred' })).toBe(5);
     expect(v('datamesh_mesh_peers', { state: 'up' })).toBe(3);
     expect(v('datamesh_mesh_peers', { state: 'suspect' })).toBe(1);
     expect(v('datamesh_mesh_peers', { state: 'down' })).toBe(0);

@@ -62,6 +62,8 @@ export interface RepairMetrics {
   setQueue(segments: number): void;
   /** Segments repaired and the shard bytes written for them. */
   repaired(segments: number, bytes: number): void;
+  /** Segments the last repair round could not rebuild: lost, or deferred (peers that do not answer). */
+  setUnreadable(lost: number, deferred: number): void;
   /** One audit of a mesh peer (src/data/audit.ts). */
   audited(result: 'passed' | 'failed'): void;
 }
@@ -165,6 +167,12 @@ export function createMetrics(initial: MetricsSources = {}): Metrics {
   const repairQueue = new Gauge({ name: 'datamesh_repair_queue_segments', help: 'Segments waiting for repair', registers });
   const repairSegments = new Counter({ name: 'datamesh_repair_segments_total', help: 'Segments repaired', registers });
   const repairBytes = new Counter({ name: 'datamesh_repair_bytes_total', help: 'Shard bytes written by repair', registers });
+  const unreadable = new Gauge({
+    name: 'datamesh_repair_unreadable_segments',
+    help: 'Segments the last repair round could not rebuild: state="lost" (fewer than k shards exist) or "deferred" (short of k only on peers that do not answer)',
+    labelNames: ['state'],
+    registers,
+  });
   const audits = new Counter({ name: 'datamesh_audits_total', help: 'Audits of mesh peers by result (passed, failed: the challenged shard was missing, corrupt or not served)', labelNames: ['result'] as const, registers });
   for (const result of ['passed', 'failed'] as const) audits.inc({ result }, 0);
   new Gauge({
@@ -249,6 +257,10 @@ export function createMetrics(initial: MetricsSources = {}): Metrics {
       repaired(segments, bytes) {
         if (segments > 0) repairSegments.inc(segments);
         if (bytes > 0) repairBytes.inc(bytes);
+      },
+      setUnreadable(lost, deferred) {
+        unreadable.set({ state: 'lost' }, lost);
+        unreadable.set({ state: 'deferred' }, deferred);
       },
       audited(result) {
         audits.inc({ result });

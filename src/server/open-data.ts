@@ -220,6 +220,7 @@ export async function openDataStore(opts: {
           repair.rounds++;
           repair.lost = r.unrecoverable.length;
           repair.deferred = r.deferred ?? 0;
+          metrics?.repair.setUnreadable(repair.lost, repair.deferred);
           repair.shardsRebuilt += r.shardsRebuilt;
           repair.bytesRebuilt += r.bytesRebuilt;
           repair.lastRound = new Date().toISOString();
