@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openTestCatalog } from '../core/sql/testing/catalog.ts';
+import { openTestCatalog, testOnPostgres } from '../core/sql/testing/catalog.ts';
 import type { DB } from '../core/db.ts';
 import { Catalog } from './catalog.ts';
 import { BucketCache } from './catalog-bucket-cache.ts';
@@ -98,7 +98,8 @@ describe('Catalog bucket cache: every change is seen at once', () => {
     expect(cat.settings('b1').versioning).toBeUndefined();
   });
 
-  it('cached values are shared read-only', () => {
+  // a PostgreSQL catalog reads through: nothing is cached, so nothing is shared
+  it.skipIf(testOnPostgres())('cached values are shared read-only', () => {
     const s = cat.settings('b1');
     expect(() => ((s as { objectLock: boolean }).objectLock = true)).toThrow(TypeError);
     expect(cat.settings('b1').objectLock).toBe(false);
