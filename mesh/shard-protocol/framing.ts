@@ -162,6 +162,17 @@ export function frameStream(stream: Stream, maxMessageBytes = MAX_MESSAGE_BYTES)
 }
 
 /**
+ * Writes `frame` while reading the answer with `read`: a peer may answer (refuse a put) after the
+ * header, before taking the body. Throws the read's error (the write's when both failed); `sent`
+ * says whether the frame went out whole (a stream whose request was cut short is not reused).
+ */
+export async function exchangeFrame<T>(lp: FrameStream, frame: Uint8ArrayList, read: () => Promise<T>, options: AbortOptions): Promise<{ answer: T; sent: boolean }> {
+  const [written, answer] = await Promise.allSettled([lp.write(frame, options), read()]);
+  if (answer.status === 'rejected') throw written.status === 'rejected' ? written.reason : answer.reason;
+  return { answer: answer.value, sent: written.status === 'fulfilled' };
+}
+
+/**
  * One request on a new stream of `protocol` to `peer`: writes `frame` while reading the one frame
  * that answers it and closes; aborts the stream on any error (and rethrows it).
  */
@@ -173,26 +184,12 @@ export async function requestFrame(
   options: AbortOptions,
   maxMessageBytes = MAX_MESSAGE_BYTES,
 ): Promise<Uint8ArrayList> {
-  return request(connectionManager, peer, protocol, frame, options, (lp) => lp.read(options), maxMessageBytes);
-}
-
-async function request<T>(
-  connectionManager: ConnectionManager,
-  peer: PeerId,
-  protocol: string,
-  frame: Uint8ArrayList,
-  options: AbortOptions,
-  read: (lp: FrameStream) => Promise<T>,
-  maxMessageBytes = MAX_MESSAGE_BYTES,
-): Promise<T> {
   const stream = await connectionManager.openStream(peer, protocol, options);
   const lp = frameStream(stream, maxMessageBytes);
   try {
-    // Read while writing: a peer may answer (refuse a put) after the header, before taking the body.
-    const [written, answer] = await Promise.allSettled([lp.write(frame, options), read(lp)]);
-    if (answer.status === 'rejected') throw written.status === 'rejected' ? written.reason : answer.reason;
+    const { answer } = await exchangeFrame(lp, frame, () => lp.read(options), options);
     await stream.close(options).catch(() => {});
-    return answer.value;
+    return answer;
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)));
     throw err;

@@ -18,7 +18,7 @@ import {
   MAX_OUTBOUND_STREAMS,
   SHARD_PROTOCOL,
 } from '../constants.ts';
-import { frameStream, type FrameStream } from './framing.ts';
+import { exchangeFrame, frameStream, type FrameStream } from './framing.ts';
 import { IdleStreams, type Channel } from './idle-streams.ts';
 import type { ShardHost } from './host.ts';
 import { Uint8ArrayList } from 'uint8arraylist';
@@ -257,20 +257,20 @@ export class ShardProtocolService implements Startable {
 
   private async exchange(peer: PeerId, ch: Channel, frame: Uint8ArrayList, options: AbortOptions): Promise<Frame<ShardResponse>> {
     try {
-      // Read while writing: a peer may answer (refuse a put) after the header, before taking the body.
-      const [written, answer] = await Promise.allSettled([
-        ch.lp.write(frame, options),
-        (async () => {
+      const { answer, sent } = await exchangeFrame(
+        ch.lp,
+        frame,
+        async () => {
           const { head, bodyLength } = await ch.lp.readHead(options);
           // the body in a buffer of its own: a shard to hand to a codec worker without a copy
           return { head, body: bodyLength > 0 ? await ch.lp.readBody(bodyLength, options) : new Uint8Array(0) };
-        })(),
-      ]);
-      if (answer.status === 'rejected') throw written.status === 'rejected' ? written.reason : answer.reason;
+        },
+        options,
+      );
       // A stream whose request was cut short (a refused put) is not used again.
-      if (written.status === 'fulfilled') this.streams.give(peer, ch);
+      if (sent) this.streams.give(peer, ch);
       else ch.stream.abort(new Error('request not sent whole'));
-      return { header: parseResponseHeader(parseHead(answer.value.head)), body: new Uint8ArrayList(answer.value.body) };
+      return { header: parseResponseHeader(parseHead(answer.head)), body: new Uint8ArrayList(answer.body) };
     } catch (err) {
       ch.stream.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
