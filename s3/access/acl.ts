@@ -3,7 +3,7 @@
  * (x-amz-acl), by x-amz-grant-* headers, or by an AccessControlPolicy body. Pure: parsing,
  * rendering and the question "does this ACL give this principal this permission?".
  */
-import { canonicalIdOf as deriveCanonicalId } from '../../src/core/canonical-id.ts';
+import { canonicalIdOf } from '../../src/core/canonical-id.ts';
 import { DomainError, Errors } from '../../src/core/errors.ts';
 import type { Principal } from './policy.ts';
 import { list, text, type XmlObject } from '../xml.ts';
@@ -30,16 +30,7 @@ export interface Acl {
 export const CANNED_ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control', 'log-delivery-write', 'aws-exec-read'] as const;
 export type CannedAcl = (typeof CANNED_ACLS)[number];
 
-const canonicalIds = new Map<string, string>();
-/** An account's canonical id (a SHA-256 of its name), remembered: every request asks for its caller's and its bucket owner's. */
-export function canonicalIdOf(account: string): string {
-  let id = canonicalIds.get(account);
-  if (id === undefined) {
-    if (canonicalIds.size >= 10_000) canonicalIds.clear();
-    canonicalIds.set(account, (id = deriveCanonicalId(account)));
-  }
-  return id;
-}
+export { canonicalIdOf };
 
 const full = (id: string): Grant => ({ grantee: { type: 'CanonicalUser', id }, permission: 'FULL_CONTROL' });
 const group = (uri: string, permission: Permission): Grant => ({ grantee: { type: 'Group', uri }, permission });

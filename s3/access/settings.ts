@@ -13,29 +13,19 @@ export interface SettingsSource {
   getBucketConfig(bucket: string, name: BucketConfigName): string | undefined;
 }
 
-const policyCache = new Map<string, Policy>();
-const POLICY_CACHE_MAX = 1000;
-
-/** A bucket's ACL and public access block documents parsed, by their text (the decision only reads them). */
-const parsedCache = new Map<string, unknown>();
-function cachedParse<T>(text: string, parse: (text: string) => T): T {
-  let v = parsedCache.get(text) as T | undefined;
+/**
+ * A bucket's policy, ACL and public access block documents parsed, by kind and text (the decision
+ * only reads them; a policy's parse also depends on its bucket). Bounded: the oldest go first.
+ */
+const parsed = new Map<string, unknown>();
+const PARSED_MAX = 2000; // the two caches of 1000 it replaces
+function cachedParse<T>(key: string, parse: () => T): T {
+  let v = parsed.get(key) as T | undefined;
   if (v === undefined) {
-    if (parsedCache.size >= POLICY_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value!);
-    parsedCache.set(text, (v = parse(text)));
+    if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+    parsed.set(key, (v = parse()));
   }
   return v;
-}
-
-function cachedPolicy(text: string, bucket: string): Policy {
-  const key = `${bucket}\0${text}`;
-  let p = policyCache.get(key);
-  if (!p) {
-    p = parsePolicy(text, bucket);
-    if (policyCache.size >= POLICY_CACHE_MAX) policyCache.delete(policyCache.keys().next().value!);
-    policyCache.set(key, p);
-  }
-  return p;
 }
 
 /**
@@ -54,10 +44,10 @@ export function loadBucketAccess(store: SettingsSource, bucket: string): BucketA
   const pabText = store.getBucketConfig(bucket, 'public-access-block');
   return {
     owner,
-    acl: aclText ? cachedParse(aclText, decodeAcl) : cannedAcl('private', owner),
-    ...(policyText ? { policy: cachedPolicy(policyText, bucket) } : {}),
+    acl: aclText ? cachedParse(`acl\0${aclText}`, () => decodeAcl(aclText)) : cannedAcl('private', owner),
+    ...(policyText ? { policy: cachedParse(`policy\0${bucket}\0${policyText}`, () => parsePolicy(policyText, bucket)) } : {}),
     ownership,
-    publicAccessBlock: pabText ? cachedParse(pabText, (t) => JSON.parse(t) as PublicAccessBlock) : NO_PUBLIC_ACCESS_BLOCK,
+    publicAccessBlock: pabText ? cachedParse(`pab\0${pabText}`, () => JSON.parse(pabText) as PublicAccessBlock) : NO_PUBLIC_ACCESS_BLOCK,
   };
 }
 

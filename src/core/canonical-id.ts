@@ -4,4 +4,14 @@
  */
 import { createHash } from 'node:crypto';
 
-export const canonicalIdOf = (account: string): string => createHash('sha256').update(`datamesh canonical id\0${account}`).digest('hex');
+const remembered = new Map<string, string>();
+
+/** An account's canonical id, remembered (every S3 request asks for its caller's and its bucket owner's). */
+export function canonicalIdOf(account: string): string {
+  let id = remembered.get(account);
+  if (id === undefined) {
+    if (remembered.size >= 10_000) remembered.clear();
+    remembered.set(account, (id = createHash('sha256').update(`datamesh canonical id\0${account}`).digest('hex')));
+  }
+  return id;
+}
