@@ -32,6 +32,19 @@ const asConfigError =
     }
   };
 export const parseSize = asConfigError(coreSize);
+
+/** A setting's check from a parser that throws: its message (less `strip`) names what is wrong. */
+const parses =
+  (parse: (v: string) => unknown, strip?: RegExp) =>
+  (v: unknown): string | undefined => {
+    try {
+      parse(String(v));
+      return undefined;
+    } catch (e) {
+      const msg = (e as Error).message;
+      return strip ? msg.replace(strip, '') : msg;
+    }
+  };
 export const parseDuration = asConfigError(coreDuration);
 
 export type Kind = 'string' | 'size' | 'duration' | 'int' | 'list' | 'bool';
@@ -57,14 +70,7 @@ export const SETTINGS: Setting[] = [
   { key: 'logFormat', flag: 'log-format', kind: 'string', help: 'json (the default on a pipe) or pretty (one readable line per record; the default on a terminal)',
     check: (v) => (['json', 'pretty'].includes(String(v)) ? undefined : 'use json or pretty') },
   { key: 'ec', flag: 'ec', kind: 'string', default: '4+2', help: 'Reed-Solomon data+parity shards per segment, K+M',
-    check: (v) => {
-      try {
-        parseEc(String(v));
-        return undefined;
-      } catch (e) {
-        return (e as Error).message.replace(/^--ec [^:]*: /, '');
-      }
-    } },
+    check: parses(parseEc, /^--ec [^:]*: /) },
   { key: 'segmentSize', flag: 'segment-size', kind: 'size', default: 4 * 1024 * 1024, help: 'plaintext bytes per segment',
     check: (v) => ((v as number) >= 64 * 1024 && (v as number) <= 64 * 1024 * 1024 ? undefined : 'use 64KiB to 64MiB') },
   { key: 'inlineThreshold', flag: 'inline-threshold', kind: 'size', default: 4096, help: 'objects up to this size are kept (encrypted) in the metadata' },
@@ -76,14 +82,7 @@ export const SETTINGS: Setting[] = [
     check: (v) => ((v as number) === 0 || (v as number) >= 50 ? undefined : 'use 0 or at least 50ms, e.g. 10m') },
   { key: 'auditThreshold', flag: 'audit-threshold', kind: 'string', default: '3/10',
     help: 'on a mesh, FAILED/WINDOW: a storage peer that fails FAILED of its last WINDOW audits becomes untrusted (no new shards; its shards are rebuilt on other peers)',
-    check: (v) => {
-      try {
-        parseAuditThreshold(String(v));
-        return undefined;
-      } catch (e) {
-        return (e as Error).message;
-      }
-    } },
+    check: parses(parseAuditThreshold) },
   { key: 'fsync', flag: 'fsync', kind: 'bool', default: true, help: 'fsync every shard before it counts as stored (false: faster, relies on the mesh for power-loss safety)' },
   { key: 'collectInterval', flag: 'collect-interval', kind: 'duration', default: 60_000, help: 'how often the data of deleted objects is collected (it waits one interval first)',
     check: (v) => ((v as number) >= 10 ? undefined : 'use at least 10ms, e.g. 60s') },
