@@ -32,11 +32,12 @@ export function s3UrlEncode(s: string): string {
   for (const byte of Buffer.from(s, 'utf8')) out += URL_BYTE[byte];
   return out;
 }
+/** Only characters that encoding-type=url leaves as they are (a whole key, or one character). */
 const UNRESERVED = /^[A-Za-z0-9\-_.~/*]*$/;
 /** What each UTF-8 byte becomes under encoding-type=url. */
 const URL_BYTE = Array.from({ length: 256 }, (_, b) => {
   const c = String.fromCharCode(b);
-  if (/[A-Za-z0-9\-_.~/*]/.test(c)) return c;
+  if (UNRESERVED.test(c)) return c;
   return c === ' ' ? '+' : '%' + b.toString(16).toUpperCase().padStart(2, '0');
 });
 
