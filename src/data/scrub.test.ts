@@ -38,7 +38,7 @@ describe('damage, degraded reads and scrub', () => {
     const objects = await putObjects(f.store, [4097, SEG - 1, SEG + 1, 4 * SEG + 7]);
     let segments = 0;
     objects.forEach((o, n) => {
-      for (const seg of f!.store.describe(o.id).segments) {
+      for (const seg of f!.store.describe(o!.id).segments) {
         segments++;
         // vary which shards go: a data shard and a parity shard, or two data shards
         const del = (seg.index + n) % 6;
@@ -47,7 +47,7 @@ describe('damage, degraded reads and scrub', () => {
         flipByte(seg.shards[cor]!.path!, 100 + seg.index);
       }
     });
-    for (const o of objects) expect((await readAll(f.store, o.id, o.data.length)).equals(o.data)).toBe(true);
+    for (const o of objects) expect((await readAll(f.store, o!.id, o!.data.length)).equals(o!.data)).toBe(true);
     expect(f.store.counters.degradedReads).toBeGreaterThan(0);
 
     const progress: [number, number][] = [];
@@ -55,12 +55,12 @@ describe('damage, degraded reads and scrub', () => {
     expect(result).toEqual({ segmentsChecked: segments, shardsRebuilt: 2 * segments, unrecoverable: [] });
     expect(progress.at(-1)).toEqual([segments, segments]);
     for (const o of objects) {
-      for (const seg of f.store.describe(o.id).segments) {
+      for (const seg of f.store.describe(o!.id).segments) {
         for (const sh of seg.shards) expect(verifyShard(sh.id, readFileSync(sh.path!)), `${sh.path}`).toBe(true);
       }
     }
     const before = f.store.counters.degradedReads;
-    for (const o of objects) expect((await readAll(f.store, o.id, o.data.length)).equals(o.data)).toBe(true);
+    for (const o of objects) expect((await readAll(f.store, o!.id, o!.data.length)).equals(o!.data)).toBe(true);
     expect(f.store.counters.degradedReads).toBe(before);
     expect(await f.store.scrub()).toEqual({ segmentsChecked: segments, shardsRebuilt: 0, unrecoverable: [] });
   });
@@ -215,6 +215,13 @@ describe('repair of dead peers', () => {
     f = ecFixture({ segmentSize: SEG });
     return f.reopen({ network: net, localShards: undefined, ...extra });
   };
+  /** One object of one segment on `net`, its shards, and the lines the store logs. */
+  const oneSegment = async (net: FakeMesh, extra: Parameters<EcFixture['reopen']>[0] = {}) => {
+    const { lines, log } = logs();
+    const store = meshStore(net, { log: log as never, ...extra });
+    const [o] = await putObjects(store, [SEG]);
+    return { lines, store, o: o!, shards: store.describe(o!.id).segments[0]!.shards };
+  };
   /** Every shard of every segment of `ids` where the manifest says it is, matching its id. */
   const whole = (store: EcFixture['store'], net: FakeMesh, ids: string[], avoid: string) => {
     for (const id of ids) {
@@ -256,9 +263,7 @@ describe('repair of dead peers', () => {
 
   it('a survivor that serves corrupt bytes is caught by the rebuilt shard id check: the segment is repaired from verified shards, the corrupt one too', async () => {
     const net = new FakeMesh(8);
-    const store = meshStore(net);
-    const [o] = await putObjects(store, [SEG]);
-    const shards = store.describe(o!.id).segments[0]!.shards;
+    const { store, o, shards } = await oneSegment(net);
     const victim = shards[5]!.location; // a parity shard's peer dies
     const liar = shards[0]!;
     const held = net.held.get(liar.location)!;
@@ -269,43 +274,36 @@ describe('repair of dead peers', () => {
     const r = await store.repairPeers([victim]);
     expect(r.unrecoverable).toEqual([]);
     expect(r.shardsRebuilt).toBe(2);
-    expect(verifyShard(liar.id, net.held.get(store.describe(o!.id).segments[0]!.shards[0]!.location)!.get(liar.id)!)).toBe(true);
-    whole(store, net, [o!.id], victim);
-    expect((await readAll(store, o!.id, SEG)).equals(o!.data)).toBe(true);
+    expect(verifyShard(liar.id, net.held.get(store.describe(o.id).segments[0]!.shards[0]!.location)!.get(liar.id)!)).toBe(true);
+    whole(store, net, [o.id], victim);
+    expect((await readAll(store, o.id, SEG)).equals(o.data)).toBe(true);
   });
 
   it("reads this node's own shard first: a parity shard held locally is one transfer less", async () => {
     const net = new FakeMesh(8, 5);
-    const store = meshStore(net);
-    const [o] = await putObjects(store, [SEG]);
-    const shards = store.describe(o!.id).segments[0]!.shards;
+    const { store, o, shards } = await oneSegment(net);
     expect(shards[5]!.location).toBe(net.self);
     net.down.add(shards[4]!.location);
     net.gets.length = 0;
     expect(await store.repairPeers([shards[4]!.location])).toMatchObject({ shardsRebuilt: 1, unrecoverable: [] });
     expect(net.gets.map((g) => g.peer)).toEqual([net.self, shards[0]!.location, shards[1]!.location, shards[2]!.location]);
-    whole(store, net, [o!.id], shards[4]!.location);
+    whole(store, net, [o.id], shards[4]!.location);
   });
 
   it('a data shard whose peer hangs is replaced by parity after 5 x hedgeAfterMs', async () => {
     const net = new FakeMesh(8);
-    const store = meshStore(net, { hedgeAfterMs: 20 });
-    const [o] = await putObjects(store, [SEG]);
-    const shards = store.describe(o!.id).segments[0]!.shards;
+    const { store, o, shards } = await oneSegment(net, { hedgeAfterMs: 20 });
     net.down.add(shards[4]!.location);
     net.hanging.add(shards[1]!.location);
     const r = await store.repairPeers([shards[4]!.location]);
     expect(r).toMatchObject({ shardsRebuilt: 1, unrecoverable: [] });
     net.hanging.clear();
-    expect((await readAll(store, o!.id, SEG)).equals(o!.data)).toBe(true);
+    expect((await readAll(store, o.id, SEG)).equals(o.data)).toBe(true);
   });
 
   it('does not call a segment lost when, besides the dead peer, the peers short of k only refuse connections (restarting): deferred, rebuilt once they are back', async () => {
     const net = new FakeMesh(8);
-    const { lines, log } = logs();
-    const store = meshStore(net, { log: log as never });
-    const [o] = await putObjects(store, [SEG]);
-    const shards = store.describe(o!.id).segments[0]!.shards;
+    const { lines, store, o, shards } = await oneSegment(net);
     const dead = shards[0]!.location;
     net.down.add(dead);
     net.down.add(shards[1]!.location); // restarting
@@ -316,15 +314,12 @@ describe('repair of dead peers', () => {
     net.down.delete(shards[1]!.location);
     net.down.delete(shards[2]!.location);
     expect(await store.repairPeers([dead])).toMatchObject({ shardsRebuilt: 1, unrecoverable: [] });
-    whole(store, net, [o!.id], dead);
+    whole(store, net, [o.id], dead);
   });
 
   it('warns of a deferred segment once across repair rounds, still counting it every round, and speaks again when it turns lost', async () => {
     const net = new FakeMesh(8);
-    const { lines, log } = logs();
-    const store = meshStore(net, { log: log as never });
-    const [o] = await putObjects(store, [SEG]);
-    const shards = store.describe(o!.id).segments[0]!.shards;
+    const { lines, store, o, shards } = await oneSegment(net);
     const dead = shards[0]!.location;
     for (const i of [0, 1, 2]) net.down.add(shards[i]!.location); // 1 and 2 restarting
     for (let round = 0; round < 3; round++) expect(await store.repairPeers([dead])).toMatchObject({ unrecoverable: [], deferred: 1 });
@@ -342,15 +337,12 @@ describe('repair of dead peers', () => {
 
   it('logs a lost segment once, not on every repair round or scrub, and still reports it every time', async () => {
     const net = new FakeMesh(8);
-    const { lines, log } = logs();
-    const store = meshStore(net, { log: log as never });
-    const [o] = await putObjects(store, [SEG]);
-    const shards = store.describe(o!.id).segments[0]!.shards;
+    const { lines, store, o, shards } = await oneSegment(net);
     const dead = [0, 1, 2].map((i) => shards[i]!.location);
     for (const p of dead) net.down.add(p);
     for (let round = 0; round < 3; round++) {
       const r = await store.repairPeers(dead);
-      expect(r.unrecoverable).toEqual([{ manifestId: o!.id, segment: 0 }]);
+      expect(r.unrecoverable).toEqual([{ manifestId: o.id, segment: 0 }]);
     }
     // the shards on the dead peers are gone for good; scrub finds them missing (the peers are back, empty)
     for (const p of dead) {

@@ -26,9 +26,9 @@ const SEGMENT_PAGE = 64;
 
 /** Repair asks for parity in place of a shard still outstanding after this many times a read's hedgeAfterMs. */
 export const REPAIR_HEDGE_FACTOR = 5;
-/** A lost segment whose state has not changed is logged again after this long (it stays counted). */
+/** An unreadable segment (lost or deferred) whose state has not changed is logged again after this long (it stays counted). */
 export const LOST_RELOG_MS = 3_600_000;
-/** Lost segments remembered for the log-once rule (the oldest are forgotten past this). */
+/** Unreadable segments remembered for the log-once rule (the oldest are forgotten past this). */
 const LOST_REMEMBERED = 100_000;
 
 type Result = ScrubResult & Partial<Pick<RepairResult, 'bytesRebuilt' | 'ms'>>;
