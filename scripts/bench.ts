@@ -26,7 +26,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request, Agent } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { parseArgs, parseSize } from '../src/server/config.ts';
@@ -262,14 +262,13 @@ interface RepairRun {
 }
 
 /**
- * A gateway and `nodes` storage peers started from the checkout `root` (its own scripts/cluster.ts,
- * so --old measures the old code), loaded as measure() loads one (a warm-up and COUNT objects of
+ * A gateway and `nodes` storage peers running the datamesh of the checkout `root` (startCluster's
+ * `root`, as the --old cluster of the main run; '.' is this one), loaded as measure() loads one (a warm-up and COUNT objects of
  * SIZE), then one storage peer SIGKILLed and the repair timed (repairAfterKill).
  */
 async function measureRepair(root: string, name: string, nodes: number, dataDir: string, procs: ChildProcess[]): Promise<RepairRun> {
-  const { startCluster: start, freePortRange: ports } = (await import(resolve(root, 'scripts/cluster.ts'))) as typeof import('./cluster.ts');
   const env = { DATAMESH_ROOT_ACCESS_KEY: creds.accessKeyId, DATAMESH_ROOT_SECRET_KEY: creds.secretAccessKey };
-  const cluster = await start({ nodes, dataDir, basePort: await ports(nodes + 2), ec: flag('ec', '4+2'), repairAfter: '2s', env });
+  const cluster = await startCluster({ nodes, dataDir, basePort: await freePortRange(nodes + 2), ec: flag('ec', '4+2'), repairAfter: '2s', env, ...(root !== '.' ? { root } : {}) });
   procs.push(...cluster.procs);
   try {
     await peersUp({ url: cluster.endpoint }, nodes);
